@@ -1,0 +1,163 @@
+# irqlab - see README.md.  `make run` boots it, `make test` tests it.
+
+BUILD         ?= build
+CROSS_COMPILE ?=
+KCC           := $(CROSS_COMPILE)gcc
+KLD           := $(CROSS_COMPILE)ld
+KNM           := $(CROSS_COMPILE)nm
+NASM          ?= nasm
+HOSTCC        ?= cc
+PYTHON        ?= python3
+DBG           ?= 1
+SMP           ?= 4
+MEM           ?= 256M
+ACCEL         ?= tcg
+MACHINE       ?= q35
+CMDLINE       ?=
+EXTRA_TESTS   ?=
+
+OVMF_CODE := /usr/share/OVMF/OVMF_CODE_4M.fd
+OVMF_VARS := /usr/share/OVMF/OVMF_VARS_4M.fd
+export MTOOLS_SKIP_CHECK := 1
+
+.DEFAULT_GOAL := all
+DEPS_OK := $(BUILD)/.deps-ok
+
+# ---- kernel ---------------------------------------------------------------
+KCFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -ffreestanding -fno-stack-protector \
+	-fno-pic -fno-pie -mno-red-zone -mcmodel=kernel -mgeneral-regs-only \
+	-fno-omit-frame-pointer -mno-omit-leaf-frame-pointer -fno-asynchronous-unwind-tables \
+	-fno-common -nostdinc -isystem $(shell $(KCC) -print-file-name=include) \
+	-Iinclude -Iarch/x86_64/include -I$(BUILD) -DDBG=$(DBG) -MMD -MP
+KLDFLAGS := -nostdlib -static -z max-page-size=0x1000 -z noexecstack --fatal-warnings -T linker.ld
+
+KERNEL_C   := $(wildcard arch/x86_64/*.c kernel/*/*.c) $(wildcard tests/kernel/*.c)
+KERNEL_ASM := $(wildcard arch/x86_64/*.asm)
+EXTRA_C    := $(if $(EXTRA_TESTS),$(wildcard $(EXTRA_TESTS)/*.c))
+KOBJS := $(KERNEL_C:%.c=$(BUILD)/k/%.o) $(KERNEL_ASM:%.asm=$(BUILD)/k/%.o) \
+	$(patsubst %.c,$(BUILD)/extra/%.o,$(notdir $(EXTRA_C)))
+
+$(BUILD)/k/%.o: %.c | $(DEPS_OK)
+	@mkdir -p $(dir $@)
+	$(KCC) $(KCFLAGS) -c $< -o $@
+
+$(BUILD)/k/%.o: %.asm | $(DEPS_OK)
+	@mkdir -p $(dir $@)
+	$(NASM) -f elf64 -g -F dwarf -Werror -o $@ $<
+
+$(BUILD)/extra/%.o: $(EXTRA_TESTS)/%.c | $(DEPS_OK)
+	@mkdir -p $(dir $@)
+	$(KCC) $(KCFLAGS) -c $< -o $@
+
+$(BUILD)/k/kernel/ke/version.o: $(BUILD)/version.h
+
+# Rewritten only when the text changes, so an unchanged tree does not relink.
+$(BUILD)/version.h: FORCE
+	@mkdir -p $(BUILD)
+	@v=$$(git describe --always --dirty --tags 2>/dev/null || echo unknown); \
+	echo "#define IRQLAB_VERSION \"0.1.0-$$v\"" > $@.tmp; \
+	cmp -s $@.tmp $@ && rm -f $@.tmp || mv $@.tmp $@
+
+# Which out-of-tree test files are linked in: a change forces a relink.
+$(BUILD)/extra.list: FORCE
+	@mkdir -p $(BUILD)
+	@echo "$(abspath $(EXTRA_C))" > $@.tmp; cmp -s $@.tmp $@ && rm -f $@.tmp || mv $@.tmp $@
+
+# Two links: the first one's symbols become the table embedded by the second.
+$(BUILD)/ksyms0.c: tools/gensyms.py | $(DEPS_OK)
+	$(PYTHON) tools/gensyms.py < /dev/null > $@
+
+$(BUILD)/ksyms.c: $(BUILD)/kernel.pass1.elf tools/gensyms.py
+	$(KNM) -n --defined-only $< | $(PYTHON) tools/gensyms.py > $@
+
+$(BUILD)/ksyms%.o: $(BUILD)/ksyms%.c
+	$(KCC) $(KCFLAGS) -c $< -o $@
+
+$(BUILD)/kernel.pass1.elf: $(KOBJS) $(BUILD)/ksyms0.o linker.ld $(BUILD)/extra.list
+	$(KLD) $(KLDFLAGS) -o $@ $(KOBJS) $(BUILD)/ksyms0.o
+
+SYMS_STABLE = $(KNM) -n --defined-only $(1) | grep -v -e KiSymbol -e __KernelEnd
+$(BUILD)/kernel.elf: $(BUILD)/kernel.pass1.elf $(BUILD)/ksyms.o
+	$(KLD) $(KLDFLAGS) -o $@ $(KOBJS) $(BUILD)/ksyms.o
+	@$(call SYMS_STABLE,$<) > $@.syms1; $(call SYMS_STABLE,$@) > $@.syms2; \
+	cmp -s $@.syms1 $@.syms2 || { echo "symbols moved between the two links" >&2; rm -f $@; exit 1; }
+
+# ---- loader, ESP image ------------------------------------------------------
+include boot/boot.mk
+
+$(BUILD)/esp.img: $(LOADER_EFI) $(BUILD)/kernel.elf
+	rm -f $@.tmp
+	dd if=/dev/zero of=$@.tmp bs=1M count=33 status=none
+	mformat -i $@.tmp -F ::
+	mmd -i $@.tmp ::/EFI ::/EFI/BOOT ::/irqlab
+	mcopy -i $@.tmp $(LOADER_EFI) ::/EFI/BOOT/BOOTX64.EFI
+	mcopy -i $@.tmp $(BUILD)/kernel.elf ::/irqlab/kernel.elf
+	printf '\n' > $(BUILD)/cmdline.txt
+	mcopy -i $@.tmp $(BUILD)/cmdline.txt ::/irqlab/cmdline.txt
+	mv $@.tmp $@
+
+# ---- host unit tests ----------------------------------------------------------
+HOSTCFLAGS := -std=gnu11 -g -O1 -Wall -Wextra -Werror -fsanitize=address,undefined \
+	-fno-sanitize-recover=all -Iinclude -Iboot -Itests/host
+HOST_TESTS := $(BUILD)/host/test_printf $(BUILD)/host/test_list $(HOST_ELF_TEST)
+
+$(BUILD)/host/test_printf: tests/host/test_printf.c kernel/rtl/printf.c kernel/rtl/match.c tests/host/ktap.h
+	@mkdir -p $(dir $@)
+	$(HOSTCC) $(HOSTCFLAGS) -o $@ $(filter %.c,$^)
+
+$(BUILD)/host/test_list: tests/host/test_list.c include/irqlab/list.h tests/host/ktap.h
+	@mkdir -p $(dir $@)
+	$(HOSTCC) $(HOSTCFLAGS) -o $@ $(filter %.c,$^)
+
+# ---- the two commands, and friends ---------------------------------------------
+QEMU_BASE = qemu-system-x86_64 -machine $(MACHINE) -accel $(ACCEL) -m $(MEM) -smp $(SMP) -nodefaults \
+	-drive if=pflash,format=raw,readonly=on,file=$(OVMF_CODE) \
+	-drive if=pflash,format=raw,file=$(BUILD)/run/vars.fd \
+	-drive if=none,id=esp,format=raw,file=$(BUILD)/run/esp.img -device virtio-blk-pci,drive=esp \
+	-device isa-debug-exit,iobase=0xf4,iosize=0x04 -no-reboot -display none -serial mon:stdio
+
+# A private copy of the image with this run's command line, and fresh NVRAM.
+define PREPARE_RUN
+	@mkdir -p $(BUILD)/run
+	@cp $(OVMF_VARS) $(BUILD)/run/vars.fd
+	@cp $(BUILD)/esp.img $(BUILD)/run/esp.img
+	@printf '%s\n' '$(CMDLINE)' > $(BUILD)/run/cmdline.txt
+	@mcopy -o -i $(BUILD)/run/esp.img $(BUILD)/run/cmdline.txt ::/irqlab/cmdline.txt
+endef
+
+# QEMU's status: 33 clean power-off, 35 tests failed, 37 bugcheck (docs/testing.md).
+QEMU_STATUS = s=$$?; case $$s in 0|33) ;; 35) echo "irqlab: tests failed"; exit 1;; \
+	37) echo "irqlab: the kernel bugchecked (report above)"; exit 1;; \
+	*) echo "irqlab: qemu exited with status $$s"; exit 1;; esac
+
+.PHONY: all run test debug image clean deps host-tests FORCE
+all: $(BUILD)/esp.img
+
+deps: $(DEPS_OK)
+$(DEPS_OK): tools/deps.sh
+	@sh tools/deps.sh
+	@mkdir -p $(BUILD) && touch $@
+
+run: $(BUILD)/esp.img
+	$(PREPARE_RUN)
+	@echo "irqlab: QEMU $(MACHINE), $(SMP) CPUs, $(MEM), accel $(ACCEL); Ctrl-A X quits"
+	@$(QEMU_BASE); $(QEMU_STATUS)
+
+debug: $(BUILD)/esp.img
+	$(PREPARE_RUN)
+	@echo "irqlab: QEMU halted with a gdb stub on :1234; in another terminal: gdb -x tools/irqlab.gdb"
+	@$(QEMU_BASE) -s -S; $(QEMU_STATUS)
+
+host-tests: $(HOST_TESTS)
+
+test: $(BUILD)/esp.img $(HOST_TESTS)
+	$(PYTHON) tests/harness/irqlab_test.py --build $(BUILD) --smp $(SMP) --machine $(MACHINE)
+
+image: $(BUILD)/esp.img
+	@sh tools/deps.sh image
+	sh tools/mkimage.sh $(BUILD)/esp.img $(BUILD)/irqlab.img
+
+clean:
+	rm -rf $(BUILD)
+
+-include $(shell find $(BUILD)/k $(BUILD)/extra -name '*.d' 2>/dev/null)

@@ -1,0 +1,151 @@
+/*
+ * cpu.c - this CPU's descriptor tables: GDT, TSS with IST stacks, IDT.
+ *
+ * Selectors follow NT x64 (KGDT64_R0_CODE 0x10, KGDT64_R0_DATA 0x18,
+ * KGDT64_SYS_TSS 0x40) so that `r` shows cs=0010 ss=0018 as in WinDbg.
+ * irqlab has no user mode, so the user descriptors stay null.
+ */
+#include <arch/arch.h>
+#include <irqlab/rtl.h>
+
+struct __attribute__((packed)) tss64 {
+    uint32_t reserved0;
+    ULONG64 rsp[3];
+    ULONG64 reserved1;
+    ULONG64 ist[7];
+    ULONG64 reserved2;
+    uint16_t reserved3;
+    uint16_t iomap_base;
+};
+_Static_assert(sizeof(struct tss64) == 104, "Intel SDM vol. 3, figure 8-11");
+
+struct __attribute__((packed)) idt_gate {
+    uint16_t offset_lo;
+    uint16_t selector;
+    uint8_t ist;
+    uint8_t type_attr;
+    uint16_t offset_mid;
+    uint32_t offset_hi;
+    uint32_t reserved;
+};
+_Static_assert(sizeof(struct idt_gate) == 16, "64-bit IDT gate");
+
+struct __attribute__((packed)) table_register {
+    uint16_t limit;
+    ULONG64 base;
+};
+
+#define GDT_ENTRIES 10 /* up to the 16-byte TSS descriptor at 0x40 */
+static ULONG64 KiGdt[GDT_ENTRIES] __attribute__((aligned(16)));
+static struct tss64 KiTss __attribute__((aligned(16)));
+static struct idt_gate KiIdt[256] __attribute__((aligned(16)));
+
+/* Temporary IST stacks, until MM hands out guarded ones (arch_cpu_set_ist_stacks). */
+static uint8_t KiBootIstStacks[3][4096] __attribute__((aligned(16)));
+
+extern const ULONG64 KiTrapStubTable[256];
+
+static void cpu_build_gdt(void)
+{
+    ULONG64 tss = (ULONG64)&KiTss;
+    ULONG64 limit = sizeof(KiTss) - 1;
+
+    KiGdt[ARCH_KERNEL_CS / 8] = 0x00209a0000000000ull; /* present, DPL0, code, L */
+    KiGdt[ARCH_KERNEL_SS / 8] = 0x0000920000000000ull; /* present, DPL0, data, writable */
+    KiGdt[ARCH_TSS_SEL / 8] = (limit & 0xffff) | ((tss & 0xffffff) << 16) | (0x89ull << 40) |
+                              (((limit >> 16) & 0xf) << 48) | (((tss >> 24) & 0xff) << 56);
+    KiGdt[ARCH_TSS_SEL / 8 + 1] = tss >> 32;
+}
+
+static void cpu_load_gdt(void)
+{
+    struct table_register gdtr = { sizeof(KiGdt) - 1, (ULONG64)KiGdt };
+
+    /* A far return reloads CS; the data selectors are plain moves. */
+    __asm__ volatile("lgdt %0\n\t"
+                     "pushq %1\n\t"
+                     "leaq 1f(%%rip), %%rax\n\t"
+                     "pushq %%rax\n\t"
+                     "lretq\n"
+                     "1:\n\t"
+                     "movl %2, %%eax\n\t"
+                     "movl %%eax, %%ds\n\t"
+                     "movl %%eax, %%es\n\t"
+                     "movl %%eax, %%ss\n\t"
+                     "xorl %%eax, %%eax\n\t"
+                     "movl %%eax, %%fs\n\t"
+                     "movl %%eax, %%gs\n\t"
+                     "ltr %w3"
+                     :
+                     : "m"(gdtr), "i"(ARCH_KERNEL_CS), "i"(ARCH_KERNEL_SS), "r"((uint16_t)ARCH_TSS_SEL)
+                     : "rax", "memory");
+}
+
+static void cpu_set_gate(ULONG vector, ULONG64 handler, uint8_t ist)
+{
+    struct idt_gate *g = &KiIdt[vector];
+
+    g->offset_lo = handler & 0xffff;
+    g->selector = ARCH_KERNEL_CS;
+    g->ist = ist;
+    g->type_attr = 0x8e; /* present, DPL0, 64-bit interrupt gate: IF cleared on entry */
+    g->offset_mid = (handler >> 16) & 0xffff;
+    g->offset_hi = handler >> 32;
+    g->reserved = 0;
+}
+
+static void cpu_build_idt(void)
+{
+    for (ULONG v = 0; v < 256; v++)
+        cpu_set_gate(v, KiTrapStubTable[v], 0);
+    /* These three can arrive on a broken stack; NT gives them IST stacks too. */
+    cpu_set_gate(8, KiTrapStubTable[8], ARCH_IST_DOUBLE_FAULT);
+    cpu_set_gate(2, KiTrapStubTable[2], ARCH_IST_NMI);
+    cpu_set_gate(18, KiTrapStubTable[18], ARCH_IST_MACHINE_CHECK);
+}
+
+void arch_cpu_set_ist_stacks(ULONG64 df, ULONG64 nmi, ULONG64 mc)
+{
+    KiTss.ist[ARCH_IST_DOUBLE_FAULT - 1] = df;
+    KiTss.ist[ARCH_IST_NMI - 1] = nmi;
+    KiTss.ist[ARCH_IST_MACHINE_CHECK - 1] = mc;
+}
+
+void arch_cpu_init(void)
+{
+    struct table_register idtr = { sizeof(KiIdt) - 1, (ULONG64)KiIdt };
+
+    KiTss.iomap_base = sizeof(KiTss); /* no I/O bitmap */
+    arch_cpu_set_ist_stacks((ULONG64)KiBootIstStacks[0] + 4096, (ULONG64)KiBootIstStacks[1] + 4096,
+                            (ULONG64)KiBootIstStacks[2] + 4096);
+    cpu_build_gdt();
+    cpu_load_gdt();
+    cpu_build_idt();
+    __asm__ volatile("lidt %0" ::"m"(idtr));
+}
+
+void arch_cpu_vendor(char out[13])
+{
+    uint32_t r[4];
+
+    arch_cpuid(0, 0, r);
+    memcpy(out, &r[1], 4);
+    memcpy(out + 4, &r[3], 4);
+    memcpy(out + 8, &r[2], 4);
+    out[12] = '\0';
+}
+
+const char *arch_exception_name(ULONG vector)
+{
+    static const char *const names[32] = {
+        "#DE divide error", "#DB debug", "NMI", "#BP breakpoint", "#OF overflow",
+        "#BR bound range", "#UD invalid opcode", "#NM device not available", "#DF double fault",
+        "coprocessor segment overrun", "#TS invalid TSS", "#NP segment not present",
+        "#SS stack fault", "#GP general protection", "#PF page fault", "reserved 15",
+        "#MF x87 error", "#AC alignment check", "#MC machine check", "#XM SIMD exception",
+        "#VE virtualization", "#CP control protection", "reserved 22", "reserved 23",
+        "reserved 24", "reserved 25", "reserved 26", "reserved 27", "#HV hypervisor injection",
+        "#VC VMM communication", "#SX security", "reserved 31",
+    };
+    return vector < 32 ? names[vector] : "interrupt";
+}

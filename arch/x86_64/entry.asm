@@ -1,0 +1,44 @@
+; entry.asm - the first kernel instructions, and the stack switch.
+;
+; The loader jumps here with interrupts off, RDI = physical address of the
+; boot record, its own page tables in CR3 (kernel, direct map, identity map)
+; and the firmware's GDT and IDT still loaded.  We take a stack of our own in
+; .bss and go to C; KiSystemStartup replaces everything else.
+
+bits 64
+default rel
+
+extern KiSystemStartup
+
+section .text.entry progbits alloc exec nowrite align=16
+global KiSystemEntry
+KiSystemEntry:
+    cli
+    cld
+    mov rsp, KiBootStackTop     ; 16-byte aligned: the call leaves RSP = 8 mod 16
+    xor ebp, ebp                ; a zero frame pointer ends every backtrace
+    call KiSystemStartup
+.hang:
+    cli
+    hlt
+    jmp .hang
+
+; void arch_switch_stack(uint64_t top, void (*fn)(void *), void *arg)
+; Runs fn(arg) on the stack ending at top; fn never returns.
+section .text
+global arch_switch_stack
+arch_switch_stack:
+    mov rsp, rdi
+    and rsp, -16
+    xor ebp, ebp
+    mov rdi, rdx
+    call rsi
+.hang:
+    cli
+    hlt
+    jmp .hang
+
+section .bss nobits alloc noexec write align=4096
+KiBootStack:
+    resb 16384
+KiBootStackTop:

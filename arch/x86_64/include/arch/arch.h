@@ -1,0 +1,143 @@
+/*
+ * arch.h - the one door between kernel/ and arch/x86_64/.
+ *
+ * Generic code asks the architecture for things through these helpers and
+ * prototypes and never touches x86 instructions or tables itself.
+ * Arch-level helpers use snake_case (like seL4 and Linux); NT routines live
+ * in kernel/ with NT names.
+ */
+#ifndef ARCH_ARCH_H
+#define ARCH_ARCH_H
+
+#include <irqlab/nt.h>
+#include <arch/trapframe.h>
+
+struct irqlab_bootinfo;
+
+/* ---- instructions ------------------------------------------------------ */
+static inline void arch_outb(uint16_t port, uint8_t v) { __asm__ volatile("outb %0, %1" ::"a"(v), "Nd"(port)); }
+static inline void arch_outl(uint16_t port, uint32_t v) { __asm__ volatile("outl %0, %1" ::"a"(v), "Nd"(port)); }
+static inline uint8_t arch_inb(uint16_t port)
+{
+    uint8_t v;
+    __asm__ volatile("inb %1, %0" : "=a"(v) : "Nd"(port));
+    return v;
+}
+
+static inline ULONG64 arch_rdmsr(uint32_t msr)
+{
+    uint32_t lo, hi;
+    __asm__ volatile("rdmsr" : "=a"(lo), "=d"(hi) : "c"(msr));
+    return ((ULONG64)hi << 32) | lo;
+}
+static inline void arch_wrmsr(uint32_t msr, ULONG64 v)
+{
+    __asm__ volatile("wrmsr" ::"c"(msr), "a"((uint32_t)v), "d"((uint32_t)(v >> 32)));
+}
+
+static inline void arch_cpuid(uint32_t leaf, uint32_t sub, uint32_t r[4])
+{
+    __asm__ volatile("cpuid" : "=a"(r[0]), "=b"(r[1]), "=c"(r[2]), "=d"(r[3]) : "a"(leaf), "c"(sub));
+}
+
+#define ARCH_READ_CR(n)                                           \
+    static inline ULONG64 arch_read_cr##n(void)                  \
+    {                                                             \
+        ULONG64 v;                                               \
+        __asm__ volatile("mov %%cr" #n ", %0" : "=r"(v));         \
+        return v;                                                 \
+    }                                                             \
+    static inline void arch_write_cr##n(ULONG64 v)               \
+    {                                                             \
+        __asm__ volatile("mov %0, %%cr" #n ::"r"(v) : "memory");  \
+    }
+ARCH_READ_CR(0)
+ARCH_READ_CR(3)
+ARCH_READ_CR(4)
+ARCH_READ_CR(8)
+#undef ARCH_READ_CR
+
+static inline ULONG64 arch_read_cr2(void)
+{
+    ULONG64 v;
+    __asm__ volatile("mov %%cr2, %0" : "=r"(v));
+    return v;
+}
+
+static inline ULONG64 arch_read_flags(void)
+{
+    ULONG64 f;
+    __asm__ volatile("pushfq; popq %0" : "=r"(f));
+    return f;
+}
+#define ARCH_FLAGS_IF 0x200ull
+
+static inline void arch_disable_interrupts(void) { __asm__ volatile("cli" ::: "memory"); }
+static inline void arch_enable_interrupts(void) { __asm__ volatile("sti" ::: "memory"); }
+static inline void arch_pause(void) { __asm__ volatile("pause"); }
+static inline void arch_halt(void) { __asm__ volatile("hlt" ::: "memory"); }
+static inline void arch_invlpg(ULONG64 va) { __asm__ volatile("invlpg (%0)" ::"r"(va) : "memory"); }
+
+/* Restores IF from a value returned by arch_save_disable(). */
+static inline ULONG64 arch_save_disable(void)
+{
+    ULONG64 f = arch_read_flags();
+    arch_disable_interrupts();
+    return f;
+}
+static inline void arch_restore(ULONG64 flags)
+{
+    if (flags & ARCH_FLAGS_IF)
+        arch_enable_interrupts();
+}
+
+static inline ULONG64 arch_rdtsc(void)
+{
+    uint32_t lo, hi;
+    __asm__ volatile("lfence; rdtsc" : "=a"(lo), "=d"(hi));
+    return ((ULONG64)hi << 32) | lo;
+}
+
+static inline ULONG64 arch_frame_pointer(void)
+{
+    return (ULONG64)__builtin_frame_address(0);
+}
+
+/* ---- cpu.c: descriptor tables and identification ----------------------- */
+void arch_cpu_init(void);                   /* GDT, TSS, IDT on this CPU */
+void arch_cpu_set_ist_stacks(ULONG64 df, ULONG64 nmi, ULONG64 mc);
+void arch_cpu_vendor(char out[13]);
+const char *arch_exception_name(ULONG vector);
+#define ARCH_KERNEL_CS  0x10 /* NT x64: KGDT64_R0_CODE */
+#define ARCH_KERNEL_SS  0x18 /* NT x64: KGDT64_R0_DATA */
+#define ARCH_TSS_SEL    0x40 /* NT x64: KGDT64_SYS_TSS */
+#define ARCH_IST_DOUBLE_FAULT 1
+#define ARCH_IST_NMI          2
+#define ARCH_IST_MACHINE_CHECK 3
+
+/* ---- serial.c: COM1 ----------------------------------------------------- */
+void arch_serial_init(void);
+void arch_serial_write(const char *s, size_t n);
+int arch_serial_read(void); /* a byte, or -1 when none is waiting */
+
+/* ---- power.c: leaving the machine ---------------------------------------- */
+DECLSPEC_NORETURN void arch_exit_emulator(uint8_t code);
+DECLSPEC_NORETURN void arch_halt_forever(void);
+DECLSPEC_NORETURN void arch_reset(void);
+/* Runs fn(arg) on a new stack; fn must not return. */
+DECLSPEC_NORETURN void arch_switch_stack(ULONG64 top, void (*fn)(void *), void *arg);
+
+/* ---- mmu.c: page tables --------------------------------------------------- */
+#define ARCH_PAGE_SIZE 4096ull
+#define ARCH_PTE_PRESENT 0x1ull
+#define ARCH_PTE_WRITE   0x2ull
+#define ARCH_PTE_LARGE   0x80ull
+#define ARCH_PTE_NX      (1ull << 63)
+#define ARCH_STACK_BASE  0xffffff0000000000ull /* kernel stacks, each above a guard page */
+void arch_mmu_init(const struct irqlab_bootinfo *bi);
+ULONG64 arch_mmu_map_stack(ULONG pages); /* returns the top; 0 when out of memory */
+/* The leaf entry mapping va (with ARCH_PTE_LARGE for 2 MiB), or 0 if unmapped. */
+ULONG64 arch_mmu_query(ULONG64 va);
+BOOLEAN arch_mmu_nx_enabled(void);
+
+#endif

@@ -1,0 +1,141 @@
+/*
+ * mmu.c - the kernel's own page tables (4-level, 4 KiB and 2 MiB pages).
+ *
+ * Replaces the loader's tables at boot: the kernel image mapped segment by
+ * segment with W^X (text RX, rodata R, data/bss RW+NX), the direct map of
+ * physical memory RW+NX, no identity map, and kernel stacks in their own
+ * region, each above an unmapped guard page so an overflow faults at once.
+ */
+#include <arch/arch.h>
+#include <irqlab/bootinfo.h>
+#include <irqlab/ke.h>
+#include <irqlab/mm.h>
+
+#define ADDR_MASK 0x000ffffffffff000ull
+#define LARGE_PAGE (2ull << 20)
+#define EFER_MSR 0xc0000080u
+#define EFER_NXE (1ull << 11)
+#define CR0_WP (1ull << 16)
+
+static ULONG64 MiNxBit;
+static ULONG64 MiStackNext = ARCH_STACK_BASE;
+
+static ULONG64 *table_at(ULONG64 pa)
+{
+    return (ULONG64 *)MmDirectMap(pa & ADDR_MASK);
+}
+
+static unsigned index_of(ULONG64 va, int level)
+{
+    return (va >> (12 + 9 * level)) & 511;
+}
+
+/* The table below entry `e`, allocating it if absent (intermediate entries are permissive). */
+static ULONG64 *next_table(ULONG64 *e)
+{
+    if (!(*e & ARCH_PTE_PRESENT)) {
+        ULONG64 pa = MmAllocatePhysicalPage();
+        if (pa == 0)
+            KeBugCheckEx(INSTALL_MORE_MEMORY, 0, 0, 0, 0);
+        *e = pa | ARCH_PTE_PRESENT | ARCH_PTE_WRITE;
+    }
+    return table_at(*e);
+}
+
+/* Maps one page of the given size (level 0: 4 KiB, level 1: 2 MiB). */
+static void map(ULONG64 pml4, ULONG64 va, ULONG64 pa, ULONG64 flags, int level)
+{
+    ULONG64 *t = table_at(pml4);
+
+    for (int l = 3; l > level; l--)
+        t = next_table(&t[index_of(va, l)]);
+    t[index_of(va, level)] = pa | flags | (level ? ARCH_PTE_LARGE : 0);
+}
+
+static ULONG64 direct_map_end(const struct irqlab_bootinfo *bi)
+{
+    const struct irqlab_mem_range *r = MmDirectMap(bi->memmap);
+    ULONG64 end = IRQLAB_DIRECT_MAP_MIN;
+
+    /* RAM-like ranges only: 64-bit MMIO windows are mapped when a driver asks. */
+    for (uint32_t i = 0; i < bi->memmap_count; i++) {
+        ULONG64 top = r[i].base + r[i].pages * PAGE_SIZE;
+        if (r[i].type != IRQLAB_MEM_MMIO && top > end)
+            end = top;
+    }
+    return (end + LARGE_PAGE - 1) & ~(LARGE_PAGE - 1);
+}
+
+static void enable_nx(void)
+{
+    uint32_t r[4];
+
+    arch_cpuid(0x80000000, 0, r);
+    if (r[0] < 0x80000001)
+        return;
+    arch_cpuid(0x80000001, 0, r);
+    if (!(r[3] & (1u << 20)))
+        return;
+    arch_wrmsr(EFER_MSR, arch_rdmsr(EFER_MSR) | EFER_NXE);
+    MiNxBit = ARCH_PTE_NX;
+}
+
+void arch_mmu_init(const struct irqlab_bootinfo *bi)
+{
+    ULONG64 pml4 = MmAllocatePhysicalPage();
+    ULONG64 end = direct_map_end(bi);
+
+    enable_nx();
+    for (ULONG64 pa = 0; pa < end; pa += LARGE_PAGE)
+        map(pml4, IRQLAB_DIRECT_MAP_BASE + pa, pa, ARCH_PTE_PRESENT | ARCH_PTE_WRITE | MiNxBit, 1);
+    for (uint32_t s = 0; s < bi->segment_count; s++) {
+        const struct irqlab_segment *seg = &bi->segments[s];
+        ULONG64 flags = ARCH_PTE_PRESENT;
+        if (seg->flags & IRQLAB_SEG_W)
+            flags |= ARCH_PTE_WRITE;
+        if (!(seg->flags & IRQLAB_SEG_X))
+            flags |= MiNxBit;
+        for (ULONG64 off = 0; off < seg->size; off += PAGE_SIZE)
+            map(pml4, seg->vaddr + off, seg->paddr + off, flags, 0);
+    }
+    /* WP makes read-only pages read-only for ring 0 too: W^X means nothing without it. */
+    arch_write_cr0(arch_read_cr0() | CR0_WP);
+    arch_write_cr3(pml4);
+}
+
+ULONG64 arch_mmu_map_stack(ULONG pages)
+{
+    ULONG64 base = MiStackNext + PAGE_SIZE; /* the page below stays unmapped: the guard */
+    ULONG64 pml4 = arch_read_cr3() & ADDR_MASK;
+
+    for (ULONG i = 0; i < pages; i++) {
+        ULONG64 pa = MmAllocatePhysicalPage();
+        if (pa == 0)
+            return 0;
+        map(pml4, base + i * PAGE_SIZE, pa, ARCH_PTE_PRESENT | ARCH_PTE_WRITE | MiNxBit, 0);
+    }
+    MiStackNext = base + pages * PAGE_SIZE;
+    return MiStackNext;
+}
+
+ULONG64 arch_mmu_query(ULONG64 va)
+{
+    ULONG64 *t = table_at(arch_read_cr3());
+
+    if ((ULONG64)((int64_t)(va << 16) >> 16) != va) /* non-canonical: never mapped */
+        return 0;
+    for (int level = 3; level >= 0; level--) {
+        ULONG64 e = t[index_of(va, level)];
+        if (!(e & ARCH_PTE_PRESENT))
+            return 0;
+        if (level == 0 || (level < 3 && (e & ARCH_PTE_LARGE)))
+            return e;
+        t = table_at(e);
+    }
+    return 0;
+}
+
+BOOLEAN arch_mmu_nx_enabled(void)
+{
+    return MiNxBit != 0;
+}

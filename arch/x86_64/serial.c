@@ -1,0 +1,66 @@
+/*
+ * serial.c - the 16550 UART at COM1, the kernel console and debugger line.
+ *
+ * Polled: output waits for the transmit holding register; input is read when
+ * the line status says a byte is waiting.  When no UART answers (a PC without
+ * COM1), output is dropped rather than spinning forever.
+ */
+#include <arch/arch.h>
+
+#define COM1 0x3f8
+#define REG_DATA 0
+#define REG_IER 1
+#define REG_FCR 2
+#define REG_LCR 3
+#define REG_MCR 4
+#define REG_LSR 5
+#define REG_SCRATCH 7
+#define LSR_DATA_READY 0x01
+#define LSR_THR_EMPTY 0x20
+#define SPIN_LIMIT 100000
+
+static BOOLEAN SerialPresent;
+
+void arch_serial_init(void)
+{
+    /* The scratch register reads back what was written only if a UART is there. */
+    arch_outb(COM1 + REG_SCRATCH, 0x5a);
+    if (arch_inb(COM1 + REG_SCRATCH) != 0x5a)
+        return;
+    arch_outb(COM1 + REG_IER, 0x00);  /* polled for now */
+    arch_outb(COM1 + REG_LCR, 0x80);  /* DLAB: divisor follows */
+    arch_outb(COM1 + REG_DATA, 0x01); /* 115200 baud */
+    arch_outb(COM1 + REG_IER, 0x00);
+    arch_outb(COM1 + REG_LCR, 0x03);  /* 8N1 */
+    arch_outb(COM1 + REG_FCR, 0xc7);  /* FIFO on, cleared, 14-byte threshold */
+    arch_outb(COM1 + REG_MCR, 0x0b);  /* DTR, RTS, OUT2 */
+    SerialPresent = TRUE;
+}
+
+static void serial_put(char c)
+{
+    for (int i = 0; i < SPIN_LIMIT; i++) {
+        if (arch_inb(COM1 + REG_LSR) & LSR_THR_EMPTY)
+            break;
+        arch_pause();
+    }
+    arch_outb(COM1 + REG_DATA, (uint8_t)c);
+}
+
+void arch_serial_write(const char *s, size_t n)
+{
+    if (!SerialPresent)
+        return;
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] == '\n')
+            serial_put('\r');
+        serial_put(s[i]);
+    }
+}
+
+int arch_serial_read(void)
+{
+    if (!SerialPresent || !(arch_inb(COM1 + REG_LSR) & LSR_DATA_READY))
+        return -1;
+    return arch_inb(COM1 + REG_DATA);
+}

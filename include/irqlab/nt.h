@@ -1,0 +1,50 @@
+/*
+ * nt.h - NT's basic types and macros, as a driver author knows them
+ * (ntdef.h / wdm.h names), so that NT-style code compiles against irqlab.
+ */
+#ifndef IRQLAB_NT_H
+#define IRQLAB_NT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef void VOID, *PVOID;
+typedef char CHAR, *PCHAR;
+typedef const char *PCSTR;
+typedef uint8_t UCHAR, *PUCHAR, BOOLEAN, *PBOOLEAN;
+typedef uint16_t USHORT, *PUSHORT;
+typedef int32_t LONG, *PLONG, NTSTATUS;
+typedef uint32_t ULONG, *PULONG;
+/* unsigned __int64 in NT: long long, so %llx fits them on every LP64 compiler. */
+typedef long long LONG64, LONGLONG, LONG_PTR;
+typedef unsigned long long ULONG64, ULONGLONG, *PULONG64;
+typedef unsigned long long ULONG_PTR, *PULONG_PTR, SIZE_T;
+
+#ifndef TRUE
+#define TRUE  1
+#define FALSE 0
+#endif
+
+#define STATUS_SUCCESS              ((NTSTATUS)0x00000000)
+#define STATUS_BREAKPOINT           ((NTSTATUS)0x80000003)
+#define STATUS_SINGLE_STEP          ((NTSTATUS)0x80000004)
+#define STATUS_ACCESS_VIOLATION     ((NTSTATUS)0xC0000005)
+#define STATUS_ILLEGAL_INSTRUCTION  ((NTSTATUS)0xC000001D)
+#define STATUS_ARRAY_BOUNDS_EXCEEDED ((NTSTATUS)0xC000008C)
+#define STATUS_INTEGER_DIVIDE_BY_ZERO ((NTSTATUS)0xC0000094)
+#define STATUS_INTEGER_OVERFLOW     ((NTSTATUS)0xC0000095)
+#define STATUS_PRIVILEGED_INSTRUCTION ((NTSTATUS)0xC0000096)
+#define STATUS_FLOAT_MULTIPLE_TRAPS ((NTSTATUS)0xC00002B5)
+#define STATUS_DATATYPE_MISALIGNMENT ((NTSTATUS)0x80000002)
+#define STATUS_ASSERTION_FAILURE    ((NTSTATUS)0xC0000420)
+
+#define CONTAINING_RECORD(address, type, field) \
+    ((type *)((char *)(address) - offsetof(type, field)))
+
+#define ARRAYSIZE(a) (sizeof(a) / sizeof((a)[0]))
+#define UNREFERENCED_PARAMETER(p) ((void)(p))
+
+#define DECLSPEC_NORETURN __attribute__((noreturn))
+
+#endif

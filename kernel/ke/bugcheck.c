@@ -1,0 +1,160 @@
+/*
+ * bugcheck.c - KeBugCheckEx: stop the system with an NT-style report.
+ *
+ * Models NT's KeBugCheckEx: interrupts off, IRQL to HIGH_LEVEL, one report,
+ * then no return.  The report opens with the two lines WinDbg prints when a
+ * target bugchecks ("*** Fatal System Error: ..."), adds what !analyze would
+ * show first (name, parameters, registers, STACK_TEXT), and QEMU exits with
+ * KI_EXIT_BUGCHECK so a harness can never mistake it for success.
+ */
+#include <arch/arch.h>
+#include <irqlab/rtl.h>
+#include "ki.h"
+
+#define MAX_FRAMES 32
+
+static const struct {
+    ULONG Code;
+    PCSTR Name;
+} KiBugCheckNames[] = {
+    { IRQL_NOT_GREATER_OR_EQUAL, "IRQL_NOT_GREATER_OR_EQUAL" },
+    { IRQL_NOT_LESS_OR_EQUAL, "IRQL_NOT_LESS_OR_EQUAL" },
+    { SPIN_LOCK_ALREADY_OWNED, "SPIN_LOCK_ALREADY_OWNED" },
+    { KMODE_EXCEPTION_NOT_HANDLED, "KMODE_EXCEPTION_NOT_HANDLED" },
+    { PFN_LIST_CORRUPT, "PFN_LIST_CORRUPT" },
+    { INSTALL_MORE_MEMORY, "INSTALL_MORE_MEMORY" },
+    { UNEXPECTED_KERNEL_MODE_TRAP, "UNEXPECTED_KERNEL_MODE_TRAP" },
+    { NMI_HARDWARE_FAILURE, "NMI_HARDWARE_FAILURE" },
+    { MACHINE_CHECK_EXCEPTION, "MACHINE_CHECK_EXCEPTION" },
+    { ATTEMPTED_SWITCH_FROM_DPC, "ATTEMPTED_SWITCH_FROM_DPC" },
+    { MANUALLY_INITIATED_CRASH, "MANUALLY_INITIATED_CRASH" },
+    { LOADER_BLOCK_MISMATCH, "LOADER_BLOCK_MISMATCH" },
+    { DPC_WATCHDOG_VIOLATION, "DPC_WATCHDOG_VIOLATION" },
+};
+
+static volatile LONG KiBugCheckActive;
+
+const char *KeBugCheckName(ULONG BugCheckCode)
+{
+    for (size_t i = 0; i < ARRAYSIZE(KiBugCheckNames); i++)
+        if (KiBugCheckNames[i].Code == BugCheckCode)
+            return KiBugCheckNames[i].Name;
+    return NULL;
+}
+
+static void print_registers(const KTRAP_FRAME *f)
+{
+    DbgPrint("rax=%016llx rbx=%016llx rcx=%016llx\n", f->Rax, f->Rbx, f->Rcx);
+    DbgPrint("rdx=%016llx rsi=%016llx rdi=%016llx\n", f->Rdx, f->Rsi, f->Rdi);
+    DbgPrint("rip=%016llx rsp=%016llx rbp=%016llx\n", f->Rip, f->Rsp, f->Rbp);
+    DbgPrint(" r8=%016llx  r9=%016llx r10=%016llx\n", f->R8, f->R9, f->R10);
+    DbgPrint("r11=%016llx r12=%016llx r13=%016llx\n", f->R11, f->R12, f->R13);
+    DbgPrint("r14=%016llx r15=%016llx\n", f->R14, f->R15);
+    DbgPrint("cs=%04llx  ss=%04llx  efl=%08llx  vector=%llu (%s)  error code=%llx\n", f->SegCs,
+             f->SegSs, f->EFlags, f->Vector, arch_exception_name((ULONG)f->Vector), f->ErrorCode);
+}
+
+/* A saved frame pointer we may follow: aligned, mapped, and above the last one. */
+static BOOLEAN frame_ok(ULONG64 rbp, ULONG64 previous)
+{
+    if (rbp == 0 || (rbp & 7) || rbp <= previous)
+        return FALSE;
+    if ((rbp >> 47) != 0x1ffff) /* kernel half, canonical */
+        return FALSE;
+    return arch_mmu_query(rbp) != 0 && arch_mmu_query(rbp + 8) != 0;
+}
+
+static void print_frame(int index, ULONG64 address)
+{
+    char symbol[96];
+    KiFormatSymbol(address, symbol, sizeof(symbol));
+    DbgPrint("%02x %016llx %s\n", index, address, symbol);
+}
+
+/* Walks the RBP chain (the kernel keeps frame pointers) starting at rip/rbp. */
+static void print_stack(ULONG64 rip, ULONG64 rbp)
+{
+    int n = 0;
+    ULONG64 previous = 0;
+
+    DbgPrint("STACK_TEXT:\n # RetAddr          Call Site\n");
+    if (rip)
+        print_frame(n++, rip);
+    while (n < MAX_FRAMES && frame_ok(rbp, previous)) {
+        ULONG64 *frame = (ULONG64 *)rbp;
+        if (frame[1] == 0)
+            break;
+        print_frame(n++, frame[1]);
+        previous = rbp;
+        rbp = frame[0];
+    }
+}
+
+static void report(ULONG Code, const ULONG_PTR P[4], PKTRAP_FRAME TrapFrame, ULONG64 Rbp, KIRQL Irql)
+{
+    PCSTR name = KeBugCheckName(Code);
+
+    DbgPrint("\n*** Fatal System Error: 0x%08x\n", Code);
+    DbgPrint("                       (0x%016llX,0x%016llX,0x%016llX,0x%016llX)\n\n",
+             (ULONG64)P[0], (ULONG64)P[1], (ULONG64)P[2], (ULONG64)P[3]);
+    DbgPrint("%s (%x)\n", name ? name : "UNKNOWN_BUGCHECK_CODE", Code);
+    DbgPrint("Arguments:\nArg1: %016llx\nArg2: %016llx\nArg3: %016llx\nArg4: %016llx\n\n",
+             (ULONG64)P[0], (ULONG64)P[1], (ULONG64)P[2], (ULONG64)P[3]);
+    DbgPrint("PROCESSOR: 0  IRQL: %u (%s)  BUGCHECK_CODE: %x\n", Irql, KeIrqlName(Irql), Code);
+    DbgPrint("cr0=%016llx cr2=%016llx cr3=%016llx cr4=%016llx\n", arch_read_cr0(), arch_read_cr2(),
+             arch_read_cr3(), arch_read_cr4());
+    if (TrapFrame) {
+        print_registers(TrapFrame);
+        print_stack(TrapFrame->Rip, TrapFrame->Rbp);
+    } else {
+        print_stack(0, Rbp);
+    }
+}
+
+static DECLSPEC_NORETURN void bugcheck(ULONG Code, const ULONG_PTR P[4], PKTRAP_FRAME TrapFrame,
+                                       ULONG64 Rbp)
+{
+    arch_disable_interrupts();
+    KIRQL irql = (KIRQL)arch_read_cr8();
+    arch_write_cr8(HIGH_LEVEL);
+    KiPrintForceUnlock();
+    if (__atomic_exchange_n(&KiBugCheckActive, 1, __ATOMIC_ACQ_REL)) {
+        /* A fault inside the report: say so and stop, never loop. */
+        DbgPrint("\n*** nested bugcheck 0x%08x during the bugcheck report\n", Code);
+        DbgPrint("# irqlab: system halted after bugcheck 0x%08X\n", Code);
+        arch_exit_emulator(KI_EXIT_BUGCHECK);
+    }
+    report(Code, P, TrapFrame, Rbp, irql);
+    KiTestBugCheckVerdict(Code, P);
+    DbgPrint("# irqlab: system halted after bugcheck 0x%08X\n", Code);
+    arch_exit_emulator(KI_EXIT_BUGCHECK);
+}
+
+void KiBugCheckWithFrame(ULONG Code, ULONG_PTR P1, ULONG_PTR P2, ULONG_PTR P3, ULONG_PTR P4,
+                         PKTRAP_FRAME TrapFrame)
+{
+    const ULONG_PTR p[4] = { P1, P2, P3, P4 };
+    bugcheck(Code, p, TrapFrame, 0);
+}
+
+VOID KeBugCheckEx(ULONG BugCheckCode, ULONG_PTR P1, ULONG_PTR P2, ULONG_PTR P3, ULONG_PTR P4)
+{
+    const ULONG_PTR p[4] = { P1, P2, P3, P4 };
+    bugcheck(BugCheckCode, p, NULL, arch_frame_pointer());
+}
+
+VOID KeBugCheck(ULONG BugCheckCode)
+{
+    const ULONG_PTR p[4] = { 0, 0, 0, 0 };
+    bugcheck(BugCheckCode, p, NULL, arch_frame_pointer());
+}
+
+VOID KiAssertFailed(PCSTR Expression, PCSTR File, ULONG Line)
+{
+    ULONG_PTR where = (ULONG_PTR)__builtin_return_address(0);
+
+    arch_disable_interrupts();
+    DbgPrint("\n*** Assertion failed: %s\n***   Source File: %s, line %u\n", Expression, File, Line);
+    const ULONG_PTR p[4] = { (ULONG_PTR)(LONG_PTR)STATUS_ASSERTION_FAILURE, where, 0, 0 };
+    bugcheck(KMODE_EXCEPTION_NOT_HANDLED, p, NULL, arch_frame_pointer());
+}

@@ -1,0 +1,49 @@
+/*
+ * symbols.c - the kernel's own symbol table, for backtraces and the debugger.
+ *
+ * The build links the kernel twice: the first link's `nm` output becomes
+ * ksyms.c (tools/gensyms.py), placed in .ksyms, the last section of the image,
+ * so adding it moves no other symbol (the Makefile checks that).
+ */
+#include <irqlab/rtl.h>
+#include "ki.h"
+
+extern const ULONG KiSymbolCount;
+extern const ULONG_PTR KiSymbolAddresses[];
+extern const ULONG KiSymbolNameOffsets[];
+extern const char KiSymbolNames[];
+extern const char __KernelStart[], __KernelEnd[];
+
+BOOLEAN KiLookupSymbol(ULONG_PTR Address, PCSTR *Name, ULONG_PTR *Offset)
+{
+    ULONG lo = 0, hi = KiSymbolCount;
+
+    if (Address < (ULONG_PTR)__KernelStart || Address >= (ULONG_PTR)__KernelEnd || hi == 0)
+        return FALSE;
+    /* The last entry whose address is <= Address. */
+    while (hi - lo > 1) {
+        ULONG mid = lo + (hi - lo) / 2;
+        if (KiSymbolAddresses[mid] <= Address)
+            lo = mid;
+        else
+            hi = mid;
+    }
+    if (KiSymbolAddresses[lo] > Address)
+        return FALSE;
+    *Name = KiSymbolNames + KiSymbolNameOffsets[lo];
+    *Offset = Address - KiSymbolAddresses[lo];
+    return TRUE;
+}
+
+void KiFormatSymbol(ULONG_PTR Address, char *Buffer, size_t Size)
+{
+    PCSTR name;
+    ULONG_PTR offset;
+
+    if (!KiLookupSymbol(Address, &name, &offset))
+        RtlFormat(Buffer, Size, "%016llx", (ULONG64)Address);
+    else if (offset == 0)
+        RtlFormat(Buffer, Size, "irqlab!%s", name);
+    else
+        RtlFormat(Buffer, Size, "irqlab!%s+0x%llx", name, (ULONG64)offset);
+}

@@ -1,0 +1,68 @@
+/*
+ * trap.c - KiDispatchTrap, where every vector lands (from trap.asm).
+ *
+ * A CPU exception in the kernel is fatal, as in NT: irqlab has no exception
+ * handlers to unwind to, so each one becomes the bugcheck NT would raise for
+ * it.  Vectors above 31 that nobody connected are counted and reported once.
+ */
+#include <arch/arch.h>
+#include "ki.h"
+
+/* x86 exception vector -> NT exception code, as KiXxxFault raises them on x64. */
+static NTSTATUS exception_status(ULONG vector)
+{
+    switch (vector) {
+    case 0: return STATUS_INTEGER_DIVIDE_BY_ZERO;
+    case 1: return STATUS_SINGLE_STEP;
+    case 3: return STATUS_BREAKPOINT;
+    case 4: return STATUS_INTEGER_OVERFLOW;
+    case 5: return STATUS_ARRAY_BOUNDS_EXCEEDED;
+    case 6: return STATUS_ILLEGAL_INSTRUCTION;
+    case 13:
+    case 14: return STATUS_ACCESS_VIOLATION;
+    case 16:
+    case 19: return STATUS_FLOAT_MULTIPLE_TRAPS;
+    case 17: return STATUS_DATATYPE_MISALIGNMENT;
+    default: return STATUS_SUCCESS; /* no NT exception: an unexpected trap */
+    }
+}
+
+/* ExceptionInformation[0] of an access violation: 0 read, 1 write, 8 execute (DEP). */
+static ULONG_PTR page_fault_access(ULONG64 error_code)
+{
+    if (error_code & 0x10)
+        return 8;
+    return (error_code & 0x2) ? 1 : 0;
+}
+
+static DECLSPEC_NORETURN void exception_bugcheck(PKTRAP_FRAME f)
+{
+    ULONG vector = (ULONG)f->Vector;
+    NTSTATUS status = exception_status(vector);
+
+    if (vector == 2)
+        KiBugCheckWithFrame(NMI_HARDWARE_FAILURE, 0, 0, 0, 0, f);
+    if (vector == 18)
+        KiBugCheckWithFrame(MACHINE_CHECK_EXCEPTION, 0, 0, 0, 0, f);
+    if (status == STATUS_SUCCESS) /* #NM, #DF, #TS, #NP, #SS, ... */
+        KiBugCheckWithFrame(UNEXPECTED_KERNEL_MODE_TRAP, vector, 0, 0, 0, f);
+    ULONG_PTR code = (ULONG_PTR)(LONG_PTR)status;
+    if (vector == 14)
+        KiBugCheckWithFrame(KMODE_EXCEPTION_NOT_HANDLED, code, f->Rip, page_fault_access(f->ErrorCode),
+                            arch_read_cr2(), f);
+    /* NT reports a #GP access violation with an unknown address: all ones. */
+    KiBugCheckWithFrame(KMODE_EXCEPTION_NOT_HANDLED, code, f->Rip, 0, vector == 13 ? ~0ull : 0, f);
+}
+
+static ULONG KiUnexpectedInterrupts[256];
+
+void KiDispatchTrap(PKTRAP_FRAME TrapFrame)
+{
+    ULONG vector = (ULONG)TrapFrame->Vector;
+
+    if (vector < 32)
+        exception_bugcheck(TrapFrame);
+    if (KiUnexpectedInterrupts[vector]++ == 0)
+        DbgPrint("irqlab: unexpected interrupt at vector 0x%02x (rip %016llx); counting further ones\n",
+                 vector, TrapFrame->Rip);
+}

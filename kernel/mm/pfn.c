@@ -1,0 +1,115 @@
+/*
+ * pfn.c - the physical page allocator (NT calls its bookkeeping the PFN
+ * database).  A bitmap, one bit per 4 KiB page up to the top of usable RAM,
+ * set = in use.  Pages below 1 MiB are never handed out: the AP trampoline
+ * needs them, and firmware parks the APs there until they are woken.
+ */
+#include <arch/arch.h>
+#include <irqlab/ke.h>
+#include <irqlab/mm.h>
+#include <irqlab/rtl.h>
+#include "../ke/rawlock.h"
+
+#define LOW_MEMORY_LIMIT 0x100000ull
+
+static ULONG64 *MiBitmap;
+static ULONG64 MiPageLimit; /* pages covered by the bitmap */
+static ULONG64 MiFreePages, MiManagedPages;
+static ULONG64 MiHintWord;
+static KI_RAW_LOCK MiLock;
+
+static BOOLEAN bit_test(ULONG64 pfn) { return (MiBitmap[pfn / 64] >> (pfn % 64)) & 1; }
+static void bit_set(ULONG64 pfn) { MiBitmap[pfn / 64] |= 1ull << (pfn % 64); }
+static void bit_clear(ULONG64 pfn) { MiBitmap[pfn / 64] &= ~(1ull << (pfn % 64)); }
+
+static const struct irqlab_mem_range *ranges(const struct irqlab_bootinfo *bi)
+{
+    return (const struct irqlab_mem_range *)MmDirectMap(bi->memmap);
+}
+
+/* First usable range above 1 MiB with room for the bitmap; its base. */
+static ULONG64 find_bitmap_home(const struct irqlab_bootinfo *bi, ULONG64 bytes)
+{
+    const struct irqlab_mem_range *r = ranges(bi);
+
+    for (uint32_t i = 0; i < bi->memmap_count; i++) {
+        if (r[i].type != IRQLAB_MEM_USABLE)
+            continue;
+        ULONG64 base = r[i].base < LOW_MEMORY_LIMIT ? LOW_MEMORY_LIMIT : r[i].base;
+        ULONG64 end = r[i].base + r[i].pages * PAGE_SIZE;
+        if (end > base && end - base >= bytes)
+            return base;
+    }
+    KeBugCheckEx(INSTALL_MORE_MEMORY, (ULONG_PTR)MiPageLimit, 0, 0, bytes);
+}
+
+VOID MmInitializePfnDatabase(const struct irqlab_bootinfo *BootInfo)
+{
+    const struct irqlab_mem_range *r = ranges(BootInfo);
+
+    for (uint32_t i = 0; i < BootInfo->memmap_count; i++)
+        if (r[i].type == IRQLAB_MEM_USABLE && r[i].base / PAGE_SIZE + r[i].pages > MiPageLimit)
+            MiPageLimit = r[i].base / PAGE_SIZE + r[i].pages;
+    ULONG64 bytes = (MiPageLimit + 63) / 64 * 8;
+    ULONG64 home = find_bitmap_home(BootInfo, bytes);
+    MiBitmap = MmDirectMap(home);
+    memset(MiBitmap, 0xff, bytes);
+    for (uint32_t i = 0; i < BootInfo->memmap_count; i++) {
+        if (r[i].type != IRQLAB_MEM_USABLE)
+            continue;
+        for (ULONG64 p = 0; p < r[i].pages; p++) {
+            ULONG64 pa = r[i].base + p * PAGE_SIZE;
+            if (pa < LOW_MEMORY_LIMIT || (pa >= home && pa < home + bytes))
+                continue;
+            bit_clear(pa / PAGE_SIZE);
+            MiFreePages++;
+        }
+    }
+    MiManagedPages = MiFreePages;
+}
+
+ULONG64 MmAllocatePhysicalPage(VOID)
+{
+    ULONG64 words = (MiPageLimit + 63) / 64, pa = 0;
+    ULONG64 flags = KiRawLockAcquire(&MiLock);
+
+    for (ULONG64 n = 0; n < words && pa == 0; n++) {
+        ULONG64 w = (MiHintWord + n) % words;
+        if (MiBitmap[w] == ~0ull)
+            continue;
+        ULONG64 pfn = w * 64 + (ULONG64)__builtin_ctzll(~MiBitmap[w]);
+        if (pfn >= MiPageLimit)
+            continue;
+        bit_set(pfn);
+        MiFreePages--;
+        MiHintWord = w;
+        pa = pfn * PAGE_SIZE;
+    }
+    KiRawLockRelease(&MiLock, flags);
+    if (pa)
+        memset(MmDirectMap(pa), 0, PAGE_SIZE);
+    return pa;
+}
+
+VOID MmFreePhysicalPage(ULONG64 PhysicalAddress)
+{
+    ULONG64 pfn = PhysicalAddress / PAGE_SIZE;
+    ULONG64 flags = KiRawLockAcquire(&MiLock);
+
+    if ((PhysicalAddress & (PAGE_SIZE - 1)) || pfn >= MiPageLimit || !bit_test(pfn)) {
+        KiRawLockRelease(&MiLock, flags);
+        /* NT's PFN_LIST_CORRUPT 0x99: a free of a page that is not in use. */
+        KeBugCheckEx(PFN_LIST_CORRUPT, 0x99, (ULONG_PTR)pfn, 0, (ULONG_PTR)PhysicalAddress);
+    }
+    bit_clear(pfn);
+    MiFreePages++;
+    KiRawLockRelease(&MiLock, flags);
+}
+
+ULONG64 MmGetFreePageCount(VOID) { return MiFreePages; }
+ULONG64 MmGetManagedPageCount(VOID) { return MiManagedPages; }
+
+PVOID MmCreateKernelStack(ULONG Pages)
+{
+    return (PVOID)arch_mmu_map_stack(Pages);
+}
