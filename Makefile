@@ -70,7 +70,7 @@ $(BUILD)/ksyms0.c: tools/gensyms.py | $(DEPS_OK)
 $(BUILD)/ksyms.c: $(BUILD)/kernel.pass1.elf tools/gensyms.py
 	$(KNM) -n --defined-only $< | $(PYTHON) tools/gensyms.py > $@
 
-$(BUILD)/ksyms%.o: $(BUILD)/ksyms%.c
+$(BUILD)/ksyms0.o $(BUILD)/ksyms.o: $(BUILD)/%.o: $(BUILD)/%.c
 	$(KCC) $(KCFLAGS) -c $< -o $@
 
 $(BUILD)/kernel.pass1.elf: $(KOBJS) $(BUILD)/ksyms0.o linker.ld $(BUILD)/extra.list

@@ -3,7 +3,7 @@
     python3 tests/harness/irqlab_test.py --build build [--smp 4] [--machine q35] [--only NAME]
 
 Prints every result as `ok N - name` / `not ok N - name` (reasons on `    # ` lines) and, alone
-on the last line, `N passed, M failed`; exits 1 when anything failed. See docs/testing.md.
+on the last line, `N passed, M failed, K skipped`; exits 1 when anything failed. See docs/testing.md.
 """
 import argparse
 import concurrent.futures
@@ -75,6 +75,8 @@ def host_binary(path: str) -> List[Result]:
                               universal_newlines=True, errors="replace", timeout=HOST_TIMEOUT)
     except subprocess.TimeoutExpired:
         return [Result(f"host.{binary}", False, notes=[f"timed out after {HOST_TIMEOUT}s"])]
+    except OSError as error:
+        return [Result(f"host.{binary}", False, notes=[f"cannot run: {error}"])]
     parsed = verdict.Verdict()
     verdict.parse_results(done.stdout.split("\n"), parsed)
     results = []
@@ -168,30 +170,29 @@ def boot_bugcheck(args, name: str, code: int) -> List[Result]:
     def judge(boot):
         return verdict.judge_bugcheck(boot.transcript, boot.status, boot.reason, code, name)
 
-    result, notes = run_boot(args, f"bugcheck.{name}", f"test={name}", judge)
+    result, notes = run_boot(args, f"alone.{name}", f"test={name}", judge)
     failed = [f"kernel test {r.name} failed" for r in result.results if r.failed]
-    return [Result(f"bugcheck.{name}", result.passed, notes=result.failures + failed + notes)]
+    return [Result(f"alone.{name}", result.passed, notes=result.failures + failed + notes)]
 
 
-def boot_loader(args, run: str, expect: Optional[str], kernel: Optional[bytes]) -> List[Result]:
+def boot_loader(args, run: str, expect: Optional[str], kernel: Optional[bytes]) -> Result:
     def judge(boot):
         return verdict.judge_loader(boot.transcript, boot.reason, expect)
 
     result, notes = run_boot(args, f"loader.{run}", "test=all", judge, kernel=kernel,
                              delete_kernel=kernel is None, stop_on=LOADER_STOP)
-    return [Result(f"loader.{run}", result.passed, notes=result.failures + notes)]
+    return Result(f"loader.{run}", result.passed, notes=result.failures + notes)
 
 
-def loader_jobs(args, pool) -> List[concurrent.futures.Future]:
+def loader_boots(args) -> List[Result]:
+    """The loader must refuse a corrupt, a truncated and a missing kernel.elf."""
     try:
         elf = qemu.esp_read(os.path.join(args.build, "esp.img"), qemu.ESP_KERNEL)
     except Exception as error:
-        failed = concurrent.futures.Future()
-        failed.set_result([Result("loader.kernel_on_esp", False, notes=[str(error)])])
-        return [failed]
-    return [pool.submit(boot_loader, args, "bad_magic", "magic", b"\0\0\0\0" + elf[4:]),
-            pool.submit(boot_loader, args, "truncated", None, elf[:100]),
-            pool.submit(boot_loader, args, "missing", None, None)]
+        return [Result("loader.kernel_on_esp", False, notes=[str(error)])]
+    return [boot_loader(args, "bad_magic", "magic", b"\0\0\0\0" + elf[4:]),
+            boot_loader(args, "truncated", None, elf[:100]),
+            boot_loader(args, "missing", None, None)]
 
 
 def kernel_boots(args, pool) -> List[Result]:
@@ -199,12 +200,12 @@ def kernel_boots(args, pool) -> List[Result]:
     if args.only:
         return boot_tests(args, f"only.{args.only}", f"test={args.only}", judge_announced)[0]
     suites = pool.submit(boot_tests, args, "tests", "test=all")
-    loaders = loader_jobs(args, pool)
+    loaders = pool.submit(loader_boots, args)  # one after another, beside the kernel's boots
     results, declared = suites.result()
     # dict(): a test declared twice boots once
     bugchecks = [pool.submit(boot_bugcheck, args, name, code)
                  for name, code in dict(declared).items()]
-    for job in bugchecks + loaders:
+    for job in bugchecks + [loaders]:
         results += job.result()
     return results
 
@@ -220,8 +221,9 @@ def report(results: List[Result]) -> int:
             for line in note.split("\n"):
                 say(f"    # {line}")
     failed = sum(not r.passed and r.skip is None for r in results)
-    passed = sum(r.passed for r in results)
-    say(f"{passed} passed, {failed} failed")
+    passed = sum(r.passed and r.skip is None for r in results)
+    skipped = sum(r.skip is not None for r in results)
+    say(f"{passed} passed, {failed} failed, {skipped} skipped")
     return 1 if failed else 0
 
 

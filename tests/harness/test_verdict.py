@@ -15,6 +15,12 @@ OVMF_NOISE = (
     'BdsDxe: loading Boot0001 "UEFI Non-Block Boot Device" from PciRoot(0x0)/Pci(0x1,0x0)\r\n'
     'BdsDxe: starting Boot0001 "UEFI Non-Block Boot Device" from PciRoot(0x0)/Pci(0x1,0x0)\r\n'
 )
+# What irqlab's loader prints on the firmware console before the kernel's banner.
+LOADER_LINES = (
+    "irqlab loader 0.1.0-unknown, image base 0xDEAA000\r\n"
+    'irqlab loader: cmdline "test=all"\r\n'
+    "irqlab loader: entering kernel at 0xFFFFFFFF80000000, boot record at 0xE5D2000\r\n\r\n"
+)
 BANNER = "irqlab 0.1.0-12-gabcdef0 booting on AuthenticAMD, 255 MiB\n"
 GOOD_TESTS = """KTAP version 1
 1..3
@@ -44,7 +50,7 @@ CPU 0, IRQL 2
 LOADER_ERROR = "\x1b[0m\x1b[37m\x1b[40mirqlab loader: error: kernel.elf: bad ELF magic\r\n"
 
 
-def run_tests(body=GOOD_TESTS, status=33, reason="exited", noise=OVMF_NOISE):
+def run_tests(body=GOOD_TESTS, status=33, reason="exited", noise=OVMF_NOISE + LOADER_LINES):
     return verdict.judge_tests(noise + BANNER + body, status, reason)
 
 
@@ -138,14 +144,15 @@ class TestRuns(unittest.TestCase):
                              "2 KTAP plan lines")
 
     def test_not_ok_with_skip_is_a_failure(self):
-        body = FAILING_TESTS.replace("not ok 2 - rtl.printf_hex", "not ok 2 - rtl.printf_hex # SKIP")
+        body = FAILING_TESTS.replace("not ok 2 - rtl.printf_hex",
+                                     "not ok 2 - rtl.printf_hex # SKIP")
         result = run_tests(body, status=35)
         self.assertTrue(result.results[1].failed)
         self.assertFalse(result.passed)
 
     def test_output_before_banner_is_ignored(self):
         # Results before the banner (e.g. a loader printing 'ok') must not count.
-        result = run_tests(noise=OVMF_NOISE + "ok 7 - from.firmware\n")
+        result = run_tests(noise=OVMF_NOISE + LOADER_LINES + "ok 7 - from.firmware\n")
         self.assertTrue(result.passed, result.failures)
         self.assertEqual(len(result.results), 3)
 
@@ -177,7 +184,8 @@ class TestBugchecks(unittest.TestCase):
         self.assertFailsWith(run_bugcheck(body), "missing '# irqlab: system halted")
 
     def test_halt_line_with_other_code_fails(self):
-        body = BUGCHECK.replace("halted after bugcheck 0x0000001E", "halted after bugcheck 0x0000000A")
+        body = BUGCHECK.replace("halted after bugcheck 0x0000001E",
+                                "halted after bugcheck 0x0000000A")
         self.assertFailsWith(run_bugcheck(body), "halt line names 0x0000000A")
 
     def test_wrong_status_fails(self):
@@ -189,7 +197,8 @@ class TestBugchecks(unittest.TestCase):
         self.assertFailsWith(run_bugcheck(GOOD_TESTS), "no bugcheck, expected 0x0000001E")
 
     def test_other_test_running_fails(self):
-        self.assertFailsWith(run_bugcheck(name="mm.other"), "missing line '# irqlab: running mm.other")
+        self.assertFailsWith(run_bugcheck(name="mm.other"),
+                             "missing line '# irqlab: running mm.other")
 
     def test_second_bugcheck_fails(self):
         second = "*** Fatal System Error: 0x0000001e\n"
