@@ -24,12 +24,23 @@ typedef UCHAR KIRQL, *PKIRQL;
 /* The NT name of a level ("DISPATCH_LEVEL", "DIRQL 5", ...); never NULL. */
 const char *KeIrqlName(KIRQL Irql);
 
+/* IRQL: any.  Reads CR8. */
+KIRQL KeGetCurrentIrql(VOID);
+/* IRQL: any; NewIrql >= current, else bugcheck IRQL_NOT_GREATER_OR_EQUAL (0x9). */
+KIRQL KfRaiseIrql(KIRQL NewIrql);
+VOID KeRaiseIrql(KIRQL NewIrql, PKIRQL OldIrql);
+KIRQL KeRaiseIrqlToDpcLevel(VOID);
+KIRQL KeRaiseIrqlToSynchLevel(VOID);
+/* IRQL: any; NewIrql <= current, else bugcheck IRQL_NOT_LESS_OR_EQUAL (0xA). */
+VOID KeLowerIrql(KIRQL NewIrql);
+
 /* ---- bugcheck ----------------------------------------------------------- */
 #define IRQL_NOT_GREATER_OR_EQUAL    0x00000009
 #define IRQL_NOT_LESS_OR_EQUAL       0x0000000A
 #define SPIN_LOCK_ALREADY_OWNED      0x0000000F
 #define KMODE_EXCEPTION_NOT_HANDLED  0x0000001E
 #define PFN_LIST_CORRUPT             0x0000004E
+#define HAL_INITIALIZATION_FAILED    0x0000005C
 #define INSTALL_MORE_MEMORY          0x0000007D
 #define UNEXPECTED_KERNEL_MODE_TRAP  0x0000007F
 #define NMI_HARDWARE_FAILURE         0x00000080

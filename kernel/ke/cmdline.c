@@ -15,6 +15,8 @@ static const struct {
     PCSTR Help;
 } KiKnownOptions[] = {
     { "test", "test=all|<suite>|<glob on suite.name>: run in-kernel tests and exit" },
+    { "tick", "tick=<hz>: clock interrupt rate, 16-1000 (default 64, Windows' 15.625 ms)" },
+    { "apic", "apic=xapic: use the xAPIC MMIO interface even when x2APIC exists" },
 };
 
 static char KiCommandLine[IRQLAB_CMDLINE_MAX];

@@ -54,6 +54,10 @@ static DECLSPEC_NORETURN void KiSystemStartupPhase1(void *Context)
     DbgPrint("mm: %llu KiB free of %llu KiB managed; page tables W^X, NX %s; guarded stacks\n",
              MmGetFreePageCount() * 4, MmGetManagedPageCount() * 4,
              arch_mmu_nx_enabled() ? "on" : "unavailable");
+    KiInitializeHal();
+    KiInitializeClock();
+    /* From here on the CPU takes interrupts; CR8 (IRQL) decides which. */
+    arch_enable_interrupts();
     if (KiTestsRequested())
         KiRunTests();
     KdConsoleLoop();

@@ -1,8 +1,12 @@
 /*
- * irql.c - interrupt request levels.  IRQL is CR8 on x64 NT: there is no
- * other copy of it.
+ * irql.c - interrupt request levels.
+ *
+ * On x64 NT the IRQL *is* CR8 (the local APIC's task priority, TPR[7:4]):
+ * raising it masks every interrupt whose vector class (vector >> 4) is not
+ * above it, in hardware.  There is no other copy of the current level, so
+ * the debugger and the bugcheck report read CR8 too.
  */
-#include <irqlab/rtl.h>
+#include <arch/arch.h>
 #include <irqlab/ke.h>
 
 const char *KeIrqlName(KIRQL Irql)
@@ -13,4 +17,47 @@ const char *KeIrqlName(KIRQL Irql)
         "CLOCK_LEVEL", "IPI_LEVEL", "HIGH_LEVEL",
     };
     return Irql < 16 ? names[Irql] : "invalid IRQL";
+}
+
+KIRQL KeGetCurrentIrql(VOID)
+{
+    return (KIRQL)arch_read_cr8();
+}
+
+KIRQL KfRaiseIrql(KIRQL NewIrql)
+{
+    KIRQL old = (KIRQL)arch_read_cr8();
+
+    /* NT's checked HAL: raising to a lower level (or past HIGH_LEVEL) is fatal. */
+    if (NewIrql < old || NewIrql > HIGH_LEVEL)
+        KeBugCheckEx(IRQL_NOT_GREATER_OR_EQUAL, old, NewIrql, 0,
+                     (ULONG_PTR)__builtin_return_address(0));
+    arch_write_cr8(NewIrql);
+    return old;
+}
+
+VOID KeRaiseIrql(KIRQL NewIrql, PKIRQL OldIrql)
+{
+    *OldIrql = KfRaiseIrql(NewIrql);
+}
+
+VOID KeLowerIrql(KIRQL NewIrql)
+{
+    KIRQL old = (KIRQL)arch_read_cr8();
+
+    /* Lowering to a higher level would unmask nothing and hide a caller's bug. */
+    if (NewIrql > old)
+        KeBugCheckEx(IRQL_NOT_LESS_OR_EQUAL, NewIrql, old, 0, (ULONG_PTR)__builtin_return_address(0));
+    /* Writing CR8 lowers the APIC's priority: a pending 0x2F is delivered right here. */
+    arch_write_cr8(NewIrql);
+}
+
+KIRQL KeRaiseIrqlToDpcLevel(VOID)
+{
+    return KfRaiseIrql(DISPATCH_LEVEL);
+}
+
+KIRQL KeRaiseIrqlToSynchLevel(VOID)
+{
+    return KfRaiseIrql(SYNCH_LEVEL);
 }

@@ -21,6 +21,16 @@ void KiSystemStartup(ULONG64 BootInfoPhysical);
 /* trap.c: called by trap.asm for every vector, interrupts off. */
 void KiDispatchTrap(PKTRAP_FRAME TrapFrame);
 
+/* interrupt.c: the vector chains; the dispatcher for vectors 32-255. */
+void KiInitializeInterrupts(void);
+void KiInterruptDispatch(PKTRAP_FRAME TrapFrame);
+
+/* hal.c: this CPU's local APIC, its error and NMI lines. */
+void KiInitializeHal(void);
+
+/* clock.c: calibrates the timers and starts the clock interrupt. */
+void KiInitializeClock(void);
+
 /* bugcheck.c: the exception path, with the faulting frame for the report. */
 DECLSPEC_NORETURN void KiBugCheckWithFrame(ULONG Code, ULONG_PTR P1, ULONG_PTR P2, ULONG_PTR P3,
                                            ULONG_PTR P4, PKTRAP_FRAME TrapFrame);

@@ -3,7 +3,7 @@
  *
  * A CPU exception in the kernel is fatal, as in NT: irqlab has no exception
  * handlers to unwind to, so each one becomes the bugcheck NT would raise for
- * it.  Vectors above 31 that nobody connected are counted and reported once.
+ * it.  Vectors from 32 up are interrupts: kernel/ke/interrupt.c.
  */
 #include <arch/arch.h>
 #include "ki.h"
@@ -54,15 +54,9 @@ static DECLSPEC_NORETURN void exception_bugcheck(PKTRAP_FRAME f)
     KiBugCheckWithFrame(KMODE_EXCEPTION_NOT_HANDLED, code, f->Rip, 0, vector == 13 ? ~0ull : 0, f);
 }
 
-static ULONG KiUnexpectedInterrupts[256];
-
 void KiDispatchTrap(PKTRAP_FRAME TrapFrame)
 {
-    ULONG vector = (ULONG)TrapFrame->Vector;
-
-    if (vector < 32)
+    if (TrapFrame->Vector < 32)
         exception_bugcheck(TrapFrame);
-    if (KiUnexpectedInterrupts[vector]++ == 0)
-        DbgPrint("irqlab: unexpected interrupt at vector 0x%02x (rip %016llx); counting further ones\n",
-                 vector, TrapFrame->Rip);
+    KiInterruptDispatch(TrapFrame);
 }

@@ -1,0 +1,63 @@
+/*
+ * interrupt.h - interrupt objects (NT's KINTERRUPT) and the clock.
+ */
+#ifndef IRQLAB_INTERRUPT_H
+#define IRQLAB_INTERRUPT_H
+
+#include <irqlab/ke.h>
+#include <irqlab/list.h>
+
+typedef ULONG_PTR KSPIN_LOCK, *PKSPIN_LOCK;
+
+typedef enum _KINTERRUPT_MODE { LevelSensitive, Latched } KINTERRUPT_MODE;
+
+struct _KINTERRUPT;
+typedef BOOLEAN (*PKSERVICE_ROUTINE)(struct _KINTERRUPT *Interrupt, PVOID ServiceContext);
+
+#define InterruptObject 0x16 /* NT's KOBJECTS value */
+
+/* irqlab's layout (see docs/deviations.md); the fields are NT's. */
+typedef struct _KINTERRUPT {
+    USHORT Type;
+    USHORT Size;
+    LIST_ENTRY InterruptListEntry; /* on the vector's chain */
+    PKSERVICE_ROUTINE ServiceRoutine;
+    PVOID ServiceContext;
+    KSPIN_LOCK SpinLock;
+    PKSPIN_LOCK ActualLock; /* SpinLock, or the caller's shared lock */
+    ULONG Vector;
+    KIRQL Irql;
+    KIRQL SynchronizeIrql;
+    BOOLEAN ShareVector;
+    BOOLEAN Connected;
+    KINTERRUPT_MODE Mode;
+    ULONG64 ServiceCount; /* irqlab: times the routine ran */
+} KINTERRUPT, *PKINTERRUPT;
+
+/* IRQL: <= DISPATCH_LEVEL.  SpinLock NULL: the object's own lock. */
+VOID KeInitializeInterrupt(PKINTERRUPT Interrupt, PKSERVICE_ROUTINE ServiceRoutine, PVOID ServiceContext,
+                           PKSPIN_LOCK SpinLock, ULONG Vector, KIRQL Irql, KIRQL SynchronizeIrql,
+                           KINTERRUPT_MODE InterruptMode, BOOLEAN ShareVector);
+/* IRQL: <= DISPATCH_LEVEL.  FALSE if the vector's class is not Irql, or it is taken and not shared. */
+BOOLEAN KeConnectInterrupt(PKINTERRUPT Interrupt);
+BOOLEAN KeDisconnectInterrupt(PKINTERRUPT Interrupt);
+
+/* Interrupts that arrived on a vector nobody connected, since boot. */
+ULONG64 KeQueryUnexpectedInterruptCount(ULONG Vector);
+
+/* ---- spin locks (the full set arrives with the DPC engine) -------------- */
+VOID KeInitializeSpinLock(PKSPIN_LOCK SpinLock);
+/* IRQL: >= DISPATCH_LEVEL. */
+VOID KeAcquireSpinLockAtDpcLevel(PKSPIN_LOCK SpinLock);
+VOID KeReleaseSpinLockFromDpcLevel(PKSPIN_LOCK SpinLock);
+
+/* ---- clock ---------------------------------------------------------------- */
+extern volatile ULONG64 KeTickCount;
+/* 100 ns units since the clock started. */
+ULONG64 KeQueryInterruptTime(VOID);
+/* 100 ns units per tick. */
+ULONG KeQueryTimeIncrement(VOID);
+/* TSC ticks per second, and where the figure came from ("CPUID 0x15", "PIT", ...). */
+ULONG64 KeQueryTscFrequency(PCSTR *Source);
+
+#endif

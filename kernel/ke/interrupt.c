@@ -1,0 +1,131 @@
+/*
+ * interrupt.c - interrupt objects and the common interrupt dispatcher.
+ *
+ * Models NT's KiInterruptDispatch: raise CR8 to the object's level, enable
+ * interrupts so that anything of a higher class preempts the ISR, call the
+ * routine(s) chained on the vector under the object's lock, then EOI and
+ * return to the interrupted level with interrupts off (iretq restores IF).
+ */
+#include <arch/apic.h>
+#include <arch/arch.h>
+#include <irqlab/interrupt.h>
+#include <irqlab/vectors.h>
+#include "ki.h"
+#include "rawlock.h"
+
+static LIST_ENTRY KiVectorChains[256];
+static ULONG64 KiUnexpected[256];
+static KI_RAW_LOCK KiConnectLock;
+
+void KiInitializeInterrupts(void)
+{
+    for (ULONG v = 0; v < 256; v++)
+        InitializeListHead(&KiVectorChains[v]);
+}
+
+VOID KeInitializeInterrupt(PKINTERRUPT Interrupt, PKSERVICE_ROUTINE ServiceRoutine, PVOID ServiceContext,
+                           PKSPIN_LOCK SpinLock, ULONG Vector, KIRQL Irql, KIRQL SynchronizeIrql,
+                           KINTERRUPT_MODE InterruptMode, BOOLEAN ShareVector)
+{
+    ASSERT(KeGetCurrentIrql() <= DISPATCH_LEVEL);
+    Interrupt->Type = InterruptObject;
+    Interrupt->Size = sizeof(*Interrupt);
+    InitializeListHead(&Interrupt->InterruptListEntry);
+    Interrupt->ServiceRoutine = ServiceRoutine;
+    Interrupt->ServiceContext = ServiceContext;
+    KeInitializeSpinLock(&Interrupt->SpinLock);
+    Interrupt->ActualLock = SpinLock ? SpinLock : &Interrupt->SpinLock;
+    Interrupt->Vector = Vector;
+    Interrupt->Irql = Irql;
+    Interrupt->SynchronizeIrql = SynchronizeIrql;
+    Interrupt->Mode = InterruptMode;
+    Interrupt->ShareVector = ShareVector;
+    Interrupt->Connected = FALSE;
+    Interrupt->ServiceCount = 0;
+}
+
+BOOLEAN KeConnectInterrupt(PKINTERRUPT Interrupt)
+{
+    ULONG v = Interrupt->Vector;
+    BOOLEAN ok = FALSE;
+
+    ASSERT(KeGetCurrentIrql() <= DISPATCH_LEVEL);
+    /* The APIC masks by vector class, so the class must be the level. */
+    if (v < 32 || v > 255 || VECTOR_IRQL(v) != Interrupt->Irql || Interrupt->SynchronizeIrql < Interrupt->Irql)
+        return FALSE;
+    ULONG64 flags = KiRawLockAcquire(&KiConnectLock);
+    PLIST_ENTRY chain = &KiVectorChains[v];
+    if (!Interrupt->Connected && (IsListEmpty(chain) ||
+        (Interrupt->ShareVector && CONTAINING_RECORD(chain->Flink, KINTERRUPT, InterruptListEntry)->ShareVector))) {
+        InsertTailList(chain, &Interrupt->InterruptListEntry);
+        Interrupt->Connected = ok = TRUE;
+    }
+    KiRawLockRelease(&KiConnectLock, flags);
+    return ok;
+}
+
+BOOLEAN KeDisconnectInterrupt(PKINTERRUPT Interrupt)
+{
+    ASSERT(KeGetCurrentIrql() <= DISPATCH_LEVEL);
+    ULONG64 flags = KiRawLockAcquire(&KiConnectLock);
+    BOOLEAN was = Interrupt->Connected;
+    if (was)
+        RemoveEntryList(&Interrupt->InterruptListEntry);
+    Interrupt->Connected = FALSE;
+    KiRawLockRelease(&KiConnectLock, flags);
+    return was;
+}
+
+ULONG64 KeQueryUnexpectedInterruptCount(ULONG Vector)
+{
+    return Vector < 256 ? KiUnexpected[Vector] : 0;
+}
+
+static void unexpected(PKTRAP_FRAME f, ULONG v)
+{
+    if (KiUnexpected[v]++ == 0)
+        DbgPrint("irqlab: unexpected interrupt at vector 0x%02x (rip %016llx); counting further ones\n", v,
+                 f->Rip);
+    apic_eoi();
+}
+
+/* Runs the chain at SynchronizeIrql under each object's lock; stops at the first taker. */
+static void service_chain(PLIST_ENTRY chain)
+{
+    for (PLIST_ENTRY e = chain->Flink; e != chain; e = e->Flink) {
+        PKINTERRUPT i = CONTAINING_RECORD(e, KINTERRUPT, InterruptListEntry);
+        KIRQL irql = (KIRQL)arch_read_cr8();
+        arch_write_cr8(i->SynchronizeIrql);
+        KeAcquireSpinLockAtDpcLevel(i->ActualLock);
+        BOOLEAN taken = i->ServiceRoutine(i, i->ServiceContext);
+        i->ServiceCount++;
+        KeReleaseSpinLockFromDpcLevel(i->ActualLock);
+        arch_write_cr8(irql);
+        if (taken)
+            break;
+    }
+}
+
+void KiInterruptDispatch(PKTRAP_FRAME TrapFrame)
+{
+    ULONG v = (ULONG)TrapFrame->Vector;
+    PLIST_ENTRY chain = &KiVectorChains[v];
+
+    if (v == SPURIOUS_VECTOR) { /* never EOI a spurious interrupt (SDM 11.9) */
+        KiUnexpected[v]++;
+        return;
+    }
+    if (IsListEmpty(chain)) {
+        unexpected(TrapFrame, v);
+        return;
+    }
+    KIRQL old = (KIRQL)arch_read_cr8();
+    /* The APIC only delivers a class above CR8; anything else is a stray `int n`. */
+    ASSERT(VECTOR_IRQL(v) > old);
+    arch_write_cr8(VECTOR_IRQL(v));
+    arch_enable_interrupts();
+    service_chain(chain);
+    arch_disable_interrupts();
+    apic_eoi();
+    arch_write_cr8(old);
+}
