@@ -121,12 +121,13 @@ def flatten(suite):
             yield item
 
 
-def run_boot(args, run: str, cmdline: str, judge, **boot_args):
+def run_boot(args, run: str, cmdline: str, judge, machine: Optional[str] = None, **boot_args):
     """Boots once and judges it; returns (Verdict, notes for a failing result)."""
-    say(f"# boot {run}: {cmdline}")
+    machine = machine or args.machine
+    say(f"# boot {run}: {cmdline} (machine {machine})")
     start = time.monotonic()
     try:
-        boot = qemu.boot(args.build, run, cmdline, smp=args.smp, machine=args.machine,
+        boot = qemu.boot(args.build, run, cmdline, smp=args.smp, machine=machine,
                          **boot_args)
     except Exception as error:  # a missing ESP or mtools failure is one failed boot, not a crash
         return verdict.Verdict(failures=[f"could not boot: {error}"]), []
@@ -155,13 +156,14 @@ def judge_announced(boot) -> verdict.Verdict:
     return verdict.judge_bugcheck(boot.transcript, boot.status, boot.reason, code, name)
 
 
-def boot_tests(args, run: str, cmdline: str, judge=judge_suite):
+def boot_tests(args, run: str, cmdline: str, judge=judge_suite, machine: Optional[str] = None):
     """A boot that runs kernel tests: one result for the boot, one per KTAP line.
     Returns (results, [(name, code) of each declared bugcheck test])."""
-    result, notes = run_boot(args, run, cmdline, judge)
+    result, notes = run_boot(args, run, cmdline, judge, machine=machine)
     results = [Result(f"boot.{run}", not result.failures, notes=result.failures + notes)]
+    prefix = f"kernel@{machine}" if machine else "kernel"
     for r in result.results:
-        results.append(Result(f"kernel.{r.name}", r.passed, r.skip,
+        results.append(Result(f"{prefix}.{r.name}", r.passed, r.skip,
                               r.diagnostics + (notes if r.failed else [])))
     return results, result.bugcheck_tests
 
@@ -200,8 +202,12 @@ def kernel_boots(args, pool) -> List[Result]:
     if args.only:
         return boot_tests(args, f"only.{args.only}", f"test={args.only}", judge_announced)[0]
     suites = pool.submit(boot_tests, args, "tests", "test=all")
+    # The other chipset too: q35 and the i440FX `pc` differ in their interrupt routing.
+    other = "pc" if args.machine == "q35" else "q35"
+    other_suites = pool.submit(boot_tests, args, f"tests@{other}", "test=all", machine=other)
     loaders = pool.submit(loader_boots, args)  # one after another, beside the kernel's boots
     results, declared = suites.result()
+    results += other_suites.result()[0]
     # dict(): a test declared twice boots once
     bugchecks = [pool.submit(boot_bugcheck, args, name, code)
                  for name, code in dict(declared).items()]
