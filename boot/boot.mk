@@ -35,7 +35,7 @@ BOOT_SECTIONS := -j .text -j .sdata -j .data -j .dynamic -j .dynsym -j .rel -j .
 HOST_TEST_CFLAGS := -g -O1 -Wall -Wextra -Werror -fsanitize=address,undefined \
 	-fno-sanitize-recover=all -I include -I boot
 
-$(BUILD)/boot/%.o: boot/%.c
+$(BUILD)/boot/%.o: boot/%.c | $(DEPS_OK)
 	@mkdir -p $(@D)
 	$(BOOT_CC) $(BOOT_CFLAGS) -c $< -o $@
 
