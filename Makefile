@@ -99,11 +99,15 @@ $(BUILD)/esp.img: $(LOADER_EFI) $(BUILD)/kernel.elf
 # ---- host unit tests ----------------------------------------------------------
 HOSTCFLAGS := -std=gnu11 -g -O1 -Wall -Wextra -Werror -fsanitize=address,undefined \
 	-fno-sanitize-recover=all -Iinclude -Iboot -Itests/host
-HOST_TESTS := $(BUILD)/host/test_printf $(BUILD)/host/test_list $(HOST_ELF_TEST)
+HOST_TESTS := $(BUILD)/host/test_printf $(BUILD)/host/test_list $(BUILD)/host/test_acpi $(HOST_ELF_TEST)
 
 $(BUILD)/host/test_printf: tests/host/test_printf.c kernel/rtl/printf.c kernel/rtl/match.c tests/host/ktap.h
 	@mkdir -p $(dir $@)
 	$(HOSTCC) $(HOSTCFLAGS) -o $@ $(filter %.c,$^)
+
+$(BUILD)/host/test_acpi: tests/host/test_acpi.c arch/x86_64/acpi.c arch/x86_64/include/arch/acpi.h tests/host/ktap.h
+	@mkdir -p $(dir $@)
+	$(HOSTCC) $(HOSTCFLAGS) -Iarch/x86_64/include -o $@ $(filter %.c,$^)
 
 $(BUILD)/host/test_list: tests/host/test_list.c include/irqlab/list.h tests/host/ktap.h
 	@mkdir -p $(dir $@)

@@ -50,11 +50,12 @@ static void print_banner(const struct irqlab_bootinfo *bi)
 
 static DECLSPEC_NORETURN void KiSystemStartupPhase1(void *Context)
 {
-    UNREFERENCED_PARAMETER(Context);
+    const struct irqlab_bootinfo *bi = Context;
+
     DbgPrint("mm: %llu KiB free of %llu KiB managed; page tables W^X, NX %s; guarded stacks\n",
              MmGetFreePageCount() * 4, MmGetManagedPageCount() * 4,
              arch_mmu_nx_enabled() ? "on" : "unavailable");
-    KiInitializeHal();
+    KiInitializeHal(bi->rsdp);
     KiInitializeClock();
     /* From here on the CPU takes interrupts; CR8 (IRQL) decides which. */
     arch_enable_interrupts();
@@ -83,5 +84,5 @@ void KiSystemStartup(ULONG64 BootInfoPhysical)
     MmInitializePfnDatabase(bi);
     arch_mmu_init(bi);
     arch_cpu_set_ist_stacks(new_stack(), new_stack(), new_stack());
-    arch_switch_stack(new_stack(), KiSystemStartupPhase1, NULL);
+    arch_switch_stack(new_stack(), KiSystemStartupPhase1, (void *)bi);
 }

@@ -25,8 +25,11 @@ void KiDispatchTrap(PKTRAP_FRAME TrapFrame);
 void KiInitializeInterrupts(void);
 void KiInterruptDispatch(PKTRAP_FRAME TrapFrame);
 
-/* hal.c: this CPU's local APIC, its error and NMI lines. */
-void KiInitializeHal(void);
+/* hal.c: ACPI, the I/O APICs, this CPU's local APIC with its error and NMI lines. */
+struct acpi_info;
+void KiInitializeHal(ULONG64 Rsdp);
+/* The parsed MADT/FADT/HPET, or NULL when ACPI was missing or broken. */
+const struct acpi_info *HalGetAcpiInfo(void);
 
 /* clock.c: calibrates the timers and starts the clock interrupt. */
 void KiInitializeClock(void);
