@@ -11,32 +11,39 @@
 #include <stdarg.h>
 #include <arch/acpi.h>
 
-#define RSDP_V1_LEN  20 /* ACPI 1.0 part, covered by the first checksum */
-#define RSDP_V2_LEN  36
-#define HDR_LEN      36 /* the common description table header */
-#define MADT_ENTRIES 44 /* after the header, LAPIC address and flags */
+#define RSDP_V1_LEN 20 /* ACPI 1.0 part, covered by the first checksum */
+#define RSDP_V2_LEN 36
+#define HDR_LEN 36       /* the common description table header */
+#define MADT_ENTRIES 44  /* after the header, LAPIC address and flags */
 #define FADT_MIN_LEN 116 /* the ACPI 1.0 FADT ends after Flags */
-#define HPET_LEN     56
-#define GAS_LEN      12 /* Generic Address Structure: space, widths, then the address at +4 */
-#define GAS_MEMORY   0
-#define GAS_IO       1
+#define HPET_LEN 56
+#define GAS_LEN 12 /* Generic Address Structure: space, widths, then the address at +4 */
+#define GAS_MEMORY 0
+#define GAS_IO 1
 
 /* FADT offsets (section 5.2.9); boot flags and X_ fields exist from revision 3 (ACPI 2.0). */
-#define FADT_PM_TMR_BLK   76
-#define FADT_PM_TMR_LEN   91
-#define FADT_BOOT_FLAGS   109
-#define FADT_FLAGS        112
+#define FADT_PM_TMR_BLK 76
+#define FADT_PM_TMR_LEN 91
+#define FADT_BOOT_FLAGS 109
+#define FADT_FLAGS 112
 #define FADT_X_PM_TMR_BLK 208
-#define FADT_REV_ACPI2    3
-#define FADT_TMR_VAL_EXT  (1u << 8)
+#define FADT_REV_ACPI2 3
+#define FADT_TMR_VAL_EXT (1u << 8)
 
 /* MADT entry types (section 5.2.12). */
-enum { MADT_LAPIC = 0, MADT_IOAPIC = 1, MADT_OVERRIDE = 2, MADT_LAPIC_NMI = 4,
-       MADT_LAPIC_ADDR = 5, MADT_X2APIC = 9, MADT_X2APIC_NMI = 10 };
+enum {
+    MADT_LAPIC = 0,
+    MADT_IOAPIC = 1,
+    MADT_OVERRIDE = 2,
+    MADT_LAPIC_NMI = 4,
+    MADT_LAPIC_ADDR = 5,
+    MADT_X2APIC = 9,
+    MADT_X2APIC_NMI = 10
+};
 
 /* The bytes each decoded entry type reads; other types are skipped by their length. */
 static const uint8_t madt_entry_len[] = {
-    [MADT_LAPIC] = 8,     [MADT_IOAPIC] = 12, [MADT_OVERRIDE] = 10,    [MADT_LAPIC_NMI] = 6,
+    [MADT_LAPIC] = 8,       [MADT_IOAPIC] = 12, [MADT_OVERRIDE] = 10,   [MADT_LAPIC_NMI] = 6,
     [MADT_LAPIC_ADDR] = 12, [MADT_X2APIC] = 16, [MADT_X2APIC_NMI] = 12,
 };
 
@@ -59,16 +66,25 @@ static const struct {
     uint32_t min_len;
     int (*parse)(struct parser *p, const uint8_t *t, uint32_t len);
 } kinds[T_COUNT] = {
-    [T_XSDT] = { "XSDT", "XSDT", HDR_LEN, NULL },
-    [T_RSDT] = { "RSDT", "RSDT", HDR_LEN, NULL },
-    [T_MADT] = { "APIC", "MADT", MADT_ENTRIES, parse_madt },
-    [T_FADT] = { "FACP", "FADT", FADT_MIN_LEN, parse_fadt },
-    [T_HPET] = { "HPET", "HPET", HPET_LEN, parse_hpet },
+    [T_XSDT] = {"XSDT", "XSDT", HDR_LEN, NULL},
+    [T_RSDT] = {"RSDT", "RSDT", HDR_LEN, NULL},
+    [T_MADT] = {"APIC", "MADT", MADT_ENTRIES, parse_madt},
+    [T_FADT] = {"FACP", "FADT", FADT_MIN_LEN, parse_fadt},
+    [T_HPET] = {"HPET", "HPET", HPET_LEN, parse_hpet},
 };
 
-static uint16_t rd16(const uint8_t *p) { return (uint16_t)(p[0] | p[1] << 8); }
-static uint32_t rd32(const uint8_t *p) { return rd16(p) | (uint32_t)rd16(p + 2) << 16; }
-static uint64_t rd64(const uint8_t *p) { return rd32(p) | (uint64_t)rd32(p + 4) << 32; }
+static uint16_t rd16(const uint8_t *p)
+{
+    return (uint16_t)(p[0] | p[1] << 8);
+}
+static uint32_t rd32(const uint8_t *p)
+{
+    return rd16(p) | (uint32_t)rd16(p + 2) << 16;
+}
+static uint64_t rd64(const uint8_t *p)
+{
+    return rd32(p) | (uint64_t)rd32(p + 4) << 32;
+}
 
 static bool same(const uint8_t *p, const char *s, size_t n)
 {
@@ -106,8 +122,7 @@ static void put_number(struct acpi_info *out, size_t *n, uint64_t v, unsigned ba
 }
 
 /* Writes out->error (no libc here: %s, %u, %x and %llx are all the messages use). */
-__attribute__((format(printf, 3, 4))) static int report(struct acpi_info *out, int status,
-                                                         const char *fmt, ...)
+static __attribute__((format(printf, 3, 4))) int report(struct acpi_info *out, int rc, const char *fmt, ...)
 {
     va_list ap;
     size_t n = 0;
@@ -129,7 +144,7 @@ __attribute__((format(printf, 3, 4))) static int report(struct acpi_info *out, i
     }
     va_end(ap);
     out->error[n] = '\0';
-    return status;
+    return rc;
 }
 
 /* map() behind the wrap-around check, so no caller hands it a range past 2^64. */
@@ -242,7 +257,7 @@ static void add_cpu(struct acpi_info *out, uint32_t apic_id, uint32_t uid, uint3
     }
     /* Bit 0 Enabled; bit 1 Online Capable: absent now, may be hot-added (ACPI 6.3+). */
     out->cpus[out->cpu_count++] =
-        (struct acpi_cpu){ .apic_id = apic_id, .uid = uid, .enabled = flags & 1, .online_capable = flags & 2 };
+        (struct acpi_cpu){.apic_id = apic_id, .uid = uid, .enabled = flags & 1, .online_capable = flags & 2};
 }
 
 static void add_ioapic(struct acpi_info *out, const uint8_t *e)
@@ -252,13 +267,13 @@ static void add_ioapic(struct acpi_info *out, const uint8_t *e)
         return;
     }
     out->ioapics[out->ioapic_count++] =
-        (struct acpi_ioapic){ .id = e[2], .address = rd32(e + 4), .gsi_base = rd32(e + 8) };
+        (struct acpi_ioapic){.id = e[2], .address = rd32(e + 4), .gsi_base = rd32(e + 8)};
 }
 
 static int add_override(struct parser *p, const uint8_t *e, uint32_t off)
 {
     struct acpi_info *out = p->out;
-    struct acpi_override o = { .bus = e[2], .irq = e[3], .gsi = rd32(e + 4) };
+    struct acpi_override o = {.bus = e[2], .irq = e[3], .gsi = rd32(e + 4)};
 
     if (!decode_inti(rd16(e + 8), &o.polarity, &o.trigger))
         return report(out, ACPI_E_MADT_ENTRY, "MADT entry at offset 0x%x has reserved INTI flags", off);
@@ -272,7 +287,7 @@ static int add_override(struct parser *p, const uint8_t *e, uint32_t off)
 static int add_nmi(struct parser *p, uint32_t off, uint32_t uid, uint16_t flags, uint8_t lint)
 {
     struct acpi_info *out = p->out;
-    struct acpi_nmi n = { .uid = uid, .lint = lint };
+    struct acpi_nmi n = {.uid = uid, .lint = lint};
 
     if (!decode_inti(flags, &n.polarity, &n.trigger))
         return report(out, ACPI_E_MADT_ENTRY, "MADT entry at offset 0x%x has reserved INTI flags", off);
@@ -317,7 +332,8 @@ static int check_entry(struct parser *p, const uint8_t *t, uint32_t len, uint32_
     uint8_t type, elen, need;
 
     if (len - off < 2)
-        return report(p->out, ACPI_E_MADT_ENTRY, "MADT entry at offset 0x%x is cut off by the table end", off);
+        return report(p->out, ACPI_E_MADT_ENTRY, "MADT entry at offset 0x%x is cut off by the table end",
+                      off);
     type = t[off];
     elen = t[off + 1];
     need = type < ARRAYSIZE(madt_entry_len) && madt_entry_len[type] ? madt_entry_len[type] : 2;
@@ -384,7 +400,7 @@ static int parse_table(struct parser *p, int kind)
 
 int acpi_parse(uint64_t rsdp_phys, acpi_map_fn map, void *ctx, struct acpi_info *out)
 {
-    struct parser p = { .map = map, .ctx = ctx, .out = out };
+    struct parser p = {.map = map, .ctx = ctx, .out = out};
     uint64_t root;
     int rc;
 

@@ -9,15 +9,15 @@
 
 #include <irqlab/nt.h>
 
-#define ACPI_MAX_CPUS      256
-#define ACPI_MAX_IOAPICS   8
+#define ACPI_MAX_CPUS 256
+#define ACPI_MAX_IOAPICS 8
 #define ACPI_MAX_OVERRIDES 16
-#define ACPI_MAX_NMIS      16
+#define ACPI_MAX_NMIS 16
 
-#define ACPI_UID_ALL          0xffffffffu /* an NMI entry meant for every processor */
-#define ACPI_MADT_PCAT_COMPAT 0x1u        /* MADT flags: dual 8259s are present */
-#define ACPI_BOOT_LEGACY_DEVICES 0x1u     /* FADT IA-PC boot flags (ACPI 6.5 table 5.11) */
-#define ACPI_BOOT_8042           0x2u
+#define ACPI_UID_ALL 0xffffffffu      /* an NMI entry meant for every processor */
+#define ACPI_MADT_PCAT_COMPAT 0x1u    /* MADT flags: dual 8259s are present */
+#define ACPI_BOOT_LEGACY_DEVICES 0x1u /* FADT IA-PC boot flags (section 5.2.9.3) */
+#define ACPI_BOOT_8042 0x2u
 
 /* acpi_parse results; out->error says which table and what was wrong. */
 enum acpi_status {
@@ -31,7 +31,7 @@ enum acpi_status {
 
 enum acpi_root { ACPI_ROOT_NONE, ACPI_ROOT_RSDT, ACPI_ROOT_XSDT };
 
-/* The MPS INTI flag encodings (ACPI 6.5 table 5.50); 2 is reserved and rejected. */
+/* The MPS INTI flag encodings (ACPI 6.5 section 5.2.12.5); 2 is reserved and rejected. */
 enum acpi_polarity { ACPI_POLARITY_CONFORMING = 0, ACPI_POLARITY_HIGH = 1, ACPI_POLARITY_LOW = 3 };
 enum acpi_trigger { ACPI_TRIGGER_CONFORMING = 0, ACPI_TRIGGER_EDGE = 1, ACPI_TRIGGER_LEVEL = 3 };
 
@@ -82,8 +82,8 @@ struct acpi_info {
 
     struct {
         bool present;
-        bool boot_flags_valid; /* the field exists from FADT revision 3 (ACPI 2.0) */
-        uint16_t boot_flags;   /* ACPI_BOOT_* */
+        bool boot_flags_valid;  /* the field exists from FADT revision 3 (ACPI 2.0) */
+        uint16_t boot_flags;    /* ACPI_BOOT_* */
         uint16_t pm_timer_port; /* 0: no PM timer */
         bool pm_timer_32bit;
     } fadt;
@@ -96,14 +96,18 @@ struct acpi_info {
     char error[96]; /* "ok", or the first problem found */
 };
 
-/* Returns a pointer to [phys, phys + length), or NULL if that is not all readable. */
+/*
+ * Returns a pointer to [phys, phys + length), or NULL if that is not all
+ * readable.  Every pointer returned must stay valid until acpi_parse returns.
+ */
 typedef const void *(*acpi_map_fn)(uint64_t phys, uint64_t length, void *ctx);
 
 /*
  * Fills out from the tables under the RSDP at rsdp_phys.  Returns ACPI_OK or
  * a negative enum acpi_status; the first problem stops the parse, and what was
  * parsed before it stays in out.  The MADT is parsed first, then the FADT and
- * the HPET, so a broken optional table never costs the CPU list.
+ * the HPET, so a broken optional table never costs the CPU list; a missing
+ * MADT is reported last, with the FADT and HPET already filled in.
  */
 int acpi_parse(uint64_t rsdp_phys, acpi_map_fn map, void *ctx, struct acpi_info *out);
 
