@@ -31,7 +31,8 @@ KCFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -ffreestanding -fno-stack-pro
 	-Iinclude -Iarch/x86_64/include -I$(BUILD) -DDBG=$(DBG) -MMD -MP
 KLDFLAGS := -nostdlib -static -z max-page-size=0x1000 -z noexecstack --fatal-warnings -T linker.ld
 
-KERNEL_C   := $(wildcard arch/x86_64/*.c kernel/*/*.c) $(wildcard tests/kernel/*.c)
+KERNEL_C   := $(filter-out arch/x86_64/asm-offsets.c,$(wildcard arch/x86_64/*.c kernel/*/*.c)) \
+	$(wildcard tests/kernel/*.c)
 KERNEL_ASM := $(wildcard arch/x86_64/*.asm)
 EXTRA_C    := $(if $(EXTRA_TESTS),$(wildcard $(EXTRA_TESTS)/*.c))
 KOBJS := $(KERNEL_C:%.c=$(BUILD)/k/%.o) $(KERNEL_ASM:%.asm=$(BUILD)/k/%.o) \
@@ -41,9 +42,16 @@ $(BUILD)/k/%.o: %.c | $(DEPS_OK)
 	@mkdir -p $(dir $@)
 	$(KCC) $(KCFLAGS) -c $< -o $@
 
-$(BUILD)/k/%.o: %.asm | $(DEPS_OK)
+$(BUILD)/k/%.o: %.asm $(BUILD)/asm-offsets.inc | $(DEPS_OK)
 	@mkdir -p $(dir $@)
-	$(NASM) -f elf64 -g -F dwarf -Werror -o $@ $<
+	$(NASM) -f elf64 -g -F dwarf -Werror -I$(BUILD)/ -o $@ $<
+
+# C layouts that NASM code uses, as %defines (see arch/x86_64/asm-offsets.c).
+$(BUILD)/asm-offsets.inc: arch/x86_64/asm-offsets.c arch/x86_64/trampoline.h | $(DEPS_OK)
+	@mkdir -p $(BUILD)
+	$(KCC) $(filter-out -MMD -MP,$(KCFLAGS)) -S -o $(BUILD)/asm-offsets.s $<
+	sed -n 's/.*@@\([A-Z0-9_]*\) \([0-9]*\)@@.*/%define \1 \2/p' $(BUILD)/asm-offsets.s > $@.tmp
+	mv $@.tmp $@
 
 $(BUILD)/extra/%.o: $(EXTRA_TESTS)/%.c | $(DEPS_OK)
 	@mkdir -p $(dir $@)

@@ -15,6 +15,11 @@
 #define APIC_BASE_X2APIC (1ull << 10)
 #define APIC_SVR_ENABLE  (1u << 8)
 #define ICR_PENDING      (1u << 12)
+#define ICR_ASSERT       (1u << 14)
+#define ICR_FIXED        (0u << 8)
+#define ICR_NMI          (4u << 8)
+#define ICR_INIT         (5u << 8)
+#define ICR_STARTUP      (6u << 8)
 #define X2APIC_MSR(reg)  (0x800u + ((reg) >> 4))
 #define X2APIC_SELF_IPI  0x83f
 
@@ -60,14 +65,19 @@ static void pic_disable(void)
 void apic_init(BOOLEAN force_xapic, ULONG spurious_vector, ULONG error_vector)
 {
     uint32_t r[4];
-    ULONG64 base = arch_rdmsr(APIC_BASE_MSR);
 
     arch_cpuid(1, 0, r);
     ApicX2 = !force_xapic && (r[2] & (1u << 21));
-    base |= APIC_BASE_ENABLE | (ApicX2 ? APIC_BASE_X2APIC : 0);
-    arch_wrmsr(APIC_BASE_MSR, base);
-    ApicMmio = MmDirectMap(base & 0x000ffffffffff000ull);
+    ApicMmio = MmDirectMap(arch_rdmsr(APIC_BASE_MSR) & 0x000ffffffffff000ull);
     pic_disable();
+    apic_init_cpu(spurious_vector, error_vector);
+}
+
+void apic_init_cpu(ULONG spurious_vector, ULONG error_vector)
+{
+    ULONG64 base = arch_rdmsr(APIC_BASE_MSR);
+
+    arch_wrmsr(APIC_BASE_MSR, base | APIC_BASE_ENABLE | (ApicX2 ? APIC_BASE_X2APIC : 0));
     apic_write(APIC_TPR, 0); /* IRQL lives in CR8, which is TPR[7:4] */
     apic_write(APIC_LVT_LINT0, APIC_LVT_MASKED);
     apic_write(APIC_LVT_LINT1, APIC_LVT_MASKED);
@@ -78,22 +88,47 @@ void apic_init(BOOLEAN force_xapic, ULONG spurious_vector, ULONG error_vector)
     apic_eoi(); /* anything the firmware left in service */
 }
 
-void apic_send_ipi(ULONG dest, ULONG vector, enum apic_shorthand shorthand)
+/*
+ * Writes the ICR and waits until the APIC took it.  In xAPIC mode that is two
+ * writes (destination, then command): interrupts stay off in between, or an
+ * ISR on this CPU sending its own IPI could change the destination under us.
+ */
+static void send_icr(ULONG dest, ULONG low)
 {
-    ULONG low = vector | ((ULONG)shorthand << 18) | (1u << 14); /* fixed, assert */
-
     if (ApicX2) {
-        if (shorthand == APIC_DEST_SELF) {
-            arch_wrmsr(X2APIC_SELF_IPI, vector);
-            return;
-        }
         arch_wrmsr(X2APIC_MSR(APIC_ICR_LOW), ((ULONG64)dest << 32) | low);
         return;
     }
+    ULONG64 flags = arch_save_disable();
     apic_write(APIC_ICR_HIGH, dest << 24);
     apic_write(APIC_ICR_LOW, low);
     while (apic_read(APIC_ICR_LOW) & ICR_PENDING)
         arch_pause();
+    arch_restore(flags);
+}
+
+void apic_send_ipi(ULONG dest, ULONG vector, enum apic_shorthand shorthand)
+{
+    if (ApicX2 && shorthand == APIC_DEST_SELF) {
+        arch_wrmsr(X2APIC_SELF_IPI, vector);
+        return;
+    }
+    send_icr(dest, vector | ((ULONG)shorthand << 18) | ICR_ASSERT | ICR_FIXED);
+}
+
+void apic_send_nmi(ULONG dest, enum apic_shorthand shorthand)
+{
+    send_icr(dest, ((ULONG)shorthand << 18) | ICR_ASSERT | ICR_NMI);
+}
+
+void apic_send_init(ULONG dest)
+{
+    send_icr(dest, ICR_ASSERT | ICR_INIT);
+}
+
+void apic_send_startup(ULONG dest, ULONG page)
+{
+    send_icr(dest, ICR_ASSERT | ICR_STARTUP | page);
 }
 
 void apic_self_ipi(ULONG vector)

@@ -1,5 +1,6 @@
 /*
- * cpu.c - this CPU's descriptor tables: GDT, TSS with IST stacks, IDT.
+ * cpu.c - a CPU's descriptor tables: GDT, TSS with IST stacks, IDT, each
+ * CPU its own (as in NT, where the KPCR points at them), and its GS base.
  *
  * Selectors follow NT x64 (KGDT64_R0_CODE 0x10, KGDT64_R0_DATA 0x18,
  * KGDT64_SYS_TSS 0x40) so that `r` shows cs=0010 ss=0018 as in WinDbg.
@@ -36,30 +37,35 @@ struct __attribute__((packed)) table_register {
 };
 
 #define GDT_ENTRIES 10 /* up to the 16-byte TSS descriptor at 0x40 */
-static ULONG64 KiGdt[GDT_ENTRIES] __attribute__((aligned(16)));
-static struct tss64 KiTss __attribute__((aligned(16)));
-static struct idt_gate KiIdt[256] __attribute__((aligned(16)));
 
-/* Temporary IST stacks, until MM hands out guarded ones (arch_cpu_set_ist_stacks). */
+/* One CPU's tables; the kernel hands each CPU ARCH_CPU_TABLES_SIZE bytes for them. */
+struct cpu_tables {
+    struct idt_gate idt[256];
+    ULONG64 gdt[GDT_ENTRIES];
+    struct tss64 tss;
+} __attribute__((aligned(16)));
+_Static_assert(sizeof(struct cpu_tables) <= ARCH_CPU_TABLES_SIZE, "arch.h promises the size");
+
+/* The boot CPU's first IST stacks, until MM hands out guarded ones (arch_cpu_set_ist_stacks). */
 static uint8_t KiBootIstStacks[3][4096] __attribute__((aligned(16)));
 
 extern const ULONG64 KiTrapStubTable[256];
 
-static void cpu_build_gdt(void)
+static void cpu_build_gdt(struct cpu_tables *t)
 {
-    ULONG64 tss = (ULONG64)&KiTss;
-    ULONG64 limit = sizeof(KiTss) - 1;
+    ULONG64 tss = (ULONG64)&t->tss;
+    ULONG64 limit = sizeof(t->tss) - 1;
 
-    KiGdt[ARCH_KERNEL_CS / 8] = 0x00209a0000000000ull; /* present, DPL0, code, L */
-    KiGdt[ARCH_KERNEL_SS / 8] = 0x0000920000000000ull; /* present, DPL0, data, writable */
-    KiGdt[ARCH_TSS_SEL / 8] = (limit & 0xffff) | ((tss & 0xffffff) << 16) | (0x89ull << 40) |
-                              (((limit >> 16) & 0xf) << 48) | (((tss >> 24) & 0xff) << 56);
-    KiGdt[ARCH_TSS_SEL / 8 + 1] = tss >> 32;
+    t->gdt[ARCH_KERNEL_CS / 8] = 0x00209a0000000000ull; /* present, DPL0, code, L */
+    t->gdt[ARCH_KERNEL_SS / 8] = 0x0000920000000000ull; /* present, DPL0, data, writable */
+    t->gdt[ARCH_TSS_SEL / 8] = (limit & 0xffff) | ((tss & 0xffffff) << 16) | (0x89ull << 40) |
+                               (((limit >> 16) & 0xf) << 48) | (((tss >> 24) & 0xff) << 56);
+    t->gdt[ARCH_TSS_SEL / 8 + 1] = tss >> 32;
 }
 
-static void cpu_load_gdt(void)
+static void cpu_load_gdt(struct cpu_tables *t)
 {
-    struct table_register gdtr = { sizeof(KiGdt) - 1, (ULONG64)KiGdt };
+    struct table_register gdtr = { sizeof(t->gdt) - 1, (ULONG64)t->gdt };
 
     /* A far return reloads CS; the data selectors are plain moves. */
     __asm__ volatile("lgdt %0\n\t"
@@ -81,9 +87,9 @@ static void cpu_load_gdt(void)
                      : "rax", "memory");
 }
 
-static void cpu_set_gate(ULONG vector, ULONG64 handler, uint8_t ist)
+static void cpu_set_gate(struct cpu_tables *t, ULONG vector, ULONG64 handler, uint8_t ist)
 {
-    struct idt_gate *g = &KiIdt[vector];
+    struct idt_gate *g = &t->idt[vector];
 
     g->offset_lo = handler & 0xffff;
     g->selector = ARCH_KERNEL_CS;
@@ -94,35 +100,47 @@ static void cpu_set_gate(ULONG vector, ULONG64 handler, uint8_t ist)
     g->reserved = 0;
 }
 
-static void cpu_build_idt(void)
+static void cpu_build_idt(struct cpu_tables *t)
 {
     for (ULONG v = 0; v < 256; v++)
-        cpu_set_gate(v, KiTrapStubTable[v], 0);
+        cpu_set_gate(t, v, KiTrapStubTable[v], 0);
     /* These three can arrive on a broken stack; NT gives them IST stacks too. */
-    cpu_set_gate(8, KiTrapStubTable[8], ARCH_IST_DOUBLE_FAULT);
-    cpu_set_gate(2, KiTrapStubTable[2], ARCH_IST_NMI);
-    cpu_set_gate(18, KiTrapStubTable[18], ARCH_IST_MACHINE_CHECK);
+    cpu_set_gate(t, 8, KiTrapStubTable[8], ARCH_IST_DOUBLE_FAULT);
+    cpu_set_gate(t, 2, KiTrapStubTable[2], ARCH_IST_NMI);
+    cpu_set_gate(t, 18, KiTrapStubTable[18], ARCH_IST_MACHINE_CHECK);
 }
 
-void arch_cpu_set_ist_stacks(ULONG64 df, ULONG64 nmi, ULONG64 mc)
+void arch_cpu_set_ist_stacks(void *tables, ULONG64 df, ULONG64 nmi, ULONG64 mc)
 {
-    KiTss.ist[ARCH_IST_DOUBLE_FAULT - 1] = df;
-    KiTss.ist[ARCH_IST_NMI - 1] = nmi;
-    KiTss.ist[ARCH_IST_MACHINE_CHECK - 1] = mc;
+    struct cpu_tables *t = tables;
+
+    t->tss.ist[ARCH_IST_DOUBLE_FAULT - 1] = df;
+    t->tss.ist[ARCH_IST_NMI - 1] = nmi;
+    t->tss.ist[ARCH_IST_MACHINE_CHECK - 1] = mc;
 }
 
-void arch_cpu_init(void)
+void arch_cpu_init(void *tables, PVOID gs_base, const ULONG64 *ist)
 {
-    struct table_register idtr = { sizeof(KiIdt) - 1, (ULONG64)KiIdt };
+    struct cpu_tables *t = tables;
+    struct table_register idtr = { sizeof(t->idt) - 1, (ULONG64)t->idt };
 
-    KiTss.iomap_base = sizeof(KiTss); /* no I/O bitmap */
-    arch_cpu_set_ist_stacks((ULONG64)KiBootIstStacks[0] + 4096, (ULONG64)KiBootIstStacks[1] + 4096,
-                            (ULONG64)KiBootIstStacks[2] + 4096);
-    cpu_build_gdt();
-    cpu_load_gdt();
-    cpu_build_idt();
+    t->tss.iomap_base = sizeof(t->tss); /* no I/O bitmap */
+    if (ist)
+        arch_cpu_set_ist_stacks(t, ist[0], ist[1], ist[2]);
+    else
+        arch_cpu_set_ist_stacks(t, (ULONG64)KiBootIstStacks[0] + 4096, (ULONG64)KiBootIstStacks[1] + 4096,
+                                (ULONG64)KiBootIstStacks[2] + 4096);
+    cpu_build_gdt(t);
+    cpu_load_gdt(t);
+    cpu_build_idt(t);
     __asm__ volatile("lidt %0" ::"m"(idtr));
+    /* After the GS selector load, which may clear the base: NT's GS points at the KPCR. */
+    arch_wrmsr(ARCH_MSR_GS_BASE, (ULONG64)gs_base);
 }
+
+PVOID arch_cpu_gdt(void *tables) { return ((struct cpu_tables *)tables)->gdt; }
+PVOID arch_cpu_tss(void *tables) { return &((struct cpu_tables *)tables)->tss; }
+PVOID arch_cpu_idt(void *tables) { return ((struct cpu_tables *)tables)->idt; }
 
 void arch_cpu_vendor(char out[13])
 {

@@ -7,8 +7,6 @@
 #include <irqlab/ke.h>
 #include <irqlab/list.h>
 
-typedef ULONG_PTR KSPIN_LOCK, *PKSPIN_LOCK;
-
 typedef enum _KINTERRUPT_MODE { LevelSensitive, Latched } KINTERRUPT_MODE;
 
 struct _KINTERRUPT;

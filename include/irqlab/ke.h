@@ -34,6 +34,9 @@ KIRQL KeRaiseIrqlToSynchLevel(VOID);
 /* IRQL: any; NewIrql <= current, else bugcheck IRQL_NOT_LESS_OR_EQUAL (0xA). */
 VOID KeLowerIrql(KIRQL NewIrql);
 
+/* IRQL: any.  Busy-waits at least MicroSeconds (TSC-timed once the clock is calibrated). */
+VOID KeStallExecutionProcessor(ULONG MicroSeconds);
+
 /* ---- bugcheck ----------------------------------------------------------- */
 #define IRQL_NOT_GREATER_OR_EQUAL    0x00000009
 #define IRQL_NOT_LESS_OR_EQUAL       0x0000000A

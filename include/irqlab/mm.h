@@ -29,6 +29,12 @@ ULONG64 MmGetManagedPageCount(VOID); /* usable RAM the allocator was given */
 PVOID MmCreateKernelStack(ULONG Pages);
 #define KERNEL_STACK_PAGES 6 /* 24 KiB, as NT's KERNEL_STACK_SIZE on x64 */
 
+/* IRQL: PASSIVE_LEVEL.  Pages zeroed pages, virtually contiguous, above a guard page; NULL when out of memory. */
+PVOID MmAllocateKernelPages(ULONG Pages);
+
+/* Boot: Pages contiguous usable physical pages below 1 MiB (the AP start-up code); 0 if none. */
+ULONG64 MmReserveLowPages(ULONG Pages);
+
 /* Boot: builds the allocator from the loader's memory map. */
 VOID MmInitializePfnDatabase(const struct irqlab_bootinfo *BootInfo);
 

@@ -10,7 +10,7 @@
 #include <stdint.h>
 
 typedef void VOID, *PVOID;
-typedef char CHAR, *PCHAR;
+typedef char CHAR, CCHAR, *PCHAR;
 typedef const char *PCSTR;
 typedef uint8_t UCHAR, *PUCHAR, BOOLEAN, *PBOOLEAN;
 typedef uint16_t USHORT, *PUSHORT;
@@ -20,6 +20,8 @@ typedef uint32_t ULONG, *PULONG;
 typedef long long LONG64, LONGLONG, LONG_PTR;
 typedef unsigned long long ULONG64, ULONGLONG, *PULONG64;
 typedef unsigned long long ULONG_PTR, *PULONG_PTR, SIZE_T;
+typedef ULONG_PTR KSPIN_LOCK, *PKSPIN_LOCK;
+typedef ULONG_PTR KAFFINITY, *PKAFFINITY;
 
 #ifndef TRUE
 #define TRUE  1

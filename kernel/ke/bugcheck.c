@@ -1,12 +1,13 @@
 /*
  * bugcheck.c - KeBugCheckEx: stop the system with an NT-style report.
  *
- * Models NT's KeBugCheckEx: interrupts off, IRQL to HIGH_LEVEL, one report,
- * then no return.  The report opens with the two lines WinDbg prints when a
+ * Models NT's KeBugCheckEx: interrupts off, IRQL to HIGH_LEVEL, the other
+ * processors stopped (by NMI here), one report, then no return.  The report opens with the two lines WinDbg prints when a
  * target bugchecks ("*** Fatal System Error: ..."), adds what !analyze would
  * show first (name, parameters, registers, STACK_TEXT), and QEMU exits with
  * KI_EXIT_BUGCHECK so a harness can never mistake it for success.
  */
+#include <arch/apic.h>
 #include <arch/arch.h>
 #include <irqlab/rtl.h>
 #include "ki.h"
@@ -33,7 +34,9 @@ static const struct {
     { DPC_WATCHDOG_VIOLATION, "DPC_WATCHDOG_VIOLATION" },
 };
 
-static volatile LONG KiBugCheckActive;
+#define FREEZE_WAIT_US 100000 /* how long the other CPUs get to stop */
+
+static volatile LONG KiBugCheckOwner; /* 1 + the number of the CPU that reports */
 
 const char *KeBugCheckName(ULONG BugCheckCode)
 {
@@ -101,7 +104,8 @@ static void report(ULONG Code, const ULONG_PTR P[4], PKTRAP_FRAME TrapFrame, ULO
     DbgPrint("%s (%x)\n", name ? name : "UNKNOWN_BUGCHECK_CODE", Code);
     DbgPrint("Arguments:\nArg1: %016llx\nArg2: %016llx\nArg3: %016llx\nArg4: %016llx\n\n",
              (ULONG64)P[0], (ULONG64)P[1], (ULONG64)P[2], (ULONG64)P[3]);
-    DbgPrint("PROCESSOR: 0  IRQL: %u (%s)  BUGCHECK_CODE: %x\n", Irql, KeIrqlName(Irql), Code);
+    DbgPrint("PROCESSOR: %u  IRQL: %u (%s)  BUGCHECK_CODE: %x\n", KeGetCurrentProcessorNumber(), Irql,
+             KeIrqlName(Irql), Code);
     DbgPrint("cr0=%016llx cr2=%016llx cr3=%016llx cr4=%016llx\n", arch_read_cr0(), arch_read_cr2(),
              arch_read_cr3(), arch_read_cr4());
     if (TrapFrame) {
@@ -112,20 +116,60 @@ static void report(ULONG Code, const ULONG_PTR P[4], PKTRAP_FRAME TrapFrame, ULO
     }
 }
 
+BOOLEAN KiBugCheckInProgress(void)
+{
+    return __atomic_load_n(&KiBugCheckOwner, __ATOMIC_ACQUIRE) != 0;
+}
+
+/* A CPU that must not run on while another reports: NT's freeze, without a thaw. */
+void KiFreezeProcessor(void)
+{
+    arch_disable_interrupts();
+    __atomic_store_n(&KeGetCurrentPrcb()->IpiFrozen, 1, __ATOMIC_RELEASE);
+    for (;;)
+        arch_halt(); /* NMIs stay blocked: this CPU never returns from the one that froze it */
+}
+
+/* An NMI to every other CPU (it gets through any IRQL); returns how many stopped in time. */
+static ULONG freeze_others(void)
+{
+    ULONG frozen = 0;
+
+    if (KeNumberProcessors < 2)
+        return 0;
+    apic_send_nmi(0, APIC_DEST_OTHERS);
+    for (ULONG waited = 0; waited < FREEZE_WAIT_US; waited += 100) {
+        frozen = 0;
+        for (LONG n = 0; n < KeNumberProcessors; n++)
+            frozen += KiProcessorBlock[n] && __atomic_load_n(&KiProcessorBlock[n]->IpiFrozen, __ATOMIC_ACQUIRE);
+        if (frozen + 1 == (ULONG)KeNumberProcessors)
+            break;
+        KeStallExecutionProcessor(100);
+    }
+    return frozen;
+}
+
 static DECLSPEC_NORETURN void bugcheck(ULONG Code, const ULONG_PTR P[4], PKTRAP_FRAME TrapFrame,
                                        ULONG64 Rbp)
 {
     arch_disable_interrupts();
     KIRQL irql = (KIRQL)arch_read_cr8();
     arch_write_cr8(HIGH_LEVEL);
-    KiPrintForceUnlock();
-    if (__atomic_exchange_n(&KiBugCheckActive, 1, __ATOMIC_ACQ_REL)) {
-        /* A fault inside the report: say so and stop, never loop. */
+    LONG me = (LONG)KeGetCurrentProcessorNumber() + 1, owner = 0;
+    if (!__atomic_compare_exchange_n(&KiBugCheckOwner, &owner, me, FALSE, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+        if (owner != me)
+            KiFreezeProcessor(); /* another CPU is already reporting: one report only */
+        /* A fault inside our own report: say so and stop, never loop. */
+        KiPrintForceUnlock();
         DbgPrint("\n*** nested bugcheck 0x%08x during the bugcheck report\n", Code);
         DbgPrint("# irqlab: system halted after bugcheck 0x%08X\n", Code);
         arch_exit_emulator(KI_EXIT_BUGCHECK);
     }
+    ULONG frozen = freeze_others();
+    KiPrintForceUnlock(); /* a frozen CPU may have held it */
     report(Code, P, TrapFrame, Rbp, irql);
+    if (KeNumberProcessors > 1)
+        DbgPrint("other processors: %u of %d stopped by NMI\n", frozen, KeNumberProcessors - 1);
     KiTestBugCheckVerdict(Code, P);
     DbgPrint("# irqlab: system halted after bugcheck 0x%08X\n", Code);
     arch_exit_emulator(KI_EXIT_BUGCHECK);

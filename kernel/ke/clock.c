@@ -1,8 +1,9 @@
 /*
  * clock.c - the clock interrupt at CLOCK_LEVEL (vector 0xD1).
  *
- * Like NT's KeUpdateSystemTime, each tick advances the tick count and the
- * interrupt time (100 ns units).  The default rate is 64 Hz, Windows'
+ * Like NT's KeUpdateSystemTime, each tick on the boot CPU advances the tick
+ * count and the interrupt time (100 ns units); every CPU runs its own APIC
+ * timer and charges its ticks to the IRQL they found (KeUpdateRunTime).  The default rate is 64 Hz, Windows'
  * 15.625 ms; `tick=<hz>` on the command line sets another (16-1000).
  */
 #include <arch/arch.h>
@@ -19,6 +20,7 @@
 volatile ULONG64 KeTickCount;
 static volatile ULONG64 KiInterruptTime;
 static ULONG KiTimeIncrement;
+static ULONG KiClockHz;
 static struct arch_timer_calibration KiCalibration;
 static KINTERRUPT KiClockInterrupt;
 
@@ -32,12 +34,40 @@ ULONG64 KeQueryTscFrequency(PCSTR *Source)
     return KiCalibration.tsc_hz;
 }
 
+VOID KeStallExecutionProcessor(ULONG MicroSeconds)
+{
+    /* Before calibration, assume a fast TSC: a stall may run long, never short. */
+    ULONG64 hz = KiCalibration.tsc_hz ? KiCalibration.tsc_hz : 5000000000ull;
+    ULONG64 end = arch_rdtsc() + hz / 1000000 * MicroSeconds;
+
+    while (arch_rdtsc() < end)
+        arch_pause();
+}
+
+/*
+ * Every CPU takes the clock (NT's KeUpdateRunTime): the tick is charged to
+ * the level it interrupted, as !prcb's "Times" line shows.  Only the clock
+ * owner advances system time (KeUpdateSystemTime).
+ */
 static BOOLEAN KiClockService(PKINTERRUPT Interrupt, PVOID Context)
 {
+    PKPRCB prcb = KeGetCurrentPrcb();
+    KIRQL was = prcb->Irqlab.PreviousIrql;
+
     UNREFERENCED_PARAMETER(Interrupt);
     UNREFERENCED_PARAMETER(Context);
-    KiInterruptTime += KiTimeIncrement;
-    KeTickCount++;
+    if (prcb->ClockOwner) {
+        KiInterruptTime += KiTimeIncrement;
+        KeTickCount++;
+    }
+    prcb->ClockInterrupts++;
+    prcb->Irqlab.TicksAtIrql[was]++;
+    if (was > DISPATCH_LEVEL)
+        prcb->InterruptTime++;
+    else if (was == DISPATCH_LEVEL && prcb->DpcRoutineActive)
+        prcb->DpcTime++;
+    else
+        prcb->KernelTime++;
     return TRUE;
 }
 
@@ -60,7 +90,7 @@ static ULONG tick_rate(void)
 
 void KiInitializeClock(void)
 {
-    ULONG hz = tick_rate();
+    ULONG hz = KiClockHz = tick_rate();
 
     if (!arch_timer_calibrate(&KiCalibration))
         KeBugCheckEx(HAL_INITIALIZATION_FAILED, 1, 0, 0, 0); /* no PIT: nothing to time against */
@@ -73,4 +103,9 @@ void KiInitializeClock(void)
     DbgPrint("clock: TSC %llu.%03llu MHz (%s), APIC timer %llu kHz, tick %u Hz (%u.%04u ms)\n",
              KiCalibration.tsc_hz / 1000000, KiCalibration.tsc_hz / 1000 % 1000, KiCalibration.tsc_source,
              KiCalibration.apic_timer_hz / 1000, hz, KiTimeIncrement / 10000, KiTimeIncrement % 10000);
+}
+
+void KiStartClockProcessor(void)
+{
+    arch_timer_start(CLOCK_VECTOR, KiCalibration.apic_timer_hz, KiClockHz);
 }

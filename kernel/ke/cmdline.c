@@ -17,6 +17,7 @@ static const struct {
     { "test", "test=all|<suite>|<glob on suite.name>: run in-kernel tests and exit" },
     { "tick", "tick=<hz>: clock interrupt rate, 16-1000 (default 64, Windows' 15.625 ms)" },
     { "apic", "apic=xapic: use the xAPIC MMIO interface even when x2APIC exists" },
+    { "numproc", "numproc=<n>: start at most n processors, 1-64 (NT's /NUMPROC)" },
 };
 
 static char KiCommandLine[IRQLAB_CMDLINE_MAX];

@@ -1,8 +1,8 @@
 /*
- * hal.c - bringing up the interrupt hardware (NT's HalInitSystem and
- * HalInitProcessor): ACPI's MADT, the I/O APICs (every line masked until a
- * driver routes it), this CPU's local APIC with its spurious and error
- * vectors and its LINT NMI lines.  A broken or missing MADT is reported and
+ * hal.c - bringing up the interrupt hardware (NT's HalInitSystem, and
+ * HalInitializeProcessor on every CPU): ACPI's MADT, the I/O APICs (every
+ * line masked until a driver routes it), each CPU's local APIC with its
+ * spurious and error vectors and its LINT NMI lines.  A broken or missing MADT is reported and
  * the kernel runs on without I/O APIC routing.
  */
 #include <arch/acpi.h>
@@ -90,6 +90,7 @@ void KiInitializeHal(ULONG64 Rsdp)
     KiInitializeInterrupts();
     parse_acpi(Rsdp);
     apic_init(force_xapic, SPURIOUS_VECTOR, APIC_ERROR_VECTOR);
+    KeGetCurrentPrcb()->InitialApicId = apic_id();
     program_nmi_lines();
     KeInitializeInterrupt(&KiApicErrorInterrupt, KiApicErrorService, NULL, NULL, APIC_ERROR_VECTOR,
                           IPI_LEVEL, IPI_LEVEL, Latched, FALSE);
@@ -97,4 +98,12 @@ void KiInitializeHal(ULONG64 Rsdp)
         KeBugCheckEx(HAL_INITIALIZATION_FAILED, 3, APIC_ERROR_VECTOR, 0, 0);
     DbgPrint("apic: local APIC id %u, %s, version %08x\n", apic_id(),
              apic_is_x2apic() ? "x2APIC (MSRs)" : "xAPIC (MMIO)", apic_read(APIC_VERSION));
+}
+
+void KiInitializeHalProcessor(void)
+{
+    apic_init_cpu(SPURIOUS_VECTOR, APIC_ERROR_VECTOR);
+    /* The boot CPU chose this CPU by the APIC ID the MADT gave; the APIC must agree. */
+    ASSERT(apic_id() == KeGetCurrentPrcb()->InitialApicId);
+    program_nmi_lines();
 }

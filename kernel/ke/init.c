@@ -4,8 +4,9 @@
  * Phase 0 runs on the small boot stack in .bss with the loader's page
  * tables: descriptor tables first (so any fault is a readable bugcheck),
  * then the boot record, memory, and our own page tables.  Phase 1 runs on a
- * guarded kernel stack and decides between the test runner and the console.
- * NT's equivalents are KiSystemStartup and the phase 0/1 initialisation.
+ * guarded kernel stack, starts the other processors, and decides between
+ * the test runner and the console.  NT's equivalents are KiSystemStartup and
+ * the phase 0/1 initialisation.
  */
 #include <arch/arch.h>
 #include <irqlab/bootinfo.h>
@@ -56,33 +57,35 @@ static DECLSPEC_NORETURN void KiSystemStartupPhase1(void *Context)
              MmGetFreePageCount() * 4, MmGetManagedPageCount() * 4,
              arch_mmu_nx_enabled() ? "on" : "unavailable");
     KiInitializeHal(bi->rsdp);
+    KiInitializeIpi();
     KiInitializeClock();
     /* From here on the CPU takes interrupts; CR8 (IRQL) decides which. */
     arch_enable_interrupts();
+    KiStartProcessors();
     if (KiTestsRequested())
         KiRunTests();
     KdConsoleLoop();
 }
 
-static ULONG64 new_stack(void)
-{
-    ULONG64 top = (ULONG64)MmCreateKernelStack(KERNEL_STACK_PAGES);
-    if (top == 0)
-        KeBugCheckEx(INSTALL_MORE_MEMORY, MmGetFreePageCount(), 0, 0, 0);
-    return top;
-}
-
 void KiSystemStartup(ULONG64 BootInfoPhysical)
 {
     const struct irqlab_bootinfo *bi = MmDirectMap(BootInfoPhysical);
+    PKI_PROCESSOR boot = KiBootProcessorBlock();
 
-    arch_cpu_init();
+    /* GS and the descriptor tables first: from here a fault is a readable bugcheck. */
+    KiInitializeProcessorBlock(boot, 0, 0);
+    arch_cpu_init(boot->ArchTables, &boot->Pcr, NULL);
+    boot->Pcr.Prcb.ClockOwner = TRUE;
+    KiAddActiveProcessor(&boot->Pcr.Prcb);
     arch_serial_init();
     check_boot_record(bi, BootInfoPhysical);
     print_banner(bi);
     KiParseCommandLine(bi->cmdline);
     MmInitializePfnDatabase(bi);
     arch_mmu_init(bi);
-    arch_cpu_set_ist_stacks(new_stack(), new_stack(), new_stack());
-    arch_switch_stack(new_stack(), KiSystemStartupPhase1, (void *)bi);
+    if (!KiAllocateProcessorStacks(boot))
+        KeBugCheckEx(INSTALL_MORE_MEMORY, MmGetFreePageCount(), 0, 0, 0);
+    arch_cpu_set_ist_stacks(boot->ArchTables, boot->StackTop[KI_STACK_DOUBLE_FAULT],
+                            boot->StackTop[KI_STACK_NMI], boot->StackTop[KI_STACK_MACHINE_CHECK]);
+    arch_switch_stack(boot->StackTop[KI_STACK_KERNEL], KiSystemStartupPhase1, (void *)bi);
 }

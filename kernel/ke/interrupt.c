@@ -83,7 +83,7 @@ ULONG64 KeQueryUnexpectedInterruptCount(ULONG Vector)
 
 static void unexpected(PKTRAP_FRAME f, ULONG v)
 {
-    if (KiUnexpected[v]++ == 0)
+    if (__atomic_fetch_add(&KiUnexpected[v], 1, __ATOMIC_RELAXED) == 0)
         DbgPrint("irqlab: unexpected interrupt at vector 0x%02x (rip %016llx); counting further ones\n", v,
                  f->Rip);
     apic_eoi();
@@ -110,9 +110,12 @@ void KiInterruptDispatch(PKTRAP_FRAME TrapFrame)
 {
     ULONG v = (ULONG)TrapFrame->Vector;
     PLIST_ENTRY chain = &KiVectorChains[v];
+    PKPRCB prcb = KeGetCurrentPrcb();
 
+    prcb->InterruptCount++;
+    prcb->Irqlab.InterruptsAtIrql[VECTOR_IRQL(v)]++;
     if (v == SPURIOUS_VECTOR) { /* never EOI a spurious interrupt (SDM 11.9) */
-        KiUnexpected[v]++;
+        __atomic_fetch_add(&KiUnexpected[v], 1, __ATOMIC_RELAXED);
         return;
     }
     if (IsListEmpty(chain)) {
@@ -122,10 +125,14 @@ void KiInterruptDispatch(PKTRAP_FRAME TrapFrame)
     KIRQL old = (KIRQL)arch_read_cr8();
     /* The APIC only delivers a class above CR8; anything else is a stray `int n`. */
     ASSERT(VECTOR_IRQL(v) > old);
+    /* NT keeps the interrupted level in the trap frame; the clock's accounting reads it. */
+    KIRQL outer = prcb->Irqlab.PreviousIrql;
+    prcb->Irqlab.PreviousIrql = old;
     arch_write_cr8(VECTOR_IRQL(v));
     arch_enable_interrupts();
     service_chain(chain);
     arch_disable_interrupts();
+    prcb->Irqlab.PreviousIrql = outer;
     apic_eoi();
     arch_write_cr8(old);
 }

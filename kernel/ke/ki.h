@@ -5,8 +5,9 @@
 #ifndef KERNEL_KE_KI_H
 #define KERNEL_KE_KI_H
 
+#include <arch/arch.h>
 #include <irqlab/ke.h>
-#include <arch/trapframe.h>
+#include <irqlab/prcb.h>
 
 struct irqlab_bootinfo;
 
@@ -18,6 +19,34 @@ struct irqlab_bootinfo;
 /* init.c */
 void KiSystemStartup(ULONG64 BootInfoPhysical);
 
+/* processor.c: one CPU's KPCR (with its KPRCB), descriptor tables and stacks. */
+enum { KI_STACK_KERNEL, KI_STACK_DPC, KI_STACK_DOUBLE_FAULT, KI_STACK_NMI, KI_STACK_MACHINE_CHECK,
+       KI_STACK_COUNT };
+typedef struct _KI_PROCESSOR {
+    KPCR Pcr;
+    UCHAR ArchTables[ARCH_CPU_TABLES_SIZE] __attribute__((aligned(16)));
+    ULONG64 StackTop[KI_STACK_COUNT]; /* kept across a failed start, for the next CPU */
+} KI_PROCESSOR, *PKI_PROCESSOR;
+PKI_PROCESSOR KiBootProcessorBlock(VOID);
+/* Zeroes the KPCR and tables and fills in NT's defaults for CPU Number. */
+VOID KiInitializeProcessorBlock(PKI_PROCESSOR Processor, ULONG Number, ULONG ApicId);
+/* Allocates the stacks still missing and records them in the KPRCB; FALSE when out of memory. */
+BOOLEAN KiAllocateProcessorStacks(PKI_PROCESSOR Processor);
+VOID KiAddActiveProcessor(PKPRCB Prcb);
+VOID KiSnapshotIrql(VOID);
+
+/* mp.c: starts the other CPUs (boot CPU, PASSIVE_LEVEL, interrupts on). */
+VOID KiStartProcessors(VOID);
+
+/* idle.c: where every AP ends up, at DISPATCH_LEVEL. */
+DECLSPEC_NORETURN VOID KiIdleLoop(VOID);
+
+/* ipi.c */
+#define KI_IPI_GENERIC_CALL 0x1 /* run KeIpiGenericCall's function */
+VOID KiInitializeIpi(VOID);
+/* Sets Request on each CPU in Targets and interrupts it at IPI_LEVEL. */
+VOID KiIpiSend(KAFFINITY Targets, ULONG Request);
+
 /* trap.c: called by trap.asm for every vector, interrupts off. */
 void KiDispatchTrap(PKTRAP_FRAME TrapFrame);
 
@@ -28,12 +57,18 @@ void KiInterruptDispatch(PKTRAP_FRAME TrapFrame);
 /* hal.c: ACPI, the I/O APICs, this CPU's local APIC with its error and NMI lines. */
 struct acpi_info;
 void KiInitializeHal(ULONG64 Rsdp);
+/* An AP's own local APIC and NMI lines, after the boot CPU ran KiInitializeHal. */
+void KiInitializeHalProcessor(void);
 /* The parsed MADT/FADT/HPET, or NULL when ACPI was missing or broken. */
 const struct acpi_info *HalGetAcpiInfo(void);
 
-/* clock.c: calibrates the timers and starts the clock interrupt. */
+/* clock.c: calibrates the timers and starts the clock interrupt; each AP starts its own. */
 void KiInitializeClock(void);
+void KiStartClockProcessor(void);
 
+/* bugcheck.c: TRUE once some CPU has begun a bugcheck; the others then freeze (no return). */
+BOOLEAN KiBugCheckInProgress(void);
+DECLSPEC_NORETURN void KiFreezeProcessor(void);
 /* bugcheck.c: the exception path, with the faulting frame for the report. */
 DECLSPEC_NORETURN void KiBugCheckWithFrame(ULONG Code, ULONG_PTR P1, ULONG_PTR P2, ULONG_PTR P3,
                                            ULONG_PTR P4, PKTRAP_FRAME TrapFrame);

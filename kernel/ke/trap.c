@@ -40,6 +40,8 @@ static DECLSPEC_NORETURN void exception_bugcheck(PKTRAP_FRAME f)
     ULONG vector = (ULONG)f->Vector;
     NTSTATUS status = exception_status(vector);
 
+    if (vector == 2 && KiBugCheckInProgress())
+        KiFreezeProcessor(); /* the reporting CPU stops the others with an NMI */
     if (vector == 2)
         KiBugCheckWithFrame(NMI_HARDWARE_FAILURE, 0, 0, 0, 0, f);
     if (vector == 18)

@@ -17,6 +17,9 @@ static ULONG64 MiPageLimit; /* pages covered by the bitmap */
 static ULONG64 MiFreePages, MiManagedPages;
 static ULONG64 MiHintWord;
 static KI_RAW_LOCK MiLock;
+static const struct irqlab_mem_range *MiRanges; /* the loader's map, kept for MmReserveLowPages */
+static uint32_t MiRangeCount;
+static ULONG64 MiLowNext = LOW_MEMORY_LIMIT; /* low pages handed out so far start here */
 
 static BOOLEAN bit_test(ULONG64 pfn) { return (MiBitmap[pfn / 64] >> (pfn % 64)) & 1; }
 static void bit_set(ULONG64 pfn) { MiBitmap[pfn / 64] |= 1ull << (pfn % 64); }
@@ -66,6 +69,8 @@ VOID MmInitializePfnDatabase(const struct irqlab_bootinfo *BootInfo)
         }
     }
     MiManagedPages = MiFreePages;
+    MiRanges = r;
+    MiRangeCount = BootInfo->memmap_count;
 }
 
 ULONG64 MmAllocatePhysicalPage(VOID)
@@ -109,7 +114,40 @@ VOID MmFreePhysicalPage(ULONG64 PhysicalAddress)
 ULONG64 MmGetFreePageCount(VOID) { return MiFreePages; }
 ULONG64 MmGetManagedPageCount(VOID) { return MiManagedPages; }
 
+/* The kernel-stack region's page tables and cursor; a lock of their own (mapping allocates pages). */
+static KI_RAW_LOCK MiMapLock;
+
 PVOID MmCreateKernelStack(ULONG Pages)
 {
-    return (PVOID)arch_mmu_map_stack(Pages);
+    ULONG64 flags = KiRawLockAcquire(&MiMapLock);
+    ULONG64 top = arch_mmu_map_stack(Pages);
+    KiRawLockRelease(&MiMapLock, flags);
+    return (PVOID)top;
+}
+
+PVOID MmAllocateKernelPages(ULONG Pages)
+{
+    ULONG64 top = (ULONG64)MmCreateKernelStack(Pages);
+    return top ? (PVOID)(top - (ULONG64)Pages * PAGE_SIZE) : NULL;
+}
+
+ULONG64 MmReserveLowPages(ULONG Pages)
+{
+    const struct irqlab_mem_range *r = MiRanges;
+    ULONG64 best = 0;
+
+    /* The highest fit, above page 0 (the real-mode IVT and BDA live low). */
+    for (uint32_t i = 0; i < MiRangeCount; i++) {
+        if (r[i].type != IRQLAB_MEM_USABLE || r[i].base >= LOW_MEMORY_LIMIT)
+            continue;
+        ULONG64 base = r[i].base < PAGE_SIZE ? PAGE_SIZE : r[i].base;
+        ULONG64 end = r[i].base + r[i].pages * PAGE_SIZE;
+        if (end > MiLowNext)
+            end = MiLowNext;
+        if (end >= base + (ULONG64)Pages * PAGE_SIZE && end - (ULONG64)Pages * PAGE_SIZE > best)
+            best = end - (ULONG64)Pages * PAGE_SIZE;
+    }
+    if (best)
+        MiLowNext = best;
+    return best;
 }

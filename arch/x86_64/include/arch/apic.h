@@ -34,8 +34,11 @@
 
 enum apic_shorthand { APIC_DEST_SINGLE = 0, APIC_DEST_SELF = 1, APIC_DEST_ALL = 2, APIC_DEST_OTHERS = 3 };
 
-/* Brings up this CPU's APIC; force_xapic ignores x2APIC even when CPUID has it. */
+/* Boot CPU: picks the mode (force_xapic ignores x2APIC even when CPUID has it),
+ * masks the 8259s, then sets up its own APIC as apic_init_cpu does. */
 void apic_init(BOOLEAN force_xapic, ULONG spurious_vector, ULONG error_vector);
+/* Any CPU, after apic_init on the boot CPU: this CPU's APIC in the chosen mode. */
+void apic_init_cpu(ULONG spurious_vector, ULONG error_vector);
 BOOLEAN apic_is_x2apic(void);
 ULONG apic_read(ULONG reg);
 void apic_write(ULONG reg, ULONG value);
@@ -44,6 +47,10 @@ ULONG apic_id(void);
 /* Fixed delivery of vector to dest (an APIC ID) or a shorthand; waits until the APIC accepted it. */
 void apic_send_ipi(ULONG dest, ULONG vector, enum apic_shorthand shorthand);
 void apic_self_ipi(ULONG vector);
+void apic_send_nmi(ULONG dest, enum apic_shorthand shorthand);
+/* The start-up pair (Intel SDM vol. 3, 9.4.4): INIT, then STARTUP at physical page `page`. */
+void apic_send_init(ULONG dest);
+void apic_send_startup(ULONG dest, ULONG page);
 BOOLEAN apic_irr_pending(ULONG vector);
 BOOLEAN apic_in_service(ULONG vector);
 /* Reads and clears the error status (the ESR must be written before it is read). */

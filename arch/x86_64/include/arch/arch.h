@@ -98,14 +98,33 @@ static inline ULONG64 arch_rdtsc(void)
     return ((ULONG64)hi << 32) | lo;
 }
 
+/* A 64-bit load relative to GS (the KPCR): NT's __readgsqword. */
+static inline ULONG64 arch_gs_read64(ULONG offset)
+{
+    ULONG64 v;
+    __asm__ volatile("movq %%gs:(%1), %0" : "=r"(v) : "r"((ULONG64)offset));
+    return v;
+}
+
+/* Enables interrupts and halts with no window between (sti's one-instruction shadow). */
+static inline void arch_enable_and_halt(void) { __asm__ volatile("sti; hlt" ::: "memory"); }
+
 static inline ULONG64 arch_frame_pointer(void)
 {
     return (ULONG64)__builtin_frame_address(0);
 }
 
 /* ---- cpu.c: descriptor tables and identification ----------------------- */
-void arch_cpu_init(void);                   /* GDT, TSS, IDT on this CPU */
-void arch_cpu_set_ist_stacks(ULONG64 df, ULONG64 nmi, ULONG64 mc);
+/* Room for one CPU's GDT, TSS and IDT, which the kernel provides (16-byte aligned). */
+#define ARCH_CPU_TABLES_SIZE 0x1100
+/* Builds and loads this CPU's tables in `tables`, IST stack tops from ist[3]
+ * (NULL: small boot stacks, boot CPU only), and points GS at gs_base. */
+void arch_cpu_init(void *tables, PVOID gs_base, const ULONG64 *ist);
+void arch_cpu_set_ist_stacks(void *tables, ULONG64 df, ULONG64 nmi, ULONG64 mc);
+PVOID arch_cpu_gdt(void *tables);
+PVOID arch_cpu_tss(void *tables);
+PVOID arch_cpu_idt(void *tables);
+#define ARCH_MSR_GS_BASE 0xc0000101u
 void arch_cpu_vendor(char out[13]);
 const char *arch_exception_name(ULONG vector);
 #define ARCH_KERNEL_CS  0x10 /* NT x64: KGDT64_R0_CODE */
@@ -139,5 +158,15 @@ ULONG64 arch_mmu_map_stack(ULONG pages); /* returns the top; 0 when out of memor
 /* The leaf entry mapping va (with ARCH_PTE_LARGE for 2 MiB), or 0 if unmapped. */
 ULONG64 arch_mmu_query(ULONG64 va);
 BOOLEAN arch_mmu_nx_enabled(void);
+
+/* ---- mp.c: starting application processors -------------------------------- */
+#define ARCH_TRAMPOLINE_PAGES 4 /* contiguous, below 1 MiB: code, then three page tables */
+/* Copies the trampoline to low_pages; FALSE if they are unusable. */
+BOOLEAN arch_mp_prepare(ULONG64 low_pages);
+/* INIT-STARTUP-STARTUP to apic_id; the AP runs entry(arg) on stack_top with the
+ * kernel's CR3, interrupts off, and no GDT/IDT of its own yet. */
+void arch_mp_launch(ULONG apic_id, ULONG64 stack_top, void (*entry)(void *), void *arg);
+/* Sends an AP that did not answer back to wait-for-STARTUP. */
+void arch_mp_cancel(ULONG apic_id);
 
 #endif

@@ -1,0 +1,70 @@
+/*
+ * dpc.h - the deferred procedure call object (NT's KDPC) and the per-CPU
+ * queue it sits in (KDPC_DATA, embedded twice in every KPRCB).  Layouts are
+ * Windows 10 x64 build 19041's, pinned below; the routines that queue and
+ * retire DPCs arrive with the DPC engine.
+ */
+#ifndef IRQLAB_DPC_H
+#define IRQLAB_DPC_H
+
+#include <irqlab/list.h>
+
+struct _KDPC;
+typedef VOID (*PKDEFERRED_ROUTINE)(struct _KDPC *Dpc, PVOID DeferredContext, PVOID SystemArgument1,
+                                   PVOID SystemArgument2);
+
+#define DpcObject         0x13 /* KOBJECTS values */
+#define ThreadedDpcObject 0x1a
+
+typedef enum _KDPC_IMPORTANCE { LowImportance, MediumImportance, HighImportance, MediumHighImportance } KDPC_IMPORTANCE;
+
+typedef struct _KDPC {
+    union {
+        ULONG TargetInfoAsUlong;
+        struct {
+            UCHAR Type;
+            UCHAR Importance;
+            volatile USHORT Number; /* target processor set by KeSetTargetProcessorDpc */
+        };
+    };
+    SINGLE_LIST_ENTRY DpcListEntry;
+    KAFFINITY ProcessorHistory;
+    PKDEFERRED_ROUTINE DeferredRoutine;
+    PVOID DeferredContext;
+    PVOID SystemArgument1;
+    PVOID SystemArgument2;
+    PVOID DpcData; /* the KDPC_DATA it is queued in; NULL when not queued */
+} KDPC, *PKDPC;
+
+typedef struct _KDPC_LIST {
+    SINGLE_LIST_ENTRY ListHead;
+    PSINGLE_LIST_ENTRY LastEntry;
+} KDPC_LIST;
+
+typedef struct _KDPC_DATA {
+    KDPC_LIST DpcList;
+    KSPIN_LOCK DpcLock;
+    volatile LONG DpcQueueDepth;
+    ULONG DpcCount; /* cumulative: never decremented */
+    PKDPC volatile ActiveDpc;
+} KDPC_DATA, *PKDPC_DATA;
+
+_Static_assert(sizeof(KDPC) == 0x40, "19041 _KDPC");
+_Static_assert(offsetof(KDPC, Importance) == 0x01, "19041 _KDPC");
+_Static_assert(offsetof(KDPC, Number) == 0x02, "19041 _KDPC");
+_Static_assert(offsetof(KDPC, DpcListEntry) == 0x08, "19041 _KDPC");
+_Static_assert(offsetof(KDPC, ProcessorHistory) == 0x10, "19041 _KDPC");
+_Static_assert(offsetof(KDPC, DeferredRoutine) == 0x18, "19041 _KDPC");
+_Static_assert(offsetof(KDPC, DeferredContext) == 0x20, "19041 _KDPC");
+_Static_assert(offsetof(KDPC, SystemArgument1) == 0x28, "19041 _KDPC");
+_Static_assert(offsetof(KDPC, SystemArgument2) == 0x30, "19041 _KDPC");
+_Static_assert(offsetof(KDPC, DpcData) == 0x38, "19041 _KDPC");
+_Static_assert(sizeof(KDPC_LIST) == 0x10, "19041 _KDPC_LIST");
+_Static_assert(offsetof(KDPC_LIST, LastEntry) == 0x08, "19041 _KDPC_LIST");
+_Static_assert(sizeof(KDPC_DATA) == 0x28, "19041 _KDPC_DATA");
+_Static_assert(offsetof(KDPC_DATA, DpcLock) == 0x10, "19041 _KDPC_DATA");
+_Static_assert(offsetof(KDPC_DATA, DpcQueueDepth) == 0x18, "19041 _KDPC_DATA");
+_Static_assert(offsetof(KDPC_DATA, DpcCount) == 0x1c, "19041 _KDPC_DATA");
+_Static_assert(offsetof(KDPC_DATA, ActiveDpc) == 0x20, "19041 _KDPC_DATA");
+
+#endif

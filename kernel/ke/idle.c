@@ -1,0 +1,25 @@
+/*
+ * idle.c - KiIdleLoop: where a processor with nothing to do waits.
+ *
+ * As in NT, the idle loop runs at DISPATCH_LEVEL, so a DPC software
+ * interrupt (0x2F) stays pending in the APIC while the loop itself drains
+ * the DPC queue; device interrupts, the clock and IPIs still arrive and
+ * wake it from `hlt`.  `sti; hlt` leaves no window in which a wake-up
+ * interrupt could slip in between the check and the halt.
+ */
+#include <arch/arch.h>
+#include "ki.h"
+
+VOID KiIdleLoop(VOID)
+{
+    PKPRCB prcb = KeGetCurrentPrcb();
+
+    ASSERT(KeGetCurrentIrql() == DISPATCH_LEVEL);
+    for (;;) {
+        arch_disable_interrupts();
+        prcb->IdleHalt = TRUE;
+        prcb->Irqlab.IdleHalts++;
+        arch_enable_and_halt(); /* an interrupt ran and returned here */
+        prcb->IdleHalt = FALSE;
+    }
+}
