@@ -22,7 +22,7 @@ typedef struct _KINTERRUPT {
     PKSERVICE_ROUTINE ServiceRoutine;
     PVOID ServiceContext;
     KSPIN_LOCK SpinLock;
-    PKSPIN_LOCK ActualLock; /* SpinLock, or the caller's shared lock */
+    PKSPIN_LOCK ActualLock; /* SpinLock, the caller's shared lock, or NULL for a per-CPU system vector */
     ULONG Vector;
     KIRQL Irql;
     KIRQL SynchronizeIrql;

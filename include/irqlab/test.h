@@ -48,6 +48,9 @@ BOOLEAN KtCompareStrings(PCSTR File, ULONG Line, PCSTR TextA, PCSTR TextB, PCSTR
 /* Pins bugcheck parameter Index (1..4) of the expected bugcheck to Value. */
 VOID KtExpectBugCheckParameter(ULONG Index, ULONG_PTR Value);
 
+/* Busy-waits `Ticks` clock periods of TSC time, at whatever IRQL the caller is. */
+VOID KtStallTicks(ULONG Ticks);
+
 #define CHECK(e) KtCheck(!!(e), __FILE__, __LINE__, "CHECK(" #e ")")
 /* After the usual promotions, so char and short count as int. */
 #define KT_IS_SIGNED(x) _Generic((x) + 0, int: 1, long: 1, long long: 1, default: 0)

@@ -95,10 +95,7 @@ void KiInitializeClock(void)
     if (!arch_timer_calibrate(&KiCalibration))
         KeBugCheckEx(HAL_INITIALIZATION_FAILED, 1, 0, 0, 0); /* no PIT: nothing to time against */
     KiTimeIncrement = 10000000 / hz;
-    KeInitializeInterrupt(&KiClockInterrupt, KiClockService, NULL, NULL, CLOCK_VECTOR, CLOCK_LEVEL,
-                          CLOCK_LEVEL, Latched, FALSE);
-    if (!KeConnectInterrupt(&KiClockInterrupt))
-        KeBugCheckEx(HAL_INITIALIZATION_FAILED, 2, CLOCK_VECTOR, 0, 0);
+    KiConnectSystemInterrupt(&KiClockInterrupt, KiClockService, CLOCK_VECTOR);
     arch_timer_start(CLOCK_VECTOR, KiCalibration.apic_timer_hz, hz);
     DbgPrint("clock: TSC %llu.%03llu MHz (%s), APIC timer %llu kHz, tick %u Hz (%u.%04u ms)\n",
              KiCalibration.tsc_hz / 1000000, KiCalibration.tsc_hz / 1000 % 1000, KiCalibration.tsc_source,

@@ -92,10 +92,7 @@ void KiInitializeHal(ULONG64 Rsdp)
     apic_init(force_xapic, SPURIOUS_VECTOR, APIC_ERROR_VECTOR);
     KeGetCurrentPrcb()->InitialApicId = apic_id();
     program_nmi_lines();
-    KeInitializeInterrupt(&KiApicErrorInterrupt, KiApicErrorService, NULL, NULL, APIC_ERROR_VECTOR,
-                          IPI_LEVEL, IPI_LEVEL, Latched, FALSE);
-    if (!KeConnectInterrupt(&KiApicErrorInterrupt))
-        KeBugCheckEx(HAL_INITIALIZATION_FAILED, 3, APIC_ERROR_VECTOR, 0, 0);
+    KiConnectSystemInterrupt(&KiApicErrorInterrupt, KiApicErrorService, APIC_ERROR_VECTOR);
     DbgPrint("apic: local APIC id %u, %s, version %08x\n", apic_id(),
              apic_is_x2apic() ? "x2APIC (MSRs)" : "xAPIC (MMIO)", apic_read(APIC_VERSION));
 }

@@ -89,6 +89,16 @@ static void unexpected(PKTRAP_FRAME f, ULONG v)
     apic_eoi();
 }
 
+VOID KiConnectSystemInterrupt(PKINTERRUPT Interrupt, PKSERVICE_ROUTINE ServiceRoutine, ULONG Vector)
+{
+    KeInitializeInterrupt(Interrupt, ServiceRoutine, NULL, NULL, Vector, VECTOR_IRQL(Vector),
+                          VECTOR_IRQL(Vector), Latched, FALSE);
+    /* Every CPU runs it at once (a barrier inside an IPI would deadlock on a shared lock). */
+    Interrupt->ActualLock = NULL;
+    if (!KeConnectInterrupt(Interrupt))
+        KeBugCheckEx(HAL_INITIALIZATION_FAILED, 2, Vector, 0, 0);
+}
+
 /* Runs the chain at SynchronizeIrql under each object's lock; stops at the first taker. */
 static void service_chain(PLIST_ENTRY chain)
 {
@@ -96,10 +106,12 @@ static void service_chain(PLIST_ENTRY chain)
         PKINTERRUPT i = CONTAINING_RECORD(e, KINTERRUPT, InterruptListEntry);
         KIRQL irql = (KIRQL)arch_read_cr8();
         arch_write_cr8(i->SynchronizeIrql);
-        KeAcquireSpinLockAtDpcLevel(i->ActualLock);
+        if (i->ActualLock)
+            KeAcquireSpinLockAtDpcLevel(i->ActualLock);
         BOOLEAN taken = i->ServiceRoutine(i, i->ServiceContext);
-        i->ServiceCount++;
-        KeReleaseSpinLockFromDpcLevel(i->ActualLock);
+        __atomic_fetch_add(&i->ServiceCount, 1, __ATOMIC_RELAXED);
+        if (i->ActualLock)
+            KeReleaseSpinLockFromDpcLevel(i->ActualLock);
         arch_write_cr8(irql);
         if (taken)
             break;

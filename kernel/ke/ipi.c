@@ -48,10 +48,7 @@ static BOOLEAN KiIpiService(PKINTERRUPT Interrupt, PVOID Context)
 VOID KiInitializeIpi(VOID)
 {
     KeInitializeSpinLock(&KiGenericCallLock);
-    KeInitializeInterrupt(&KiIpiInterrupt, KiIpiService, NULL, NULL, IPI_VECTOR, IPI_LEVEL, IPI_LEVEL,
-                          Latched, FALSE);
-    if (!KeConnectInterrupt(&KiIpiInterrupt))
-        KeBugCheckEx(HAL_INITIALIZATION_FAILED, 4, IPI_VECTOR, 0, 0);
+    KiConnectSystemInterrupt(&KiIpiInterrupt, KiIpiService, IPI_VECTOR);
 }
 
 VOID KiIpiSend(KAFFINITY Targets, ULONG Request)

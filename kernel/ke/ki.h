@@ -53,6 +53,11 @@ void KiDispatchTrap(PKTRAP_FRAME TrapFrame);
 /* interrupt.c: the vector chains; the dispatcher for vectors 32-255. */
 void KiInitializeInterrupts(void);
 void KiInterruptDispatch(PKTRAP_FRAME TrapFrame);
+/* A per-processor system vector (clock, IPI, APIC error) at its class's IRQL, with no
+ * interrupt lock: every CPU services it independently.  Bugchecks 0x5C if it is taken. */
+struct _KINTERRUPT;
+VOID KiConnectSystemInterrupt(struct _KINTERRUPT *Interrupt,
+                              BOOLEAN (*ServiceRoutine)(struct _KINTERRUPT *, PVOID), ULONG Vector);
 
 /* hal.c: ACPI, the I/O APICs, this CPU's local APIC with its error and NMI lines. */
 struct acpi_info;

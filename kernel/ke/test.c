@@ -6,6 +6,7 @@
  * parses is in docs/testing.md.
  */
 #include <arch/arch.h>
+#include <irqlab/interrupt.h>
 #include <irqlab/rtl.h>
 #include <irqlab/test.h>
 #include "ki.h"
@@ -62,6 +63,11 @@ BOOLEAN KtCompareStrings(PCSTR File, ULONG Line, PCSTR TextA, PCSTR TextB, PCSTR
                  Line, A, B);
     }
     return ok;
+}
+
+VOID KtStallTicks(ULONG Ticks)
+{
+    KeStallExecutionProcessor(Ticks * (KeQueryTimeIncrement() / 10));
 }
 
 VOID KtExpectBugCheckParameter(ULONG Index, ULONG_PTR Value)

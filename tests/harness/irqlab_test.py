@@ -27,6 +27,9 @@ import verdict  # noqa: E402
 HOST_TIMEOUT = 120  # seconds per host test binary
 SANITIZER_RE = re.compile(r"ERROR: \w+Sanitizer|runtime error:|SUMMARY: \w+Sanitizer")
 LOADER_STOP = r"irqlab loader: error:|^irqlab \S+ booting"  # the loader refused, or did not
+SMP_MATRIX = (1, 2, 8)  # besides --smp: each boots test=all once
+PROMPT_CPUS = 64  # a console boot must reach the prompt with this many
+MAX_CPUS = 64  # the kernel's MAXIMUM_PROCESSORS
 _print_lock = threading.Lock()
 
 
@@ -121,14 +124,14 @@ def flatten(suite):
             yield item
 
 
-def run_boot(args, run: str, cmdline: str, judge, machine: Optional[str] = None, **boot_args):
+def run_boot(args, run: str, cmdline: str, judge, machine: Optional[str] = None,
+             smp: Optional[int] = None, **boot_args):
     """Boots once and judges it; returns (Verdict, notes for a failing result)."""
-    machine = machine or args.machine
-    say(f"# boot {run}: {cmdline} (machine {machine})")
+    machine, smp = machine or args.machine, smp or args.smp
+    say(f"# boot {run}: {cmdline or '(empty command line)'} (machine {machine}, smp {smp})")
     start = time.monotonic()
     try:
-        boot = qemu.boot(args.build, run, cmdline, smp=args.smp, machine=machine,
-                         **boot_args)
+        boot = qemu.boot(args.build, run, cmdline, smp=smp, machine=machine, **boot_args)
     except Exception as error:  # a missing ESP or mtools failure is one failed boot, not a crash
         return verdict.Verdict(failures=[f"could not boot: {error}"]), []
     result = judge(boot)
@@ -156,12 +159,13 @@ def judge_announced(boot) -> verdict.Verdict:
     return verdict.judge_bugcheck(boot.transcript, boot.status, boot.reason, code, name)
 
 
-def boot_tests(args, run: str, cmdline: str, judge=judge_suite, machine: Optional[str] = None):
+def boot_tests(args, run: str, cmdline: str, judge=judge_suite, machine: Optional[str] = None,
+               smp: Optional[int] = None):
     """A boot that runs kernel tests: one result for the boot, one per KTAP line.
     Returns (results, [(name, code) of each declared bugcheck test])."""
-    result, notes = run_boot(args, run, cmdline, judge, machine=machine)
+    result, notes = run_boot(args, run, cmdline, judge, machine=machine, smp=smp)
     results = [Result(f"boot.{run}", not result.failures, notes=result.failures + notes)]
-    prefix = f"kernel@{machine}" if machine else "kernel"
+    prefix = "kernel" + (f"@{machine}" if machine else "") + (f"@smp{smp}" if smp else "")
     for r in result.results:
         results.append(Result(f"{prefix}.{r.name}", r.passed, r.skip,
                               r.diagnostics + (notes if r.failed else [])))
@@ -197,6 +201,16 @@ def loader_boots(args) -> List[Result]:
             boot_loader(args, "missing", None, None)]
 
 
+def boot_prompt(args, cpus: int) -> List[Result]:
+    """A console boot on `cpus` processors must reach the prompt (its time is in the log)."""
+    def judge(boot):
+        return verdict.judge_prompt(boot.transcript, boot.reason, min(cpus, MAX_CPUS))
+
+    result, notes = run_boot(args, f"prompt@smp{cpus}", "", judge, smp=cpus,
+                             stop_on=verdict.PROMPT_RE.pattern, stop_partial=True)
+    return [Result(f"prompt@smp{cpus}", result.passed, notes=result.failures + notes)]
+
+
 def kernel_boots(args, pool) -> List[Result]:
     """test=all, then each declared bugcheck test alone; loader boots share the two workers."""
     if args.only:
@@ -205,9 +219,16 @@ def kernel_boots(args, pool) -> List[Result]:
     # The other chipset too: q35 and the i440FX `pc` differ in their interrupt routing.
     other = "pc" if args.machine == "q35" else "q35"
     other_suites = pool.submit(boot_tests, args, f"tests@{other}", "test=all", machine=other)
+    # Other processor counts: one CPU (no APs at all), two, and eight.
+    counts = [pool.submit(boot_tests, args, f"tests@smp{n}", "test=all", smp=n)
+              for n in SMP_MATRIX if n != args.smp]
+    prompt = pool.submit(boot_prompt, args, PROMPT_CPUS)
     loaders = pool.submit(loader_boots, args)  # one after another, beside the kernel's boots
     results, declared = suites.result()
     results += other_suites.result()[0]
+    for job in counts:
+        results += job.result()[0]
+    results += prompt.result()
     # dict(): a test declared twice boots once
     bugchecks = [pool.submit(boot_bugcheck, args, name, code)
                  for name, code in dict(declared).items()]

@@ -108,10 +108,11 @@ def command(machine: str, smp: int, memory: str) -> list:
 
 def boot(build: str, name: str, cmdline: str, smp: int = 4, machine: str = "q35",
          memory: str = "256M", kernel: Optional[bytes] = None, delete_kernel: bool = False,
-         stop_on: Optional[str] = None, idle: Optional[float] = None,
+         stop_on: Optional[str] = None, stop_partial: bool = False, idle: Optional[float] = None,
          wall: Optional[float] = None) -> Boot:
     """Boots once; stops at exit, a timeout, or the first line matching `stop_on` (re.search,
-    escapes stripped). `status` is QEMU's exit status when reason is 'exited', else None."""
+    escapes stripped; with stop_partial, also a line still without its newline, like a prompt).
+    `status` is QEMU's exit status when reason is 'exited', else None."""
     default_idle, default_wall = timeouts()
     idle, wall = idle or default_idle, wall or default_wall
     rundir = prepare(build, name, cmdline, kernel, delete_kernel)
@@ -129,7 +130,7 @@ def boot(build: str, name: str, cmdline: str, smp: int = 4, machine: str = "q35"
         if stopping:
             raise RuntimeError("harness interrupted")
         with open(os.path.join(rundir, "serial.log"), "w", encoding="latin-1") as log:
-            text, reason = stream(proc, log, stop_re, idle, wall)
+            text, reason = stream(proc, log, stop_re, idle, wall, stop_partial)
         status = None
         if reason == "exited":
             try:
@@ -143,7 +144,7 @@ def boot(build: str, name: str, cmdline: str, smp: int = 4, machine: str = "q35"
     return Boot(text, status, reason, rundir, stderr)
 
 
-def stream(proc: subprocess.Popen, log, stop_re, idle: float, wall: float):
+def stream(proc: subprocess.Popen, log, stop_re, idle: float, wall: float, stop_partial: bool):
     """Copies serial output to `log` until EOF, a timeout or a stop line; returns (text, reason)."""
     fd = proc.stdout.fileno()
     selector = selectors.DefaultSelector()
@@ -169,7 +170,9 @@ def stream(proc: subprocess.Popen, log, stop_re, idle: float, wall: float):
             log.flush()
             lines = (partial + text).split("\n")
             partial = lines.pop()
-            if stop_re and any(stop_re.search(clean_line(line)) for line in lines):
+            # A prompt ends without a newline: stop_partial also tries the unfinished line.
+            tried = lines + [partial] if stop_partial else lines
+            if stop_re and any(stop_re.search(clean_line(line)) for line in tried):
                 return "".join(chunks), "stopped-on-match"
     finally:
         selector.close()

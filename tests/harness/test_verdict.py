@@ -229,5 +229,28 @@ class TestLoader(unittest.TestCase):
         self.assertFailsWith(result, "the kernel booted")
 
 
+class TestPrompt(unittest.TestCase):
+    assertFailsWith = TestRuns.assertFailsWith
+    SMP64 = "smp: 64 processors online (63 started in 750 ms)\n"
+
+    def test_prompt_with_all_cpus_passes(self):
+        result = verdict.judge_prompt(OVMF_NOISE + BANNER + self.SMP64 + "0: kd> ", "stopped-on-match", 64)
+        self.assertTrue(result.passed, result.failures)
+
+    def test_fewer_cpus_fails(self):
+        text = OVMF_NOISE + BANNER + "smp: 60 processors online (59 started in 9 ms)\n0: kd> "
+        result = verdict.judge_prompt(text, "stopped-on-match", 64)
+        self.assertFailsWith(result, "60 processors online, expected 64")
+
+    def test_no_prompt_fails(self):
+        result = verdict.judge_prompt(OVMF_NOISE + BANNER + self.SMP64, "idle-timeout", 64)
+        self.assertFailsWith(result, "no '0: kd> ' prompt (idle-timeout)")
+
+    def test_bugcheck_before_prompt_fails(self):
+        result = verdict.judge_prompt(OVMF_NOISE + BANNER + BUGCHECK, "exited", 64)
+        self.assertFailsWith(result, "unexpected bugcheck 0x0000001E")
+        self.assertFailsWith(result, "no 'smp: N processors online' line")
+
+
 if __name__ == "__main__":
     unittest.main()

@@ -16,6 +16,8 @@ EXIT_BUGCHECK = 37  # 0x12
 # sit on the same line as a loader message, so they go before any matching.
 ESCAPE_RE = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|[@-Z\\-_])")
 BANNER_RE = re.compile(r"^irqlab \S+ booting")
+PROMPT_RE = re.compile(r"^\d+: kd> ")
+SMP_RE = re.compile(r"^smp: (\d+) processors? online")
 PLAN_RE = re.compile(r"^1\.\.(\d+)\s*$")
 RESULT_RE = re.compile(r"^(ok|not ok) (\d+)(?: -)?(?: (.*?))?(?:\s+# SKIP\b\s*(.*))?\s*$")
 SENTINEL_RE = re.compile(r"^# irqlab: tests done: (\d+) passed, (\d+) failed, (\d+) skipped\s*$")
@@ -214,6 +216,22 @@ def check_bugcheck_report(report: List[str], found: List[Tuple[int, int]], code:
     elif int(halts[0].group(1), 16) != found[0][1]:
         verdict.failures.append(f"halt line names 0x{halts[0].group(1)}, "
                                 f"banner 0x{found[0][1]:08X}")
+
+
+def judge_prompt(transcript: str, reason: str, cpus: int) -> Verdict:
+    """A console boot: it must reach the `0: kd> ` prompt with `cpus` processors online."""
+    verdict = Verdict()
+    lines = boot_lines(transcript, verdict)
+    for _, code in bugchecks(lines):
+        verdict.failures.append(f"unexpected bugcheck 0x{code:08X}")
+    online = [int(m.group(1)) for m in map(SMP_RE.match, lines) if m]
+    if not online:
+        verdict.failures.append("no 'smp: N processors online' line")
+    elif online[0] != cpus:
+        verdict.failures.append(f"{online[0]} processors online, expected {cpus}")
+    if reason != "stopped-on-match" or not any(PROMPT_RE.match(line) for line in lines):
+        verdict.failures.append(f"no '0: kd> ' prompt ({reason})")
+    return verdict
 
 
 def judge_loader(transcript: str, reason: str, expect: Optional[str] = None) -> Verdict:

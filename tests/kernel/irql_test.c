@@ -8,15 +8,6 @@
 #include <irqlab/test.h>
 #include <irqlab/vectors.h>
 
-/* Spins until `ticks` clock ticks worth of TSC time has passed (whatever IRQL). */
-static void spin_ticks(ULONG ticks)
-{
-    ULONG64 hz = KeQueryTscFrequency(NULL);
-    ULONG64 end = arch_rdtsc() + hz * KeQueryTimeIncrement() / 10000000 * ticks;
-    while (arch_rdtsc() < end)
-        arch_pause();
-}
-
 TEST(irql, raise_lower_every_level)
 {
     for (KIRQL level = PASSIVE_LEVEL; level <= HIGH_LEVEL; level++) {
@@ -80,7 +71,7 @@ TEST(irql, dispatch_self_ipi_waits_for_lower)
     REQUIRE(KeConnectInterrupt(&i));
     KeRaiseIrql(DISPATCH_LEVEL, &old);
     apic_self_ipi(DISPATCH_VECTOR);
-    spin_ticks(2);
+    KtStallTicks(2);
     CHECK(apic_irr_pending(DISPATCH_VECTOR));
     CHECK_EQ(p.Runs, 0);
     KeLowerIrql(APC_LEVEL); /* 2 > 1: delivered right here */
@@ -97,17 +88,17 @@ TEST(irql, clock_stops_at_clock_level)
 {
     KIRQL old;
 
-    spin_ticks(2);
+    KtStallTicks(2);
     ULONG64 start = KeTickCount;
-    spin_ticks(3);
+    KtStallTicks(3);
     CHECK_GT(KeTickCount, start); /* it runs at PASSIVE */
     KeRaiseIrql(CLOCK_LEVEL, &old);
     ULONG64 held = KeTickCount;
-    spin_ticks(4);
+    KtStallTicks(4);
     CHECK_EQ(KeTickCount, held);
     CHECK(apic_irr_pending(CLOCK_VECTOR));
     KeLowerIrql(old);
-    spin_ticks(2);
+    KtStallTicks(2);
     CHECK_GT(KeTickCount, held);
 }
 
@@ -126,7 +117,7 @@ static BOOLEAN high_device_service(PKINTERRUPT Interrupt, PVOID Context)
     UNREFERENCED_PARAMETER(Interrupt);
     apic_self_ipi(LOW_DEVICE_VECTOR); /* must wait: its class is below ours */
     ULONG64 start = KeTickCount;
-    spin_ticks(3);                    /* the clock's class is above ours: it preempts */
+    KtStallTicks(3);                    /* the clock's class is above ours: it preempts */
     n->TicksInsideHigh = KeTickCount - start;
     n->LowRunsInsideHigh = n->Low.Runs;
     return TRUE;
@@ -142,7 +133,7 @@ TEST(irql, device_isr_preempted_by_clock_not_by_lower_device)
     REQUIRE(KeConnectInterrupt(&high));
     REQUIRE(KeConnectInterrupt(&low));
     apic_self_ipi(HIGH_DEVICE_VECTOR);
-    spin_ticks(1);
+    KtStallTicks(1);
     CHECK_EQ(high.ServiceCount, 1);
     CHECK_GT(n.TicksInsideHigh, 0);
     CHECK_EQ(n.LowRunsInsideHigh, 0);

@@ -1,0 +1,83 @@
+/*
+ * prcb_test.c - the KPCR/KPRCB layout (19041 offsets are pinned at compile
+ * time in <irqlab/prcb.h>; here they are read back through GS at run time,
+ * as NT code reads them), and the per-CPU counters the clock keeps.
+ */
+#include <irqlab/prcb.h>
+#include <irqlab/test.h>
+#include "../../kernel/ke/ki.h"
+
+static ULONG64 idt_base(void)
+{
+    struct __attribute__((packed)) {
+        USHORT Limit;
+        ULONG64 Base;
+    } idtr;
+    __asm__ volatile("sidt %0" : "=m"(idtr));
+    return idtr.Base;
+}
+
+TEST(prcb, fields_read_through_gs_at_19041_offsets)
+{
+    PKPCR pcr = KeGetPcr();
+    PKPRCB prcb = KeGetCurrentPrcb();
+
+    CHECK_EQ(arch_gs_read64(0x18), (ULONG64)pcr);                 /* Self */
+    CHECK_EQ(arch_gs_read64(0x20), (ULONG64)prcb);                /* CurrentPrcb */
+    CHECK_EQ((ULONG64)prcb, (ULONG64)pcr + 0x180);                /* embedded Prcb */
+    CHECK_EQ(arch_gs_read64(0x38), idt_base());                   /* IdtBase */
+    CHECK_EQ(arch_gs_read64(0x180 + 0x24) & 0xffffffff, KeGetCurrentProcessorNumber()); /* Number */
+    CHECK_EQ(arch_gs_read64(0x180 + 0x3110), (ULONG64)prcb->DpcStack);
+    CHECK_NE(prcb->DpcStack, NULL);
+    CHECK_EQ(arch_gs_read64(0x180 + 0x3118) & 0xffffffff, 4);    /* MaximumDpcQueueDepth */
+    CHECK_EQ(arch_gs_read64(0x180 + 0x3120) & 0xffffffff, 3);    /* MinimumDpcRate */
+    CHECK_EQ((ULONG64)&prcb->DpcData[0], (ULONG64)prcb + 0x30c0);
+}
+
+TEST(prcb, irql_snapshot_matches_cr8)
+{
+    KIRQL old = KeRaiseIrqlToDpcLevel();
+    KiSnapshotIrql();
+    CHECK_EQ(arch_gs_read64(0x50) & 0xff, DISPATCH_LEVEL);       /* KPCR.Irql */
+    CHECK_EQ(KeGetCurrentPrcb()->DebuggerSavedIRQL, DISPATCH_LEVEL);
+    KeLowerIrql(old);
+    KiSnapshotIrql();
+    CHECK_EQ(KeGetPcr()->Irql, PASSIVE_LEVEL);
+}
+
+TEST(prcb, processor_number_ex_names_group_zero)
+{
+    PROCESSOR_NUMBER pn = { 0xffff, 0xff, 0xff };
+    ULONG n = KeGetCurrentProcessorNumberEx(&pn);
+
+    CHECK_EQ(n, KeGetCurrentProcessorNumber());
+    CHECK_EQ(pn.Group, 0);
+    CHECK_EQ(pn.Number, n);
+    CHECK_EQ(pn.Reserved, 0);
+}
+
+/* Clock ticks are charged to the level they interrupt (NT's KeUpdateRunTime). */
+TEST(prcb, clock_ticks_charged_to_interrupted_level)
+{
+    PKPRCB prcb = KeGetCurrentPrcb();
+    KIRQL old;
+
+    ULONG kernel = prcb->KernelTime, passive = (ULONG)prcb->Irqlab.TicksAtIrql[PASSIVE_LEVEL];
+    KtStallTicks(4);
+    CHECK_GE(prcb->KernelTime - kernel, 2);
+    CHECK_GE(prcb->Irqlab.TicksAtIrql[PASSIVE_LEVEL] - passive, 2);
+
+    KeRaiseIrql(5, &old); /* a device level: the clock (13) still gets through */
+    ULONG interrupt = prcb->InterruptTime, at5 = (ULONG)prcb->Irqlab.TicksAtIrql[5];
+    ULONG count = prcb->InterruptCount, clocks = prcb->ClockInterrupts;
+    kernel = prcb->KernelTime;
+    KtStallTicks(4);
+    KeLowerIrql(old);
+    CHECK_GE(prcb->InterruptTime - interrupt, 2);
+    CHECK_GE(prcb->Irqlab.TicksAtIrql[5] - at5, 2);
+    CHECK_EQ(prcb->KernelTime, kernel);
+    CHECK_GE(prcb->ClockInterrupts - clocks, 2);
+    CHECK_GE(prcb->InterruptCount - count, prcb->ClockInterrupts - clocks);
+    CHECK_GE(prcb->Irqlab.InterruptsAtIrql[CLOCK_LEVEL], prcb->ClockInterrupts);
+    CHECK_EQ(prcb->UserTime, 0);
+}

@@ -1,0 +1,164 @@
+/*
+ * smp_test.c - every processor the MADT lists is up, knows who it is, and
+ * answers IPIs: checked on each CPU itself (through KeIpiGenericCall) and
+ * gathered on the boot CPU, which is the only one that may CHECK.
+ */
+#include <arch/acpi.h>
+#include <arch/apic.h>
+#include <irqlab/prcb.h>
+#include <irqlab/rtl.h>
+#include <irqlab/test.h>
+#include "../../kernel/ke/ki.h"
+
+struct identity {
+    volatile ULONG Calls;
+    KIRQL Irql;
+    BOOLEAN InterruptsOff;
+    ULONG Number;
+    ULONG ApicId;
+    PKPCR Pcr;
+    PKPRCB Prcb;
+    ULONG64 GsBase;
+};
+
+static struct identity KtSeen[MAXIMUM_PROCESSORS];
+
+/* Runs on every CPU at once, at IPI_LEVEL. */
+static ULONG_PTR record_identity(ULONG_PTR Context)
+{
+    ULONG n = KeGetCurrentProcessorNumber();
+    struct identity *me = &KtSeen[n];
+
+    __atomic_add_fetch(&me->Calls, 1, __ATOMIC_RELAXED);
+    me->Irql = KeGetCurrentIrql();
+    me->InterruptsOff = !(arch_read_flags() & ARCH_FLAGS_IF);
+    me->Number = n;
+    me->ApicId = apic_id();
+    me->Pcr = KeGetPcr();
+    me->Prcb = KeGetCurrentPrcb();
+    me->GsBase = arch_rdmsr(ARCH_MSR_GS_BASE);
+    return Context + n;
+}
+
+static ULONG enabled_madt_cpus(void)
+{
+    const struct acpi_info *acpi = HalGetAcpiInfo();
+    ULONG n = 0;
+
+    for (ULONG i = 0; acpi && i < acpi->cpu_count; i++)
+        n += acpi->cpus[i].enabled;
+    return n > MAXIMUM_PROCESSORS ? MAXIMUM_PROCESSORS : n;
+}
+
+TEST(smp, every_madt_processor_is_online)
+{
+    KAFFINITY active;
+
+    CHECK_EQ(KeNumberProcessors, enabled_madt_cpus());
+    CHECK_EQ(KeQueryActiveProcessorCount(&active), KeNumberProcessors);
+    CHECK_EQ(active, KeNumberProcessors == 64 ? ~0ull : (1ull << KeNumberProcessors) - 1);
+    for (LONG n = 0; n < KeNumberProcessors; n++) {
+        REQUIRE(KiProcessorBlock[n] != NULL);
+        CHECK_EQ(KiProcessorBlock[n]->Number, n);
+        CHECK_EQ(KiProcessorBlock[n]->GroupSetMember, 1ull << n);
+        CHECK(n == 0 || KiProcessorBlock[n]->Irqlab.Started);
+    }
+    for (LONG n = KeNumberProcessors; n < MAXIMUM_PROCESSORS; n++)
+        CHECK(KiProcessorBlock[n] == NULL);
+}
+
+TEST(smp, generic_call_runs_once_on_each_cpu_at_ipi_level)
+{
+    memset(KtSeen, 0, sizeof(KtSeen));
+    CHECK_EQ(KeIpiGenericCall(record_identity, 1000), 1000); /* the caller's result: CPU 0 */
+    for (LONG n = 0; n < KeNumberProcessors; n++) {
+        CHECK_EQ(KtSeen[n].Calls, 1);
+        CHECK_EQ(KtSeen[n].Irql, IPI_LEVEL);
+    }
+    for (LONG n = KeNumberProcessors; n < MAXIMUM_PROCESSORS; n++)
+        CHECK_EQ(KtSeen[n].Calls, 0);
+    CHECK_EQ(KeGetCurrentIrql(), PASSIVE_LEVEL);
+}
+
+/* PRCB number, APIC ID and the GS-relative self pointers agree, CPU by CPU. */
+TEST(smp, each_cpu_knows_who_it_is)
+{
+    memset(KtSeen, 0, sizeof(KtSeen));
+    KeIpiGenericCall(record_identity, 0);
+    for (LONG n = 0; n < KeNumberProcessors; n++) {
+        struct identity *s = &KtSeen[n];
+        PKPRCB prcb = KiProcessorBlock[n];
+        CHECK_EQ(s->Number, n);
+        CHECK(s->Prcb == prcb);
+        CHECK(s->Pcr == CONTAINING_RECORD(prcb, KPCR, Prcb));
+        CHECK_EQ(s->GsBase, (ULONG64)s->Pcr);
+        CHECK(s->Pcr->Self == s->Pcr);
+        CHECK_EQ(s->ApicId, prcb->InitialApicId);
+        for (LONG m = 0; m < n; m++)
+            CHECK_NE(KtSeen[m].ApicId, s->ApicId);
+    }
+}
+
+static BOOLEAN wait_for_ipi(PKPRCB Prcb, ULONG64 Before)
+{
+    for (ULONG i = 0; i < 2000 && Prcb->Irqlab.IpiCount == Before; i++)
+        KeStallExecutionProcessor(500);
+    return Prcb->Irqlab.IpiCount != Before;
+}
+
+/* One target at a time: only that CPU's IPI count moves. */
+TEST(smp, ipi_reaches_only_its_target)
+{
+    ULONG64 before[MAXIMUM_PROCESSORS];
+    LONG cpus = KeNumberProcessors;
+
+    for (LONG target = 1; target < cpus; target++) {
+        for (LONG n = 0; n < cpus; n++)
+            before[n] = KiProcessorBlock[n]->Irqlab.IpiCount;
+        KiIpiSend(1ull << target, 0);
+        CHECK(wait_for_ipi(KiProcessorBlock[target], before[target]));
+        for (LONG n = 0; n < cpus; n++)
+            if (n != target)
+                CHECK_EQ(KiProcessorBlock[n]->Irqlab.IpiCount, before[n]);
+    }
+}
+
+/* A set, then all-but-self: each member is interrupted. */
+TEST(smp, ipi_reaches_a_set_and_all_others)
+{
+    LONG cpus = KeNumberProcessors;
+    KAFFINITY odd = 0, others = KeQueryActiveProcessors() & ~1ull;
+    ULONG64 before[MAXIMUM_PROCESSORS];
+
+    for (LONG n = 1; n < cpus; n += 2)
+        odd |= 1ull << n;
+    for (int round = 0; round < 2; round++) {
+        KAFFINITY set = round ? others : odd;
+        for (LONG n = 0; n < cpus; n++)
+            before[n] = KiProcessorBlock[n]->Irqlab.IpiCount;
+        KiIpiSend(set, 0);
+        for (LONG n = 0; n < cpus; n++)
+            if (set & (1ull << n))
+                CHECK(wait_for_ipi(KiProcessorBlock[n], before[n]));
+        CHECK_EQ(KiProcessorBlock[0]->Irqlab.IpiCount, before[0]);
+    }
+}
+
+/* Each AP waits in KiIdleLoop at DISPATCH_LEVEL and the clock wakes it from hlt. */
+TEST(smp, application_processors_idle_at_dispatch_level)
+{
+    ULONG64 halts[MAXIMUM_PROCESSORS], ticks[MAXIMUM_PROCESSORS];
+
+    for (LONG n = 1; n < KeNumberProcessors; n++) {
+        halts[n] = KiProcessorBlock[n]->Irqlab.IdleHalts;
+        ticks[n] = KiProcessorBlock[n]->ClockInterrupts;
+    }
+    KtStallTicks(3);
+    for (LONG n = 1; n < KeNumberProcessors; n++) {
+        PKPRCB prcb = KiProcessorBlock[n];
+        CHECK_GT(prcb->Irqlab.IdleHalts, halts[n]);
+        CHECK_GT(prcb->ClockInterrupts, ticks[n]);
+        CHECK_GT(prcb->Irqlab.TicksAtIrql[DISPATCH_LEVEL], 0);
+        CHECK_EQ(prcb->Irqlab.TicksAtIrql[PASSIVE_LEVEL], 0);
+    }
+}
