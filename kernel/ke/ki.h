@@ -35,8 +35,10 @@ BOOLEAN KiAllocateProcessorStacks(PKI_PROCESSOR Processor);
 VOID KiAddActiveProcessor(PKPRCB Prcb);
 VOID KiSnapshotIrql(VOID);
 
-/* mp.c: starts the other CPUs (boot CPU, PASSIVE_LEVEL, interrupts on). */
+/* mp.c: starts the other CPUs (boot CPU, PASSIVE_LEVEL, interrupts on), at most
+ * KiProcessorLimit of them in all (numproc=, else MAXIMUM_PROCESSORS). */
 VOID KiStartProcessors(VOID);
+extern ULONG KiProcessorLimit;
 
 /* idle.c: where every AP ends up, at DISPATCH_LEVEL. */
 DECLSPEC_NORETURN VOID KiIdleLoop(VOID);

@@ -24,6 +24,7 @@ struct mp_tally {
 };
 
 static PKI_PROCESSOR KiSpareProcessor; /* prepared for an AP that never answered */
+ULONG KiProcessorLimit = MAXIMUM_PROCESSORS;
 
 /* The AP's first C code: on its own stack and the kernel's CR3, interrupts off. */
 static DECLSPEC_NORETURN void KiSystemStartupAp(void *Context)
@@ -97,7 +98,7 @@ static BOOLEAN start_one(ULONG ApicId, ULONG Number)
 
 static void start_all(const struct acpi_info *acpi, struct mp_tally *t)
 {
-    ULONG limit = processor_limit(), self = KeGetCurrentPrcb()->InitialApicId;
+    ULONG self = KeGetCurrentPrcb()->InitialApicId;
 
     for (ULONG i = 0; i < acpi->cpu_count; i++) {
         const struct acpi_cpu *c = &acpi->cpus[i];
@@ -105,7 +106,7 @@ static void start_all(const struct acpi_info *acpi, struct mp_tally *t)
             continue;
         if (!c->enabled) {
             t->Disabled++; /* absent, or online-capable: hot-add is not supported */
-        } else if ((ULONG)KeNumberProcessors >= limit) {
+        } else if ((ULONG)KeNumberProcessors >= KiProcessorLimit) {
             t->TooMany++;
         } else if (!apic_is_x2apic() && c->apic_id > 254) {
             t->Unreachable++; /* xAPIC destinations are 8 bits, 0xff is broadcast */
@@ -128,7 +129,7 @@ static void report(const struct mp_tally *t, ULONG64 ms)
         n += RtlFormat(line + n, sizeof(line) - n, "; %u did not answer", t->Silent);
     if (t->TooMany)
         n += RtlFormat(line + n, sizeof(line) - n, "; %u more not started (limit %u: numproc= or one group)",
-                       t->TooMany, processor_limit());
+                       t->TooMany, KiProcessorLimit);
     if (t->Unreachable)
         n += RtlFormat(line + n, sizeof(line) - n, "; %u need x2APIC (APIC ID above 254)", t->Unreachable);
     if (t->Disabled)
@@ -142,6 +143,7 @@ VOID KiStartProcessors(VOID)
     struct mp_tally t = { 0 };
     ULONG64 start = arch_rdtsc(), hz = KeQueryTscFrequency(NULL);
 
+    KiProcessorLimit = processor_limit();
     if (acpi == NULL) {
         DbgPrint("smp: no usable MADT; running on the boot processor only\n");
         return;

@@ -47,7 +47,7 @@ static ULONG enabled_madt_cpus(void)
 
     for (ULONG i = 0; acpi && i < acpi->cpu_count; i++)
         n += acpi->cpus[i].enabled;
-    return n > MAXIMUM_PROCESSORS ? MAXIMUM_PROCESSORS : n;
+    return n > KiProcessorLimit ? KiProcessorLimit : n;
 }
 
 TEST(smp, every_madt_processor_is_online)
