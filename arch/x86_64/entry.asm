@@ -38,6 +38,21 @@ arch_switch_stack:
     hlt
     jmp .hang
 
+; void arch_call_on_stack(uint64_t top, void (*fn)(void *), void *arg)
+; Calls fn(arg) on the stack ending at top and comes back to the caller's stack.
+; RBP keeps the old frame, so a backtrace walks from one stack into the other.
+global arch_call_on_stack
+arch_call_on_stack:
+    push rbp
+    mov rbp, rsp
+    mov rsp, rdi
+    and rsp, -16
+    mov rdi, rdx
+    call rsi
+    mov rsp, rbp
+    pop rbp
+    ret
+
 section .bss nobits alloc noexec write align=4096
 KiBootStack:
     resb 16384

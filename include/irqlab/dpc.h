@@ -1,8 +1,8 @@
 /*
  * dpc.h - the deferred procedure call object (NT's KDPC) and the per-CPU
  * queue it sits in (KDPC_DATA, embedded twice in every KPRCB).  Layouts are
- * Windows 10 x64 build 19041's, pinned below; the routines that queue and
- * retire DPCs arrive with the DPC engine.
+ * Windows 10 x64 build 19041's, pinned below.  kernel/ke/dpc.c queues and
+ * retires them.
  */
 #ifndef IRQLAB_DPC_H
 #define IRQLAB_DPC_H
@@ -66,5 +66,15 @@ _Static_assert(offsetof(KDPC_DATA, DpcLock) == 0x10, "19041 _KDPC_DATA");
 _Static_assert(offsetof(KDPC_DATA, DpcQueueDepth) == 0x18, "19041 _KDPC_DATA");
 _Static_assert(offsetof(KDPC_DATA, DpcCount) == 0x1c, "19041 _KDPC_DATA");
 _Static_assert(offsetof(KDPC_DATA, ActiveDpc) == 0x20, "19041 _KDPC_DATA");
+
+/* IRQL: any.  Type DpcObject, Medium importance, no target, not queued. */
+VOID KeInitializeDpc(PKDPC Dpc, PKDEFERRED_ROUTINE DeferredRoutine, PVOID DeferredContext);
+/* IRQL: any.  Plain stores: a DPC already queued keeps its place and target. */
+VOID KeSetImportanceDpc(PKDPC Dpc, KDPC_IMPORTANCE Importance);
+VOID KeSetTargetProcessorDpc(PKDPC Dpc, CCHAR Number);
+/* IRQL: any.  FALSE (and nothing changed) when the DPC is already queued. */
+BOOLEAN KeInsertQueueDpc(PKDPC Dpc, PVOID SystemArgument1, PVOID SystemArgument2);
+/* IRQL: any.  TRUE when it was queued and now is not. */
+BOOLEAN KeRemoveQueueDpc(PKDPC Dpc);
 
 #endif

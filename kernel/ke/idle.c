@@ -3,7 +3,7 @@
  *
  * As in NT, the idle loop runs at DISPATCH_LEVEL, so a DPC software
  * interrupt (0x2F) stays pending in the APIC while the loop itself drains
- * the DPC queue; device interrupts, the clock and IPIs still arrive and
+ * the DPC queue before each halt; device interrupts, the clock and IPIs still arrive and
  * wake it from `hlt`.  `sti; hlt` leaves no window in which a wake-up
  * interrupt could slip in between the check and the halt.
  */
@@ -17,6 +17,10 @@ VOID KiIdleLoop(VOID)
     ASSERT(KeGetCurrentIrql() == DISPATCH_LEVEL);
     for (;;) {
         arch_disable_interrupts();
+        if (prcb->DpcData[0].DpcQueueDepth != 0) { /* NT: KiIdleLoop -> KiRetireDpcList */
+            KiRetireDpcList(prcb);
+            continue;
+        }
         prcb->IdleHalt = TRUE;
         prcb->Irqlab.IdleHalts++;
         arch_enable_and_halt(); /* an interrupt ran and returned here */

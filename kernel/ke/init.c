@@ -58,6 +58,7 @@ static DECLSPEC_NORETURN void KiSystemStartupPhase1(void *Context)
              arch_mmu_nx_enabled() ? "on" : "unavailable");
     KiInitializeHal(bi->rsdp);
     KiInitializeIpi();
+    KiInitializeDpc();
     KiInitializeClock();
     /* From here on the CPU takes interrupts; CR8 (IRQL) decides which. */
     arch_enable_interrupts();

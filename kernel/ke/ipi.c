@@ -42,6 +42,8 @@ static BOOLEAN KiIpiService(PKINTERRUPT Interrupt, PVOID Context)
     prcb->Irqlab.IpiCount++;
     if (requests & KI_IPI_GENERIC_CALL)
         generic_call_here();
+    if (requests & KI_IPI_DPC) /* runs as soon as this CPU is below DISPATCH_LEVEL */
+        apic_self_ipi(DISPATCH_VECTOR);
     return TRUE;
 }
 

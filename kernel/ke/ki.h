@@ -40,11 +40,16 @@ VOID KiSnapshotIrql(VOID);
 VOID KiStartProcessors(VOID);
 extern ULONG KiProcessorLimit;
 
+/* dpc.c: the 0x2F interrupt; the retire loop (DISPATCH_LEVEL), from it and the idle loop. */
+VOID KiInitializeDpc(VOID);
+VOID KiRetireDpcList(PKPRCB Prcb);
+
 /* idle.c: where every AP ends up, at DISPATCH_LEVEL. */
 DECLSPEC_NORETURN VOID KiIdleLoop(VOID);
 
 /* ipi.c */
 #define KI_IPI_GENERIC_CALL 0x1 /* run KeIpiGenericCall's function */
+#define KI_IPI_DPC          0x2 /* drain the DPC queue (a DISPATCH interrupt on the target) */
 VOID KiInitializeIpi(VOID);
 /* Sets Request on each CPU in Targets and interrupts it at IPI_LEVEL. */
 VOID KiIpiSend(KAFFINITY Targets, ULONG Request);

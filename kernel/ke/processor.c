@@ -73,6 +73,8 @@ static void init_prcb(PKPRCB Prcb, ULONG Number, ULONG ApicId)
     Prcb->MaximumDpcQueueDepth = 4;
     Prcb->MinimumDpcRate = 3;
     Prcb->AdjustDpcThreshold = 20;
+    for (ULONG i = 0; i < ARRAYSIZE(Prcb->DpcData); i++)
+        Prcb->DpcData[i].DpcList.LastEntry = &Prcb->DpcData[i].DpcList.ListHead;
     arch_cpu_vendor(vendor);
     memcpy(Prcb->VendorString, vendor, sizeof(Prcb->VendorString));
 }

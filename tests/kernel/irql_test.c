@@ -4,6 +4,7 @@
  */
 #include <arch/apic.h>
 #include <arch/arch.h>
+#include <irqlab/dpc.h>
 #include <irqlab/interrupt.h>
 #include <irqlab/test.h>
 #include <irqlab/vectors.h>
@@ -59,18 +60,24 @@ static BOOLEAN probe_service(PKINTERRUPT Interrupt, PVOID Context)
     return TRUE;
 }
 
+static VOID probe_dpc(PKDPC Dpc, PVOID Context, PVOID Arg1, PVOID Arg2)
+{
+    UNREFERENCED_PARAMETER(Dpc);
+    UNREFERENCED_PARAMETER(Arg1);
+    UNREFERENCED_PARAMETER(Arg2);
+    probe_service(NULL, Context);
+}
+
 /* The seed's "lowering IRQL is what runs the DPCs", with the APIC as the witness. */
 TEST(irql, dispatch_self_ipi_waits_for_lower)
 {
     struct probe p = { 0 };
-    KINTERRUPT i;
+    KDPC dpc;
     KIRQL old;
 
-    KeInitializeInterrupt(&i, probe_service, &p, NULL, DISPATCH_VECTOR, DISPATCH_LEVEL, DISPATCH_LEVEL,
-                          Latched, FALSE);
-    REQUIRE(KeConnectInterrupt(&i));
+    KeInitializeDpc(&dpc, probe_dpc, &p);
     KeRaiseIrql(DISPATCH_LEVEL, &old);
-    apic_self_ipi(DISPATCH_VECTOR);
+    CHECK(KeInsertQueueDpc(&dpc, NULL, NULL)); /* requests 0x2F as a self-IPI */
     KtStallTicks(2);
     CHECK(apic_irr_pending(DISPATCH_VECTOR));
     CHECK_EQ(p.Runs, 0);
@@ -81,7 +88,6 @@ TEST(irql, dispatch_self_ipi_waits_for_lower)
     CHECK_EQ(p.Runs, 1);
     CHECK_EQ(p.IrqlSeen, DISPATCH_LEVEL);
     CHECK(p.InterruptsOn);
-    KeDisconnectInterrupt(&i);
 }
 
 TEST(irql, clock_stops_at_clock_level)

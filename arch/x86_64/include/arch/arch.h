@@ -145,6 +145,8 @@ DECLSPEC_NORETURN void arch_halt_forever(void);
 DECLSPEC_NORETURN void arch_reset(void);
 /* Runs fn(arg) on a new stack; fn must not return. */
 DECLSPEC_NORETURN void arch_switch_stack(ULONG64 top, void (*fn)(void *), void *arg);
+/* Calls fn(arg) on the stack ending at top, then returns on the caller's stack. */
+void arch_call_on_stack(ULONG64 top, void (*fn)(void *), void *arg);
 
 /* ---- mmu.c: page tables --------------------------------------------------- */
 #define ARCH_PAGE_SIZE 4096ull

@@ -1,0 +1,221 @@
+/*
+ * dpc.c - deferred procedure calls: queueing (KeInsertQueueDpc, at any
+ * IRQL), removal, and retiring the queue at DISPATCH_LEVEL.
+ *
+ * Each CPU's queue is KPRCB.DpcData[0]: a singly linked list with a tail
+ * pointer, guarded by DpcLock, touched only at HIGH_LEVEL or with interrupts
+ * off, as in NT.  A DPC's DpcData field is the claim: non-NULL means queued,
+ * so a second insert changes nothing and returns FALSE.  Asking for the
+ * queue to run is the DISPATCH software interrupt, a self-IPI on vector 0x2F
+ * that the APIC holds until CR8 drops below DISPATCH_LEVEL, or an IPI for
+ * another CPU.  Retiring runs on the CPU's DpcStack from the 0x2F handler,
+ * and from the idle loop.
+ */
+#include <arch/apic.h>
+#include <irqlab/dpc.h>
+#include <irqlab/interrupt.h>
+#include <irqlab/vectors.h>
+#include "ki.h"
+
+#define NORMAL_QUEUE 0 /* DpcData[1], the threaded queue, needs threads: unused */
+
+static KINTERRUPT KiDpcInterruptObject;
+
+VOID KeInitializeDpc(PKDPC Dpc, PKDEFERRED_ROUTINE DeferredRoutine, PVOID DeferredContext)
+{
+    Dpc->Type = DpcObject;
+    Dpc->Importance = MediumImportance;
+    Dpc->Number = 0;
+    Dpc->DeferredRoutine = DeferredRoutine;
+    Dpc->DeferredContext = DeferredContext;
+    Dpc->DpcData = NULL;
+}
+
+VOID KeSetImportanceDpc(PKDPC Dpc, KDPC_IMPORTANCE Importance)
+{
+    Dpc->Importance = (UCHAR)Importance;
+}
+
+VOID KeSetTargetProcessorDpc(PKDPC Dpc, CCHAR Number)
+{
+    /* NT's encoding: Number >= MAXIMUM_PROCESSORS names a target, below it "the current CPU". */
+    Dpc->Number = (USHORT)((UCHAR)Number + MAXIMUM_PROCESSORS);
+}
+
+/* The KPRCB whose queue the DPC goes to: its target, or this CPU when it has none. */
+static PKPRCB target_of(PKDPC Dpc, PKPRCB Self)
+{
+    ULONG n = Dpc->Number;
+
+    if (n < MAXIMUM_PROCESSORS)
+        return Self;
+    n -= MAXIMUM_PROCESSORS;
+    ASSERT(n < (ULONG)KeNumberProcessors); /* KeSetTargetProcessorDpc named no such CPU */
+    return n < (ULONG)KeNumberProcessors ? KiProcessorBlock[n] : Self;
+}
+
+static void push(KDPC_LIST *List, PKDPC Dpc)
+{
+    PSINGLE_LIST_ENTRY e = &Dpc->DpcListEntry;
+
+    if (Dpc->Importance == HighImportance) { /* High goes to the head, the rest to the tail */
+        e->Next = List->ListHead.Next;
+        List->ListHead.Next = e;
+        if (List->LastEntry == &List->ListHead)
+            List->LastEntry = e;
+    } else {
+        e->Next = NULL;
+        List->LastEntry->Next = e;
+        List->LastEntry = e;
+    }
+}
+
+static PKDPC pop(KDPC_LIST *List)
+{
+    PSINGLE_LIST_ENTRY e = List->ListHead.Next;
+
+    if (e == NULL)
+        return NULL;
+    List->ListHead.Next = e->Next;
+    if (List->LastEntry == e)
+        List->LastEntry = &List->ListHead;
+    return CONTAINING_RECORD(e, KDPC, DpcListEntry);
+}
+
+static BOOLEAN unlink(KDPC_LIST *List, PKDPC Dpc)
+{
+    for (PSINGLE_LIST_ENTRY prev = &List->ListHead; prev->Next; prev = prev->Next) {
+        if (prev->Next != &Dpc->DpcListEntry)
+            continue;
+        prev->Next = Dpc->DpcListEntry.Next;
+        if (List->LastEntry == &Dpc->DpcListEntry)
+            List->LastEntry = prev;
+        return TRUE;
+    }
+    return FALSE;
+}
+
+/* NT's policy: whether this insert asks the target to drain its queue now (lock held). */
+static BOOLEAN should_request(PKDPC Dpc, PKPRCB Target, PKPRCB Self, PKDPC_DATA Data)
+{
+    if (Target->DpcRoutineActive || (Target->DpcRequestSummary & DPC_NORMAL_PROCESSING_REQUESTED))
+        return FALSE; /* it is draining, or already asked to */
+    BOOLEAN deep = Data->DpcQueueDepth >= Target->MaximumDpcQueueDepth;
+    if (Target == Self)
+        return Dpc->Importance != LowImportance || deep || Target->DpcRequestRate < Target->MinimumDpcRate;
+    /* Another CPU is interrupted for High or a deep queue only; a halted idle CPU must be woken. */
+    return Dpc->Importance == HighImportance || deep;
+}
+
+BOOLEAN KeInsertQueueDpc(PKDPC Dpc, PVOID SystemArgument1, PVOID SystemArgument2)
+{
+    KIRQL old = KfRaiseIrql(HIGH_LEVEL); /* NT raises to HIGH_LEVEL first, whatever the caller's level */
+    PKPRCB self = KeGetCurrentPrcb(), target = target_of(Dpc, self);
+    PKDPC_DATA data = &target->DpcData[NORMAL_QUEUE];
+    PVOID unclaimed = NULL;
+    BOOLEAN request = FALSE;
+
+    KeAcquireSpinLockAtDpcLevel(&data->DpcLock);
+    BOOLEAN queued = __atomic_compare_exchange_n(&Dpc->DpcData, &unclaimed, data, FALSE,
+                                                 __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE);
+    if (queued) {
+        Dpc->SystemArgument1 = SystemArgument1;
+        Dpc->SystemArgument2 = SystemArgument2;
+        data->DpcQueueDepth++;
+        data->DpcCount++;
+        push(&data->DpcList, Dpc);
+        request = should_request(Dpc, target, self, data);
+        if (request)
+            __atomic_or_fetch(&target->DpcRequestSummary, DPC_NORMAL_PROCESSING_REQUESTED, __ATOMIC_RELAXED);
+    }
+    KeReleaseSpinLockFromDpcLevel(&data->DpcLock);
+    if (request && target == self)
+        apic_self_ipi(DISPATCH_VECTOR); /* held in the IRR until CR8 < DISPATCH_LEVEL */
+    else if (request)
+        KiIpiSend(target->GroupSetMember, KI_IPI_DPC);
+    KeLowerIrql(old);
+    return queued;
+}
+
+BOOLEAN KeRemoveQueueDpc(PKDPC Dpc)
+{
+    KIRQL old = KfRaiseIrql(HIGH_LEVEL);
+    PKDPC_DATA data = __atomic_load_n((PKDPC_DATA *)&Dpc->DpcData, __ATOMIC_ACQUIRE);
+    BOOLEAN removed = FALSE;
+
+    if (data) {
+        KeAcquireSpinLockAtDpcLevel(&data->DpcLock);
+        if (Dpc->DpcData == data && unlink(&data->DpcList, Dpc)) { /* it may have just been retired */
+            data->DpcQueueDepth--;
+            __atomic_store_n(&Dpc->DpcData, NULL, __ATOMIC_RELEASE);
+            removed = TRUE;
+        }
+        KeReleaseSpinLockFromDpcLevel(&data->DpcLock);
+    }
+    KeLowerIrql(old);
+    return removed;
+}
+
+/* Pops and runs DPCs until the queue is empty; interrupts off except around each routine. */
+static void KiExecuteAllDpcs(PKDPC_DATA Data)
+{
+    while (__atomic_load_n(&Data->DpcQueueDepth, __ATOMIC_ACQUIRE) != 0) {
+        KeAcquireSpinLockAtDpcLevel(&Data->DpcLock);
+        PKDPC dpc = pop(&Data->DpcList);
+        if (dpc == NULL) {
+            KeReleaseSpinLockFromDpcLevel(&Data->DpcLock);
+            break;
+        }
+        PKDEFERRED_ROUTINE routine = dpc->DeferredRoutine;
+        PVOID context = dpc->DeferredContext, arg1 = dpc->SystemArgument1, arg2 = dpc->SystemArgument2;
+        /* Cleared before the call, so the routine may queue its own DPC again. */
+        __atomic_store_n(&dpc->DpcData, NULL, __ATOMIC_RELEASE);
+        Data->DpcQueueDepth--;
+        Data->ActiveDpc = dpc;
+        KeReleaseSpinLockFromDpcLevel(&Data->DpcLock);
+        arch_enable_interrupts();
+        routine(dpc, context, arg1, arg2);
+        KIRQL irql = KeGetCurrentIrql();
+        if (irql != DISPATCH_LEVEL) /* NT: the routine changed IRQL and did not restore it */
+            KeBugCheckEx(IRQL_NOT_GREATER_OR_EQUAL, irql, DISPATCH_LEVEL, 0, (ULONG_PTR)routine);
+        arch_disable_interrupts();
+        Data->ActiveDpc = NULL;
+    }
+}
+
+VOID KiRetireDpcList(PKPRCB Prcb)
+{
+    PKDPC_DATA data = &Prcb->DpcData[NORMAL_QUEUE];
+    ULONG64 flags = arch_save_disable();
+
+    ASSERT(KeGetCurrentIrql() == DISPATCH_LEVEL);
+    do {
+        Prcb->DpcRoutineActive = TRUE;
+        __atomic_store_n(&Prcb->DpcRequestSummary, DPC_NORMAL_PROCESSING_ACTIVE, __ATOMIC_RELAXED);
+        KiExecuteAllDpcs(data);
+        __atomic_store_n(&Prcb->DpcRequestSummary, 0, __ATOMIC_RELAXED);
+        Prcb->DpcRoutineActive = FALSE;
+    } while (__atomic_load_n(&data->DpcQueueDepth, __ATOMIC_ACQUIRE) != 0);
+    arch_restore(flags);
+}
+
+static void retire_on_dpc_stack(void *Context)
+{
+    KiRetireDpcList(Context);
+}
+
+/* Vector 0x2F at DISPATCH_LEVEL (NT's KiDpcInterrupt): retire on this CPU's DPC stack. */
+static BOOLEAN KiDpcInterrupt(PKINTERRUPT Interrupt, PVOID Context)
+{
+    PKPRCB prcb = KeGetCurrentPrcb();
+
+    UNREFERENCED_PARAMETER(Interrupt);
+    UNREFERENCED_PARAMETER(Context);
+    arch_call_on_stack((ULONG64)prcb->DpcStack, retire_on_dpc_stack, prcb);
+    return TRUE;
+}
+
+VOID KiInitializeDpc(VOID)
+{
+    KiConnectSystemInterrupt(&KiDpcInterruptObject, KiDpcInterrupt, DISPATCH_VECTOR);
+}

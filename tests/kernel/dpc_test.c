@@ -1,0 +1,178 @@
+/*
+ * dpc_test.c - the DPC engine as the seed checks it in WinDbg (ActiveDpc,
+ * the list head and tail, DpcCount and DpcQueueDepth) and as NT documents
+ * it: when a DPC runs, where, in what order, and with what state.
+ */
+#include <irqlab/dpc.h>
+#include <irqlab/mm.h>
+#include <irqlab/prcb.h>
+#include <irqlab/rtl.h>
+#include <irqlab/test.h>
+#include "../../kernel/ke/ki.h"
+
+struct seen {
+    volatile ULONG Runs;
+    KIRQL Irql;
+    BOOLEAN InterruptsOn;
+    BOOLEAN RoutineActive;
+    BOOLEAN OnDpcStack;
+    PVOID Context, Arg1, Arg2, DpcData;
+    PKDPC ActiveDpc;
+    ULONG Cpu;
+    ULONG Order; /* position among the DPCs of one test */
+};
+
+static volatile ULONG KtOrder;
+
+static VOID record(PKDPC Dpc, PVOID Context, PVOID Arg1, PVOID Arg2)
+{
+    struct seen *s = Context;
+    PKPRCB prcb = KeGetCurrentPrcb();
+    ULONG64 sp = arch_frame_pointer(), top = (ULONG64)prcb->DpcStack;
+
+    s->Runs++;
+    s->Irql = KeGetCurrentIrql();
+    s->InterruptsOn = (arch_read_flags() & ARCH_FLAGS_IF) != 0;
+    s->RoutineActive = prcb->DpcRoutineActive;
+    s->OnDpcStack = sp < top && sp >= top - KERNEL_STACK_PAGES * 4096ull;
+    s->Context = Context;
+    s->Arg1 = Arg1;
+    s->Arg2 = Arg2;
+    s->DpcData = Dpc->DpcData;
+    s->ActiveDpc = prcb->DpcData[0].ActiveDpc;
+    s->Cpu = prcb->Number;
+    s->Order = __atomic_add_fetch(&KtOrder, 1, __ATOMIC_RELAXED);
+}
+
+TEST(dpc, insert_at_passive_runs_before_return)
+{
+    struct seen s = { 0 };
+    KDPC dpc;
+
+    KeInitializeDpc(&dpc, record, &s);
+    CHECK_EQ(dpc.Type, DpcObject);
+    CHECK_EQ(dpc.Importance, MediumImportance);
+    CHECK(KeInsertQueueDpc(&dpc, (PVOID)0x11, (PVOID)0x22));
+    CHECK_EQ(s.Runs, 1);
+    CHECK_EQ(s.Irql, DISPATCH_LEVEL);
+    CHECK(s.InterruptsOn);
+    CHECK(s.RoutineActive);
+    CHECK(s.OnDpcStack); /* the 0x2F handler switched to KPRCB.DpcStack */
+    CHECK(s.Context == &s);
+    CHECK(s.Arg1 == (PVOID)0x11 && s.Arg2 == (PVOID)0x22);
+    CHECK(s.DpcData == NULL); /* cleared before the call */
+    CHECK(s.ActiveDpc == &dpc); /* seed check 1 */
+    CHECK(dpc.DpcData == NULL);
+    CHECK(KeGetCurrentPrcb()->DpcData[0].ActiveDpc == NULL);
+    CHECK(!KeGetCurrentPrcb()->DpcRoutineActive);
+}
+
+/* Seed checks 2-5: where an insert lands and what the counters do. */
+TEST(dpc, queue_head_tail_and_counters)
+{
+    struct seen s[2] = { 0 };
+    KDPC high, low;
+    PKDPC_DATA data = &KeGetCurrentPrcb()->DpcData[0];
+    KIRQL old;
+
+    KeInitializeDpc(&high, record, &s[0]);
+    KeInitializeDpc(&low, record, &s[1]);
+    KeSetImportanceDpc(&high, HighImportance);
+    KeSetImportanceDpc(&low, LowImportance);
+    KeRaiseIrql(DISPATCH_LEVEL, &old);
+    LONG depth = data->DpcQueueDepth;
+    ULONG count = data->DpcCount;
+    CHECK(KeInsertQueueDpc(&high, NULL, NULL));
+    CHECK(data->DpcList.ListHead.Next == &high.DpcListEntry);
+    CHECK(high.DpcData == data);
+    CHECK(KeInsertQueueDpc(&low, NULL, NULL));
+    CHECK(data->DpcList.LastEntry == &low.DpcListEntry);
+    CHECK_EQ(data->DpcQueueDepth, depth + 2);
+    CHECK_EQ(data->DpcCount, count + 2);
+    CHECK(KeRemoveQueueDpc(&low));
+    CHECK_EQ(data->DpcQueueDepth, depth + 1);
+    CHECK_EQ(data->DpcCount, count + 2);
+    CHECK(data->DpcList.LastEntry == &high.DpcListEntry);
+    CHECK(!KeRemoveQueueDpc(&low));
+    KeLowerIrql(old);
+    CHECK_EQ(s[0].Runs, 1);
+    CHECK_EQ(s[1].Runs, 0);
+}
+
+TEST(dpc, insert_at_dispatch_waits_and_runs_once)
+{
+    struct seen s = { 0 };
+    KDPC dpc;
+    KIRQL old;
+
+    KeInitializeDpc(&dpc, record, &s);
+    KeRaiseIrql(DISPATCH_LEVEL, &old);
+    CHECK(KeInsertQueueDpc(&dpc, (PVOID)1, (PVOID)2));
+    CHECK(!KeInsertQueueDpc(&dpc, (PVOID)3, (PVOID)4)); /* already queued: nothing changes */
+    CHECK(dpc.SystemArgument1 == (PVOID)1);
+    KtStallTicks(2);
+    CHECK_EQ(s.Runs, 0);
+    KeLowerIrql(old);
+    CHECK_EQ(s.Runs, 1);
+    CHECK(s.Arg1 == (PVOID)1 && s.Arg2 == (PVOID)2);
+}
+
+TEST(dpc, removed_before_it_runs_never_runs)
+{
+    struct seen s = { 0 };
+    KDPC dpc;
+    KIRQL old;
+
+    KeInitializeDpc(&dpc, record, &s);
+    KeRaiseIrql(DISPATCH_LEVEL, &old);
+    CHECK(KeInsertQueueDpc(&dpc, NULL, NULL));
+    CHECK(KeRemoveQueueDpc(&dpc));
+    CHECK(dpc.DpcData == NULL);
+    KeLowerIrql(old);
+    KtStallTicks(2);
+    CHECK_EQ(s.Runs, 0);
+    CHECK(!KeRemoveQueueDpc(&dpc));
+}
+
+/* High at the head, the others at the tail in insertion order. */
+TEST(dpc, importance_decides_the_order)
+{
+    static const KDPC_IMPORTANCE kinds[5] = { LowImportance, MediumImportance, HighImportance,
+                                              MediumHighImportance, HighImportance };
+    static const ULONG expected[5] = { 3, 4, 2, 5, 1 }; /* the second High runs first */
+    struct seen s[5] = { 0 };
+    KDPC dpc[5];
+    KIRQL old;
+
+    KtOrder = 0;
+    KeRaiseIrql(DISPATCH_LEVEL, &old);
+    for (int i = 0; i < 5; i++) {
+        KeInitializeDpc(&dpc[i], record, &s[i]);
+        KeSetImportanceDpc(&dpc[i], kinds[i]);
+        CHECK(KeInsertQueueDpc(&dpc[i], NULL, NULL));
+    }
+    KeLowerIrql(old);
+    for (int i = 0; i < 5; i++) {
+        CHECK_EQ(s[i].Runs, 1);
+        CHECK_EQ(s[i].Order, expected[i]);
+    }
+}
+
+/* Every CPU as a target, High importance so the target is interrupted at once. */
+TEST(dpc, targeted_dpc_runs_on_its_target)
+{
+    for (LONG cpu = 0; cpu < KeNumberProcessors; cpu++) {
+        struct seen s = { 0 };
+        KDPC dpc;
+        KeInitializeDpc(&dpc, record, &s);
+        KeSetImportanceDpc(&dpc, HighImportance);
+        KeSetTargetProcessorDpc(&dpc, (CCHAR)cpu);
+        CHECK(KeInsertQueueDpc(&dpc, NULL, NULL));
+        for (int i = 0; i < 1000 && s.Runs == 0; i++)
+            KeStallExecutionProcessor(1000);
+        CHECK_EQ(s.Runs, 1);
+        CHECK_EQ(s.Cpu, cpu);
+        CHECK_EQ(s.Irql, DISPATCH_LEVEL);
+        CHECK(dpc.DpcData == NULL);
+    }
+}
