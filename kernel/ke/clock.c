@@ -71,26 +71,9 @@ static BOOLEAN KiClockService(PKINTERRUPT Interrupt, PVOID Context)
     return TRUE;
 }
 
-static ULONG tick_rate(void)
-{
-    PCSTR value = KeGetCommandLineValue("tick");
-    ULONG hz = 0;
-
-    if (value == NULL)
-        return DEFAULT_HZ;
-    for (PCSTR p = value; *p >= '0' && *p <= '9' && hz <= MAX_HZ; p++)
-        hz = hz * 10 + (ULONG)(*p - '0');
-    if (hz < MIN_HZ || hz > MAX_HZ) {
-        DbgPrint("clock: tick=%s is not a rate from %u to %u Hz; using %u\n", value, MIN_HZ, MAX_HZ,
-                 DEFAULT_HZ);
-        return DEFAULT_HZ;
-    }
-    return hz;
-}
-
 void KiInitializeClock(void)
 {
-    ULONG hz = KiClockHz = tick_rate();
+    ULONG hz = KiClockHz = KiCommandLineNumber("tick", MIN_HZ, MAX_HZ, DEFAULT_HZ);
 
     if (!arch_timer_calibrate(&KiCalibration))
         KeBugCheckEx(HAL_INITIALIZATION_FAILED, 1, 0, 0, 0); /* no PIT: nothing to time against */

@@ -88,3 +88,20 @@ PCSTR KeGetCommandLineValue(PCSTR Key)
             return KiOptions[i].Value;
     return NULL;
 }
+
+ULONG KiCommandLineNumber(PCSTR Key, ULONG Minimum, ULONG Maximum, ULONG Default)
+{
+    PCSTR value = KeGetCommandLineValue(Key), p = value;
+    ULONG n = 0;
+
+    if (value == NULL)
+        return Default;
+    for (; *p >= '0' && *p <= '9' && n <= Maximum; p++)
+        n = n * 10 + (ULONG)(*p - '0');
+    if (*p != '\0' || p == value || n < Minimum || n > Maximum) {
+        DbgPrint("irqlab: %s=%s is not a number from %u to %u; using %u\n", Key, value, Minimum, Maximum,
+                 Default);
+        return Default;
+    }
+    return n;
+}

@@ -96,6 +96,8 @@ void KiFormatSymbol(ULONG_PTR Address, char *Buffer, size_t Size);
 
 /* cmdline.c */
 void KiParseCommandLine(PCSTR CommandLine);
+/* Key's value as a number in [Minimum, Maximum]; Default when absent or bad (said on serial). */
+ULONG KiCommandLineNumber(PCSTR Key, ULONG Minimum, ULONG Maximum, ULONG Default);
 
 /* test.c */
 BOOLEAN KiTestsRequested(void);

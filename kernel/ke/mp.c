@@ -41,22 +41,6 @@ static DECLSPEC_NORETURN void KiSystemStartupAp(void *Context)
     KiIdleLoop();
 }
 
-static ULONG processor_limit(void)
-{
-    PCSTR value = KeGetCommandLineValue("numproc");
-    ULONG n = 0;
-
-    if (value == NULL)
-        return MAXIMUM_PROCESSORS;
-    for (PCSTR p = value; *p >= '0' && *p <= '9' && n <= MAXIMUM_PROCESSORS; p++)
-        n = n * 10 + (ULONG)(*p - '0');
-    if (n < 1 || n > MAXIMUM_PROCESSORS) {
-        DbgPrint("smp: numproc=%s is not a count from 1 to %u; ignoring it\n", value, MAXIMUM_PROCESSORS);
-        return MAXIMUM_PROCESSORS;
-    }
-    return n;
-}
-
 static BOOLEAN wait_started(PKPRCB Prcb)
 {
     for (ULONG ms = 0; ms < AP_ANSWER_MS; ms++) {
@@ -143,7 +127,7 @@ VOID KiStartProcessors(VOID)
     struct mp_tally t = { 0 };
     ULONG64 start = arch_rdtsc(), hz = KeQueryTscFrequency(NULL);
 
-    KiProcessorLimit = processor_limit();
+    KiProcessorLimit = KiCommandLineNumber("numproc", 1, MAXIMUM_PROCESSORS, MAXIMUM_PROCESSORS);
     if (acpi == NULL) {
         DbgPrint("smp: no usable MADT; running on the boot processor only\n");
         return;
