@@ -6,6 +6,7 @@
  * timer and charges its ticks to the IRQL they found (KeUpdateRunTime).  The default rate is 64 Hz, Windows'
  * 15.625 ms; `tick=<hz>` on the command line sets another (16-1000).
  */
+#include <arch/apic.h>
 #include <arch/arch.h>
 #include <arch/timer.h>
 #include <irqlab/interrupt.h>
@@ -68,6 +69,11 @@ static BOOLEAN KiClockService(PKINTERRUPT Interrupt, PVOID Context)
         prcb->DpcTime++;
     else
         prcb->KernelTime++;
+    /* NT's KeUpdateRunTime: a queue nobody asked to drain (a Medium DPC from another CPU) runs now. */
+    if (prcb->DpcData[0].DpcQueueDepth != 0 && !prcb->DpcRoutineActive &&
+        !(__atomic_fetch_or(&prcb->DpcRequestSummary, DPC_NORMAL_PROCESSING_REQUESTED, __ATOMIC_RELAXED) &
+          DPC_NORMAL_PROCESSING_REQUESTED))
+        apic_self_ipi(DISPATCH_VECTOR);
     return TRUE;
 }
 

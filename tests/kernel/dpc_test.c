@@ -176,3 +176,30 @@ TEST(dpc, targeted_dpc_runs_on_its_target)
         CHECK(dpc.DpcData == NULL);
     }
 }
+
+static KDPC KtRemoteDpc;
+static struct seen KtRemoteSeen;
+
+/* On CPU 1 inside a generic call: a Medium DPC for CPU 0 asks for no interrupt. */
+static ULONG_PTR queue_for_cpu0(ULONG_PTR Context)
+{
+    UNREFERENCED_PARAMETER(Context);
+    if (KeGetCurrentProcessorNumber() == 1)
+        KeInsertQueueDpc(&KtRemoteDpc, NULL, NULL);
+    return 0;
+}
+
+/* Nobody requested the DISPATCH interrupt: the clock tick finds the queue (KeUpdateRunTime). */
+TEST(dpc, unrequested_remote_dpc_runs_at_the_next_tick)
+{
+    if (KeNumberProcessors < 2)
+        return; /* needs a second CPU to queue it */
+    memset(&KtRemoteSeen, 0, sizeof(KtRemoteSeen));
+    KeInitializeDpc(&KtRemoteDpc, record, &KtRemoteSeen);
+    KeSetTargetProcessorDpc(&KtRemoteDpc, 0);
+    KeIpiGenericCall(queue_for_cpu0, 0);
+    CHECK(KtRemoteDpc.DpcData != NULL || KtRemoteSeen.Runs == 1);
+    KtStallTicks(3);
+    CHECK_EQ(KtRemoteSeen.Runs, 1);
+    CHECK_EQ(KtRemoteSeen.Cpu, 0);
+}
