@@ -6,6 +6,7 @@
 
 #include <irqlab/ke.h>
 #include <irqlab/list.h>
+#include <irqlab/spinlock.h>
 
 typedef enum _KINTERRUPT_MODE { LevelSensitive, Latched } KINTERRUPT_MODE;
 
@@ -42,12 +43,6 @@ BOOLEAN KeDisconnectInterrupt(PKINTERRUPT Interrupt);
 
 /* Interrupts that arrived on a vector nobody connected, since boot. */
 ULONG64 KeQueryUnexpectedInterruptCount(ULONG Vector);
-
-/* ---- spin locks (the full set arrives with the DPC engine) -------------- */
-VOID KeInitializeSpinLock(PKSPIN_LOCK SpinLock);
-/* IRQL: >= DISPATCH_LEVEL. */
-VOID KeAcquireSpinLockAtDpcLevel(PKSPIN_LOCK SpinLock);
-VOID KeReleaseSpinLockFromDpcLevel(PKSPIN_LOCK SpinLock);
 
 /* ---- clock ---------------------------------------------------------------- */
 extern volatile ULONG64 KeTickCount;

@@ -30,6 +30,7 @@ typedef struct _KPRCB_IRQLAB {
     ULONG64 KernelStackTop;
     ULONG64 IstStackTop[3];       /* #DF, NMI, #MC */
     PVOID ArchTables;             /* this CPU's GDT, TSS and IDT */
+    struct _KLOCK_QUEUE_HANDLE *QueuedLocks[4]; /* in-stack queued locks held or awaited here */
 } KPRCB_IRQLAB;
 
 typedef struct _KPRCB {

@@ -1,25 +1,149 @@
 /*
- * spinlock.c - KSPIN_LOCK: a word that is 0 when free.  The acquire spins
- * reading (test-and-test-and-set) so waiting CPUs do not hammer the bus.
+ * spinlock.c - NT's spin locks (include/irqlab/spinlock.h).
+ *
+ * KSPIN_LOCK: 0 when free, the owner's KPRCB address | 1 when held.  The
+ * acquire spins reading (test-and-test-and-set) so waiting CPUs do not
+ * hammer the bus, and checks the owner first: a CPU that spins on a lock it
+ * holds itself would never get it, so that is SPIN_LOCK_ALREADY_OWNED.
+ *
+ * In-stack queued locks are MCS locks, as NT's: the KSPIN_LOCK holds the
+ * last waiter's KSPIN_LOCK_QUEUE, each waiter spins on its own entry, and
+ * the release hands the lock to the next in line.
  */
 #include <arch/arch.h>
-#include <irqlab/interrupt.h>
+#include <irqlab/prcb.h>
+#include <irqlab/spinlock.h>
+
+#define LOCK_QUEUE_WAIT 1ull /* in KSPIN_LOCK_QUEUE.Lock: still waiting for its turn */
+
+static inline KSPIN_LOCK owner_tag(VOID)
+{
+    return (KSPIN_LOCK)KeGetCurrentPrcb() | 1;
+}
 
 VOID KeInitializeSpinLock(PKSPIN_LOCK SpinLock)
 {
     *SpinLock = 0;
 }
 
+BOOLEAN KeTestSpinLock(PKSPIN_LOCK SpinLock)
+{
+    return __atomic_load_n(SpinLock, __ATOMIC_RELAXED) == 0;
+}
+
+BOOLEAN KeTryToAcquireSpinLockAtDpcLevel(PKSPIN_LOCK SpinLock)
+{
+    KSPIN_LOCK free = 0;
+
+    ASSERT(KeGetCurrentIrql() >= DISPATCH_LEVEL);
+    return __atomic_compare_exchange_n(SpinLock, &free, owner_tag(), FALSE, __ATOMIC_ACQUIRE,
+                                       __ATOMIC_RELAXED);
+}
+
 VOID KeAcquireSpinLockAtDpcLevel(PKSPIN_LOCK SpinLock)
 {
+    KSPIN_LOCK self = owner_tag(), seen = 0;
+
     ASSERT(KeGetCurrentIrql() >= DISPATCH_LEVEL);
-    while (__atomic_exchange_n(SpinLock, 1, __ATOMIC_ACQUIRE))
-        while (__atomic_load_n(SpinLock, __ATOMIC_RELAXED))
+    while (!__atomic_compare_exchange_n(SpinLock, &seen, self, FALSE, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED)) {
+        if (seen == self)
+            KeBugCheckEx(SPIN_LOCK_ALREADY_OWNED, (ULONG_PTR)SpinLock, 0, 0, 0);
+        while ((seen = __atomic_load_n(SpinLock, __ATOMIC_RELAXED)) != 0)
             arch_pause();
+    }
 }
 
 VOID KeReleaseSpinLockFromDpcLevel(PKSPIN_LOCK SpinLock)
 {
-    ASSERT(*SpinLock != 0);
+    KSPIN_LOCK held = *SpinLock;
+
+    if (held != owner_tag()) /* free, or another CPU's: NT's checked build stops the same way */
+        KeBugCheckEx(SPIN_LOCK_NOT_OWNED, (ULONG_PTR)SpinLock, held, 0, 0);
     __atomic_store_n(SpinLock, 0, __ATOMIC_RELEASE);
+}
+
+KIRQL KeAcquireSpinLockRaiseToDpc(PKSPIN_LOCK SpinLock)
+{
+    KIRQL old = KfRaiseIrql(DISPATCH_LEVEL); /* bugchecks 0x9 when called above DISPATCH_LEVEL */
+
+    KeAcquireSpinLockAtDpcLevel(SpinLock);
+    return old;
+}
+
+VOID KeReleaseSpinLock(PKSPIN_LOCK SpinLock, KIRQL NewIrql)
+{
+    KeReleaseSpinLockFromDpcLevel(SpinLock);
+    KeLowerIrql(NewIrql);
+}
+
+/* This CPU's record of the queued locks it holds or waits for: the only way to see recursion. */
+static VOID note_queued(PKSPIN_LOCK SpinLock, PKLOCK_QUEUE_HANDLE Handle)
+{
+    PKLOCK_QUEUE_HANDLE *slots = KeGetCurrentPrcb()->Irqlab.QueuedLocks;
+    PKLOCK_QUEUE_HANDLE *free = NULL;
+
+    for (ULONG i = 0; i < ARRAYSIZE(KeGetCurrentPrcb()->Irqlab.QueuedLocks); i++) {
+        if (slots[i] == NULL && free == NULL)
+            free = &slots[i];
+        else if (slots[i] && ((ULONG_PTR)slots[i]->LockQueue.Lock & ~LOCK_QUEUE_WAIT) == (ULONG_PTR)SpinLock)
+            KeBugCheckEx(SPIN_LOCK_ALREADY_OWNED, (ULONG_PTR)SpinLock, 1, 0, 0);
+    }
+    if (free) /* deeper nesting than the record holds goes unchecked */
+        *free = Handle;
+}
+
+static VOID forget_queued(PKLOCK_QUEUE_HANDLE Handle)
+{
+    PKLOCK_QUEUE_HANDLE *slots = KeGetCurrentPrcb()->Irqlab.QueuedLocks;
+
+    for (ULONG i = 0; i < ARRAYSIZE(KeGetCurrentPrcb()->Irqlab.QueuedLocks); i++)
+        if (slots[i] == Handle)
+            slots[i] = NULL;
+}
+
+VOID KeAcquireInStackQueuedSpinLockAtDpcLevel(PKSPIN_LOCK SpinLock, PKLOCK_QUEUE_HANDLE LockHandle)
+{
+    PKSPIN_LOCK_QUEUE me = &LockHandle->LockQueue;
+
+    ASSERT(KeGetCurrentIrql() >= DISPATCH_LEVEL);
+    note_queued(SpinLock, LockHandle);
+    me->Next = NULL;
+    me->Lock = (PKSPIN_LOCK)((ULONG_PTR)SpinLock | LOCK_QUEUE_WAIT);
+    PKSPIN_LOCK_QUEUE prev = (PKSPIN_LOCK_QUEUE)__atomic_exchange_n(SpinLock, (KSPIN_LOCK)me, __ATOMIC_ACQ_REL);
+    if (prev == NULL) {
+        me->Lock = SpinLock; /* free: ours at once */
+        return;
+    }
+    __atomic_store_n(&prev->Next, me, __ATOMIC_RELEASE); /* the owner hands over only once linked */
+    while ((ULONG_PTR)__atomic_load_n(&me->Lock, __ATOMIC_ACQUIRE) & LOCK_QUEUE_WAIT)
+        arch_pause();
+}
+
+VOID KeReleaseInStackQueuedSpinLockFromDpcLevel(PKLOCK_QUEUE_HANDLE LockHandle)
+{
+    PKSPIN_LOCK_QUEUE me = &LockHandle->LockQueue, next;
+    PKSPIN_LOCK lock = me->Lock;
+    KSPIN_LOCK expected = (KSPIN_LOCK)me;
+
+    forget_queued(LockHandle);
+    if (__atomic_load_n(&me->Next, __ATOMIC_ACQUIRE) == NULL &&
+        __atomic_compare_exchange_n(lock, &expected, 0, FALSE, __ATOMIC_RELEASE, __ATOMIC_RELAXED))
+        return; /* nobody behind us */
+    while ((next = __atomic_load_n(&me->Next, __ATOMIC_ACQUIRE)) == NULL)
+        arch_pause(); /* a waiter swapped itself in and is about to link */
+    __atomic_store_n(&next->Lock, lock, __ATOMIC_RELEASE); /* its turn: the wait bit cleared */
+}
+
+VOID KeAcquireInStackQueuedSpinLock(PKSPIN_LOCK SpinLock, PKLOCK_QUEUE_HANDLE LockHandle)
+{
+    LockHandle->OldIrql = KfRaiseIrql(DISPATCH_LEVEL);
+    KeAcquireInStackQueuedSpinLockAtDpcLevel(SpinLock, LockHandle);
+}
+
+VOID KeReleaseInStackQueuedSpinLock(PKLOCK_QUEUE_HANDLE LockHandle)
+{
+    KIRQL old = LockHandle->OldIrql;
+
+    KeReleaseInStackQueuedSpinLockFromDpcLevel(LockHandle);
+    KeLowerIrql(old);
 }
