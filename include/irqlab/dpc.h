@@ -72,9 +72,38 @@ VOID KeInitializeDpc(PKDPC Dpc, PKDEFERRED_ROUTINE DeferredRoutine, PVOID Deferr
 /* IRQL: any.  Plain stores: a DPC already queued keeps its place and target. */
 VOID KeSetImportanceDpc(PKDPC Dpc, KDPC_IMPORTANCE Importance);
 VOID KeSetTargetProcessorDpc(PKDPC Dpc, CCHAR Number);
+/* IRQL: any.  STATUS_INVALID_PARAMETER (nothing changed) for a group other than 0 or a CPU not online. */
+NTSTATUS KeSetTargetProcessorDpcEx(PKDPC Dpc, PPROCESSOR_NUMBER ProcNumber);
 /* IRQL: any.  FALSE (and nothing changed) when the DPC is already queued. */
 BOOLEAN KeInsertQueueDpc(PKDPC Dpc, PVOID SystemArgument1, PVOID SystemArgument2);
 /* IRQL: any.  TRUE when it was queued and now is not. */
 BOOLEAN KeRemoveQueueDpc(PKDPC Dpc);
+
+/*
+ * IRQL: PASSIVE_LEVEL.  Returns once every DPC queued before the call, on
+ * every CPU and of any importance, has run.
+ */
+VOID KeFlushQueuedDpcs(VOID);
+
+/*
+ * IRQL: PASSIVE_LEVEL.  Runs Routine(Dpc, Context, SystemArgument1,
+ * SystemArgument2) at DISPATCH_LEVEL on every CPU and returns when each has
+ * called KeSignalCallDpcDone(SystemArgument1).  KeSignalCallDpcSynchronize
+ * (SystemArgument2) waits for all CPUs to reach it and is TRUE on one of them.
+ */
+VOID KeGenericCallDpc(PKDEFERRED_ROUTINE Routine, PVOID Context);
+VOID KeSignalCallDpcDone(PVOID SystemArgument1);
+BOOLEAN KeSignalCallDpcSynchronize(PVOID SystemArgument2);
+
+typedef struct _KDPC_WATCHDOG_INFORMATION {
+    ULONG DpcTimeLimit;     /* ticks one DPC may run (0: no limit) */
+    ULONG DpcTimeCount;     /* ticks left for the DPC running now */
+    ULONG DpcWatchdogLimit; /* ticks allowed at >= DISPATCH_LEVEL in one stretch (0: no limit) */
+    ULONG DpcWatchdogCount; /* ticks left of that stretch */
+    ULONG Reserved;
+} KDPC_WATCHDOG_INFORMATION, *PKDPC_WATCHDOG_INFORMATION;
+
+/* IRQL: any.  This CPU's watchdog limits and counters, in clock ticks. */
+NTSTATUS KeQueryDpcWatchdogInformation(PKDPC_WATCHDOG_INFORMATION WatchdogInformation);
 
 #endif

@@ -23,6 +23,29 @@ typedef unsigned long long ULONG_PTR, *PULONG_PTR, SIZE_T;
 typedef ULONG_PTR KSPIN_LOCK, *PKSPIN_LOCK;
 typedef ULONG_PTR KAFFINITY, *PKAFFINITY;
 
+typedef union _LARGE_INTEGER {
+    struct {
+        ULONG LowPart;
+        LONG HighPart;
+    };
+    LONGLONG QuadPart;
+} LARGE_INTEGER, *PLARGE_INTEGER;
+
+typedef union _ULARGE_INTEGER {
+    struct {
+        ULONG LowPart;
+        ULONG HighPart;
+    };
+    ULONGLONG QuadPart;
+} ULARGE_INTEGER, *PULARGE_INTEGER;
+
+/* A processor as group and number in the group (irqlab has one group, 0). */
+typedef struct _PROCESSOR_NUMBER {
+    USHORT Group;
+    UCHAR Number;
+    UCHAR Reserved;
+} PROCESSOR_NUMBER, *PPROCESSOR_NUMBER;
+
 #ifndef TRUE
 #define TRUE  1
 #define FALSE 0
@@ -31,6 +54,7 @@ typedef ULONG_PTR KAFFINITY, *PKAFFINITY;
 #define STATUS_SUCCESS              ((NTSTATUS)0x00000000)
 #define STATUS_BREAKPOINT           ((NTSTATUS)0x80000003)
 #define STATUS_SINGLE_STEP          ((NTSTATUS)0x80000004)
+#define STATUS_INVALID_PARAMETER    ((NTSTATUS)0xC000000D)
 #define STATUS_ACCESS_VIOLATION     ((NTSTATUS)0xC0000005)
 #define STATUS_ILLEGAL_INSTRUCTION  ((NTSTATUS)0xC000001D)
 #define STATUS_ARRAY_BOUNDS_EXCEEDED ((NTSTATUS)0xC000008C)

@@ -31,6 +31,8 @@ typedef struct _KPRCB_IRQLAB {
     ULONG64 IstStackTop[3];       /* #DF, NMI, #MC */
     PVOID ArchTables;             /* this CPU's GDT, TSS and IDT */
     struct _KLOCK_QUEUE_HANDLE *QueuedLocks[4]; /* in-stack queued locks held or awaited here */
+    LIST_ENTRY TimerList;          /* KTIMERs set on this CPU, by due time (NT: TimerTable) */
+    volatile ULONG64 NextTimerDue; /* the first one's due time, for the clock; ~0 when none */
 } KPRCB_IRQLAB;
 
 typedef struct _KPRCB {
@@ -87,7 +89,12 @@ typedef struct _KPRCB {
     ULONG PrcbPad93;
     ULONG LastTick;
     ULONG ClockInterrupts; /* clock interrupts taken by this CPU */
-    KPAD(0x313c, 0x7e80);
+    KPAD(0x313c, 0x7ba0);
+    KDPC CallDpc; /* KeGenericCallDpc's DPC for this CPU */
+    KPAD(0x7be0, 0x7be8);
+    volatile LONG DpcWatchdogPeriod; /* ticks allowed at >= DISPATCH_LEVEL in one stretch */
+    volatile LONG DpcWatchdogCount;  /* ticks left of it */
+    KPAD(0x7bf0, 0x7e80);
     ULONG InterruptCount; /* every interrupt dispatched here */
     ULONG KernelTime;     /* clock ticks charged below DISPATCH_LEVEL */
     ULONG UserTime;       /* always 0: no user mode */
@@ -96,8 +103,8 @@ typedef struct _KPRCB {
     ULONG AdjustDpcThreshold;
     UCHAR DebuggerSavedIRQL;
     KPAD(0x7e99, 0x7e9c);
-    ULONG DpcTimeCount;
-    ULONG DpcTimeLimit;
+    ULONG DpcTimeCount; /* ticks left for the running DPC */
+    ULONG DpcTimeLimit; /* ticks one DPC may run */
     KPAD(0x7ea4, 0x8590);
     UCHAR VendorString[13];
     KPAD(0x859d, 0x9ec0);
@@ -166,6 +173,9 @@ KPRCB_AT(IdleSchedule, 0x312b);
 KPRCB_AT(DpcRequestSummary, 0x312c);
 KPRCB_AT(LastTick, 0x3134);
 KPRCB_AT(ClockInterrupts, 0x3138);
+KPRCB_AT(CallDpc, 0x7ba0);
+KPRCB_AT(DpcWatchdogPeriod, 0x7be8);
+KPRCB_AT(DpcWatchdogCount, 0x7bec);
 KPRCB_AT(InterruptCount, 0x7e80);
 KPRCB_AT(KernelTime, 0x7e84);
 KPRCB_AT(DpcTime, 0x7e8c);
@@ -202,12 +212,6 @@ _Static_assert(sizeof(KPCR) == 0xb080, "x64 KPCR: 0x180 + the KPRCB");
 #define DPC_NORMAL_LOCAL_INTERRUPT      0x00020
 #define DPC_THREAD_ACTIVE               0x10000
 #define DPC_THREAD_REQUESTED            0x20000
-
-typedef struct _PROCESSOR_NUMBER {
-    USHORT Group;
-    UCHAR Number;
-    UCHAR Reserved;
-} PROCESSOR_NUMBER, *PPROCESSOR_NUMBER;
 
 /* IRQL: any.  This CPU's KPCR / KPRCB (through GS). */
 PKPCR KeGetPcr(VOID);

@@ -48,6 +48,15 @@ BOOLEAN KtCompareStrings(PCSTR File, ULONG Line, PCSTR TextA, PCSTR TextB, PCSTR
 /* Pins bugcheck parameter Index (1..4) of the expected bugcheck to Value. */
 VOID KtExpectBugCheckParameter(ULONG Index, ULONG_PTR Value);
 
+/* Marks the running test skipped (KTAP "# SKIP Reason") unless a check failed. */
+VOID KtSkip(PCSTR Reason);
+
+/*
+ * Waits, interrupts on, until this CPU has taken Ticks more clock interrupts
+ * (bounded at about 100 ms a tick); returns how many it took.
+ */
+ULONG KtWaitTicks(ULONG Ticks);
+
 /* Busy-waits `Ticks` clock periods of TSC time, at whatever IRQL the caller is. */
 VOID KtStallTicks(ULONG Ticks);
 
@@ -74,6 +83,15 @@ VOID KtStallTicks(ULONG Ticks);
     do {                            \
         if (!CHECK_EQ(a, b))        \
             return;                 \
+    } while (0)
+
+/* Skips the rest of the test when the machine cannot show the behaviour (one CPU, say). */
+#define SKIP_UNLESS(e, reason)      \
+    do {                            \
+        if (!(e)) {                 \
+            KtSkip(reason);         \
+            return;                 \
+        }                           \
     } while (0)
 
 #define TEST_EXPECT_PARAM(index, value) KtExpectBugCheckParameter((index), (ULONG_PTR)(value))

@@ -3,8 +3,9 @@
  *
  * Like NT's KeUpdateSystemTime, each tick on the boot CPU advances the tick
  * count and the interrupt time (100 ns units); every CPU runs its own APIC
- * timer and charges its ticks to the IRQL they found (KeUpdateRunTime).  The default rate is 64 Hz, Windows'
- * 15.625 ms; `tick=<hz>` on the command line sets another (16-1000).
+ * timer and does its own per-tick work (runtime.c, NT's KeUpdateRunTime).
+ * The default rate is 64 Hz, Windows' 15.625 ms; `tick=<hz>` on the command
+ * line sets another (16-1000).
  */
 #include <arch/apic.h>
 #include <arch/arch.h>
@@ -45,15 +46,10 @@ VOID KeStallExecutionProcessor(ULONG MicroSeconds)
         arch_pause();
 }
 
-/*
- * Every CPU takes the clock (NT's KeUpdateRunTime): the tick is charged to
- * the level it interrupted, as !prcb's "Times" line shows.  Only the clock
- * owner advances system time (KeUpdateSystemTime).
- */
+/* Every CPU takes the clock; only the clock owner advances system time (NT's KeUpdateSystemTime). */
 static BOOLEAN KiClockService(PKINTERRUPT Interrupt, PVOID Context)
 {
     PKPRCB prcb = KeGetCurrentPrcb();
-    KIRQL was = prcb->Irqlab.PreviousIrql;
 
     UNREFERENCED_PARAMETER(Interrupt);
     UNREFERENCED_PARAMETER(Context);
@@ -61,19 +57,8 @@ static BOOLEAN KiClockService(PKINTERRUPT Interrupt, PVOID Context)
         KiInterruptTime += KiTimeIncrement;
         KeTickCount++;
     }
-    prcb->ClockInterrupts++;
-    prcb->Irqlab.TicksAtIrql[was]++;
-    if (was > DISPATCH_LEVEL)
-        prcb->InterruptTime++;
-    else if (was == DISPATCH_LEVEL && prcb->DpcRoutineActive)
-        prcb->DpcTime++;
-    else
-        prcb->KernelTime++;
-    /* NT's KeUpdateRunTime: a queue nobody asked to drain (a Medium DPC from another CPU) runs now. */
-    if (prcb->DpcData[0].DpcQueueDepth != 0 && !prcb->DpcRoutineActive &&
-        !(__atomic_fetch_or(&prcb->DpcRequestSummary, DPC_NORMAL_PROCESSING_REQUESTED, __ATOMIC_RELAXED) &
-          DPC_NORMAL_PROCESSING_REQUESTED))
-        apic_self_ipi(DISPATCH_VECTOR);
+    KiCheckTimers(prcb);
+    KiUpdateRunTime(prcb, prcb->Irqlab.PreviousIrql);
     return TRUE;
 }
 

@@ -18,6 +18,12 @@ static const struct {
     { "tick", "tick=<hz>: clock interrupt rate, 16-1000 (default 64, Windows' 15.625 ms)" },
     { "apic", "apic=xapic: use the xAPIC MMIO interface even when x2APIC exists" },
     { "numproc", "numproc=<n>: start at most n processors, 1-64 (NT's /NUMPROC)" },
+    { "dpcqueuedepth", "dpcqueuedepth=<n>: queue depth that forces a DPC request (NT's default 4)" },
+    { "minimumdpcrate", "minimumdpcrate=<n>: DPCs per tick below which any DPC requests (3)" },
+    { "idealdpcrate", "idealdpcrate=<n>: DPCs per tick the depth adapts toward (20)" },
+    { "adjustdpcthreshold", "adjustdpcthreshold=<n>: quiet ticks before the depth grows back (20)" },
+    { "dpctimelimit", "dpctimelimit=<ms>: one DPC's limit before bugcheck 0x133 (500; 0 off)" },
+    { "dpcwatchdogperiod", "dpcwatchdogperiod=<ms>: time at >= DISPATCH before 0x133 (5000; 0 off)" },
 };
 
 static char KiCommandLine[IRQLAB_CMDLINE_MAX];

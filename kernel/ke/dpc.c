@@ -42,6 +42,14 @@ VOID KeSetTargetProcessorDpc(PKDPC Dpc, CCHAR Number)
     Dpc->Number = (USHORT)((UCHAR)Number + MAXIMUM_PROCESSORS);
 }
 
+NTSTATUS KeSetTargetProcessorDpcEx(PKDPC Dpc, PPROCESSOR_NUMBER ProcNumber)
+{
+    if (ProcNumber->Group != 0 || ProcNumber->Number >= (UCHAR)KeNumberProcessors)
+        return STATUS_INVALID_PARAMETER;
+    KeSetTargetProcessorDpc(Dpc, (CCHAR)ProcNumber->Number);
+    return STATUS_SUCCESS;
+}
+
 /* The KPRCB whose queue the DPC goes to: its target, or this CPU when it has none. */
 static PKPRCB target_of(PKDPC Dpc, PKPRCB Self)
 {
@@ -157,7 +165,7 @@ BOOLEAN KeRemoveQueueDpc(PKDPC Dpc)
 }
 
 /* Pops and runs DPCs until the queue is empty; interrupts off except around each routine. */
-static void KiExecuteAllDpcs(PKDPC_DATA Data)
+static void KiExecuteAllDpcs(PKPRCB Prcb, PKDPC_DATA Data)
 {
     while (__atomic_load_n(&Data->DpcQueueDepth, __ATOMIC_ACQUIRE) != 0) {
         KeAcquireSpinLockAtDpcLevel(&Data->DpcLock);
@@ -172,6 +180,7 @@ static void KiExecuteAllDpcs(PKDPC_DATA Data)
         __atomic_store_n(&dpc->DpcData, NULL, __ATOMIC_RELEASE);
         Data->DpcQueueDepth--;
         Data->ActiveDpc = dpc;
+        Prcb->DpcTimeCount = Prcb->DpcTimeLimit; /* the watchdog's allowance, per DPC */
         KeReleaseSpinLockFromDpcLevel(&Data->DpcLock);
         arch_enable_interrupts();
         routine(dpc, context, arg1, arg2);
@@ -187,15 +196,22 @@ VOID KiRetireDpcList(PKPRCB Prcb)
 {
     PKDPC_DATA data = &Prcb->DpcData[NORMAL_QUEUE];
     ULONG64 flags = arch_save_disable();
+    LONG summary;
 
     ASSERT(KeGetCurrentIrql() == DISPATCH_LEVEL);
     do {
         Prcb->DpcRoutineActive = TRUE;
-        __atomic_store_n(&Prcb->DpcRequestSummary, DPC_NORMAL_PROCESSING_ACTIVE, __ATOMIC_RELAXED);
-        KiExecuteAllDpcs(data);
-        __atomic_store_n(&Prcb->DpcRequestSummary, 0, __ATOMIC_RELAXED);
+        summary = __atomic_exchange_n(&Prcb->DpcRequestSummary, DPC_NORMAL_PROCESSING_ACTIVE, __ATOMIC_ACQ_REL);
+        if (summary & DPC_NORMAL_TIMER_EXPIRATION) /* NT: timers first, their DPCs join the queue */
+            KiTimerExpiration(Prcb);
+        KiExecuteAllDpcs(Prcb, data);
         Prcb->DpcRoutineActive = FALSE;
-    } while (__atomic_load_n(&data->DpcQueueDepth, __ATOMIC_ACQUIRE) != 0);
+        /* A locked operation: the depth read below cannot pass the store above. */
+        summary = __atomic_and_fetch(&Prcb->DpcRequestSummary,
+                                     ~(DPC_NORMAL_PROCESSING_ACTIVE | DPC_NORMAL_PROCESSING_REQUESTED),
+                                     __ATOMIC_ACQ_REL);
+    } while (__atomic_load_n(&data->DpcQueueDepth, __ATOMIC_ACQUIRE) != 0 ||
+             (summary & DPC_NORMAL_TIMER_EXPIRATION));
     arch_restore(flags);
 }
 

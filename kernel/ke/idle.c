@@ -17,7 +17,8 @@ VOID KiIdleLoop(VOID)
     ASSERT(KeGetCurrentIrql() == DISPATCH_LEVEL);
     for (;;) {
         arch_disable_interrupts();
-        if (prcb->DpcData[0].DpcQueueDepth != 0) { /* NT: KiIdleLoop -> KiRetireDpcList */
+        if (prcb->DpcData[0].DpcQueueDepth != 0 || (prcb->DpcRequestSummary & DPC_NORMAL_TIMER_EXPIRATION)) {
+            /* NT: KiIdleLoop -> KiRetireDpcList */
             KiRetireDpcList(prcb);
             continue;
         }

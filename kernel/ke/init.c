@@ -60,6 +60,7 @@ static DECLSPEC_NORETURN void KiSystemStartupPhase1(void *Context)
     KiInitializeIpi();
     KiInitializeDpc();
     KiInitializeClock();
+    KiInitializeRunTime();
     /* From here on the CPU takes interrupts; CR8 (IRQL) decides which. */
     arch_enable_interrupts();
     KiStartProcessors();

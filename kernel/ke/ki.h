@@ -78,6 +78,17 @@ const struct acpi_info *HalGetAcpiInfo(void);
 void KiInitializeClock(void);
 void KiStartClockProcessor(void);
 
+/* runtime.c: NT's KeUpdateRunTime for this CPU's tick, and the tunables it uses (command line). */
+extern ULONG KiMaximumDpcQueueDepth, KiMinimumDpcRate, KiIdealDpcRate, KiAdjustDpcThreshold;
+VOID KiInitializeRunTime(VOID); /* after the clock: the watchdog limits are in ticks */
+VOID KiInitializeRunTimeProcessor(PKPRCB Prcb);
+VOID KiUpdateRunTime(PKPRCB Prcb, KIRQL PreviousIrql);
+
+/* timer.c: the per-CPU timer list; the clock's check (CLOCK_LEVEL); expiry from the retire loop. */
+VOID KiInitializeTimerProcessor(PKPRCB Prcb);
+VOID KiCheckTimers(PKPRCB Prcb);
+VOID KiTimerExpiration(PKPRCB Prcb);
+
 /* bugcheck.c: TRUE once some CPU has begun a bugcheck; the others then freeze (no return). */
 BOOLEAN KiBugCheckInProgress(void);
 DECLSPEC_NORETURN void KiFreezeProcessor(void);

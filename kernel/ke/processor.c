@@ -70,9 +70,8 @@ static void init_prcb(PKPRCB Prcb, ULONG Number, ULONG ApicId)
     Prcb->MajorVersion = PCR_VERSION;
     Prcb->MinorVersion = PCR_VERSION;
     Prcb->BuildType = DBG ? PRCB_BUILD_DEBUG : 0;
-    Prcb->MaximumDpcQueueDepth = 4;
-    Prcb->MinimumDpcRate = 3;
-    Prcb->AdjustDpcThreshold = 20;
+    KiInitializeRunTimeProcessor(Prcb);
+    KiInitializeTimerProcessor(Prcb);
     for (ULONG i = 0; i < ARRAYSIZE(Prcb->DpcData); i++)
         Prcb->DpcData[i].DpcList.LastEntry = &Prcb->DpcData[i].DpcList.ListHead;
     arch_cpu_vendor(vendor);

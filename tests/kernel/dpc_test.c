@@ -192,8 +192,7 @@ static ULONG_PTR queue_for_cpu0(ULONG_PTR Context)
 /* Nobody requested the DISPATCH interrupt: the clock tick finds the queue (KeUpdateRunTime). */
 TEST(dpc, unrequested_remote_dpc_runs_at_the_next_tick)
 {
-    if (KeNumberProcessors < 2)
-        return; /* needs a second CPU to queue it */
+    SKIP_UNLESS(KeNumberProcessors >= 2, "needs a second CPU to queue it");
     memset(&KtRemoteSeen, 0, sizeof(KtRemoteSeen));
     KeInitializeDpc(&KtRemoteDpc, record, &KtRemoteSeen);
     KeSetTargetProcessorDpc(&KtRemoteDpc, 0);

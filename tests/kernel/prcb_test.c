@@ -56,15 +56,6 @@ TEST(prcb, processor_number_ex_names_group_zero)
     CHECK_EQ(pn.Reserved, 0);
 }
 
-/* Waits (up to a generous bound: TCG on a loaded host is slow) for this CPU's clock to tick n times. */
-static ULONG wait_ticks(PKPRCB Prcb, ULONG n)
-{
-    ULONG start = Prcb->ClockInterrupts;
-    for (ULONG i = 0; i < 400 && Prcb->ClockInterrupts - start < n; i++)
-        KeStallExecutionProcessor(5000);
-    return Prcb->ClockInterrupts - start;
-}
-
 /* Clock ticks are charged to the level they interrupt (NT's KeUpdateRunTime). */
 TEST(prcb, clock_ticks_charged_to_interrupted_level)
 {
@@ -72,7 +63,7 @@ TEST(prcb, clock_ticks_charged_to_interrupted_level)
     KIRQL old;
 
     ULONG kernel = prcb->KernelTime, passive = (ULONG)prcb->Irqlab.TicksAtIrql[PASSIVE_LEVEL];
-    ULONG ticks = wait_ticks(prcb, 3);
+    ULONG ticks = KtWaitTicks(3);
     CHECK_GE(ticks, 3);
     CHECK_GE(prcb->KernelTime - kernel, ticks);
     CHECK_GE(prcb->Irqlab.TicksAtIrql[PASSIVE_LEVEL] - passive, ticks);
@@ -81,7 +72,7 @@ TEST(prcb, clock_ticks_charged_to_interrupted_level)
     ULONG interrupt = prcb->InterruptTime, at5 = (ULONG)prcb->Irqlab.TicksAtIrql[5];
     ULONG count = prcb->InterruptCount, clocks = prcb->ClockInterrupts;
     kernel = prcb->KernelTime;
-    ticks = wait_ticks(prcb, 3);
+    ticks = KtWaitTicks(3);
     KeLowerIrql(old);
     CHECK_GE(ticks, 3);
     CHECK_EQ(prcb->InterruptTime - interrupt, ticks);

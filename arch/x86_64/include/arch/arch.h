@@ -73,7 +73,8 @@ static inline ULONG64 arch_read_flags(void)
 #define ARCH_FLAGS_IF 0x200ull
 
 static inline void arch_disable_interrupts(void) { __asm__ volatile("cli" ::: "memory"); }
-static inline void arch_enable_interrupts(void) { __asm__ volatile("sti" ::: "memory"); }
+/* The nop closes sti's one-instruction shadow: anything pending is taken before this returns. */
+static inline void arch_enable_interrupts(void) { __asm__ volatile("sti; nop" ::: "memory"); }
 static inline void arch_pause(void) { __asm__ volatile("pause"); }
 static inline void arch_halt(void) { __asm__ volatile("hlt" ::: "memory"); }
 static inline void arch_invlpg(ULONG64 va) { __asm__ volatile("invlpg (%0)" ::"r"(va) : "memory"); }

@@ -1,0 +1,115 @@
+/*
+ * dpcsync.c - waiting on other CPUs' DPC queues: KeFlushQueuedDpcs, and
+ * KeGenericCallDpc with its two barriers (KeSignalCallDpcDone,
+ * KeSignalCallDpcSynchronize).
+ *
+ * Both are PASSIVE_LEVEL calls that queue one DPC per CPU and spin until
+ * they have run.  irqlab has no threads to block, so the caller polls with
+ * interrupts on, and one caller at a time goes through (NT serializes
+ * KeGenericCallDpc with a mutex too).
+ */
+#include <arch/arch.h>
+#include <irqlab/dpc.h>
+#include "ki.h"
+
+static volatile LONG KiDpcCallBusy; /* NT's KiGenericCallDpcMutex, as a flag polled at PASSIVE */
+static KDPC KiFlushDpc[MAXIMUM_PROCESSORS];
+static volatile LONG KiFlushPending;
+
+typedef struct _KI_CALL_BARRIER {
+    volatile LONG Remaining;  /* CPUs yet to reach this round */
+    volatile LONG Generation; /* rounds completed */
+    LONG Total;
+} KI_CALL_BARRIER;
+
+static VOID enter(VOID)
+{
+    ASSERT(KeGetCurrentIrql() == PASSIVE_LEVEL); /* it waits: not from a DPC or an ISR */
+    while (__atomic_exchange_n(&KiDpcCallBusy, 1, __ATOMIC_ACQUIRE))
+        arch_pause();
+}
+
+static VOID leave(VOID)
+{
+    __atomic_store_n(&KiDpcCallBusy, 0, __ATOMIC_RELEASE);
+}
+
+static VOID wait_for_zero(volatile LONG *Count)
+{
+    while (__atomic_load_n(Count, __ATOMIC_ACQUIRE) != 0)
+        arch_pause();
+}
+
+static VOID flush_marker(PKDPC Dpc, PVOID Context, PVOID Arg1, PVOID Arg2)
+{
+    UNREFERENCED_PARAMETER(Dpc);
+    UNREFERENCED_PARAMETER(Context);
+    UNREFERENCED_PARAMETER(Arg1);
+    UNREFERENCED_PARAMETER(Arg2);
+    __atomic_sub_fetch(&KiFlushPending, 1, __ATOMIC_RELEASE);
+}
+
+/*
+ * A Medium marker at the tail of every queue runs after everything queued
+ * before it (only a later High DPC can pass it); the DPC IPI makes every
+ * CPU drain now, Low-importance queues included.
+ */
+VOID KeFlushQueuedDpcs(VOID)
+{
+    LONG cpus = KeNumberProcessors;
+
+    enter();
+    KiFlushPending = cpus;
+    KIRQL old = KeRaiseIrqlToDpcLevel();
+    for (LONG n = 0; n < cpus; n++) {
+        KeInitializeDpc(&KiFlushDpc[n], flush_marker, NULL);
+        KeSetTargetProcessorDpc(&KiFlushDpc[n], (CCHAR)n);
+        KeInsertQueueDpc(&KiFlushDpc[n], NULL, NULL);
+    }
+    KiIpiSend(KeQueryActiveProcessors() & ~KeGetCurrentPrcb()->GroupSetMember, KI_IPI_DPC); /* Medium asks no other CPU */
+    KeLowerIrql(old); /* this CPU's queue drains here */
+    wait_for_zero(&KiFlushPending);
+    leave();
+}
+
+VOID KeGenericCallDpc(PKDEFERRED_ROUTINE Routine, PVOID Context)
+{
+    LONG cpus = KeNumberProcessors;
+    volatile LONG done = cpus;
+    KI_CALL_BARRIER sync = { cpus, 0, cpus };
+
+    enter();
+    KIRQL old = KeRaiseIrqlToDpcLevel();
+    for (LONG n = 0; n < cpus; n++) {
+        PKDPC dpc = &KiProcessorBlock[n]->CallDpc;
+        KeInitializeDpc(dpc, Routine, Context);
+        KeSetImportanceDpc(dpc, HighImportance); /* interrupts every target now */
+        KeSetTargetProcessorDpc(dpc, (CCHAR)n);
+        KeInsertQueueDpc(dpc, (PVOID)&done, &sync);
+    }
+    KeLowerIrql(old);
+    wait_for_zero(&done);
+    leave();
+}
+
+VOID KeSignalCallDpcDone(PVOID SystemArgument1)
+{
+    __atomic_sub_fetch((volatile LONG *)SystemArgument1, 1, __ATOMIC_RELEASE);
+}
+
+/* A reusable barrier: every CPU waits here for the others; exactly one gets TRUE. */
+BOOLEAN KeSignalCallDpcSynchronize(PVOID SystemArgument2)
+{
+    KI_CALL_BARRIER *b = SystemArgument2;
+    LONG generation = __atomic_load_n(&b->Generation, __ATOMIC_ACQUIRE);
+
+    ASSERT(KeGetCurrentIrql() == DISPATCH_LEVEL);
+    if (__atomic_sub_fetch(&b->Remaining, 1, __ATOMIC_ACQ_REL) == 0) {
+        b->Remaining = b->Total;
+        __atomic_store_n(&b->Generation, generation + 1, __ATOMIC_RELEASE);
+        return TRUE;
+    }
+    while (__atomic_load_n(&b->Generation, __ATOMIC_ACQUIRE) == generation)
+        arch_pause();
+    return FALSE;
+}

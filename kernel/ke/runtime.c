@@ -1,0 +1,126 @@
+/*
+ * runtime.c - what every CPU's clock tick does for that CPU (NT's
+ * KeUpdateRunTime): charge the tick to the level it interrupted, adapt the
+ * DPC request rate, ask for a queue nobody asked to drain, and run the DPC
+ * watchdog.
+ *
+ * The tunables are NT's, with NT's defaults, and can be set on the command
+ * line: dpcqueuedepth= (MaximumDpcQueueDepth, 4), minimumdpcrate= (3),
+ * idealdpcrate= (20), adjustdpcthreshold= (20).  The watchdog limits are
+ * scaled down for teaching: dpctimelimit= (one DPC, 500 ms) and
+ * dpcwatchdogperiod= (a stretch at >= DISPATCH_LEVEL, 5000 ms); 0 turns one off.
+ */
+#include <arch/apic.h>
+#include <irqlab/interrupt.h>
+#include <irqlab/vectors.h>
+#include "ki.h"
+
+ULONG KiMaximumDpcQueueDepth = 4;
+ULONG KiMinimumDpcRate = 3;
+ULONG KiIdealDpcRate = 20;
+ULONG KiAdjustDpcThreshold = 20;
+static ULONG KiDpcTimeLimitTicks, KiDpcWatchdogPeriodTicks;
+
+static ULONG ms_to_ticks(ULONG Ms)
+{
+    ULONG64 ticks = ((ULONG64)Ms * 10000 + KeQueryTimeIncrement() - 1) / KeQueryTimeIncrement();
+
+    return (ULONG)ticks;
+}
+
+VOID KiInitializeRunTime(VOID)
+{
+    KiMaximumDpcQueueDepth = KiCommandLineNumber("dpcqueuedepth", 1, 1000, KiMaximumDpcQueueDepth);
+    KiMinimumDpcRate = KiCommandLineNumber("minimumdpcrate", 0, 1000, KiMinimumDpcRate);
+    KiIdealDpcRate = KiCommandLineNumber("idealdpcrate", 1, 1000, KiIdealDpcRate);
+    KiAdjustDpcThreshold = KiCommandLineNumber("adjustdpcthreshold", 1, 1000, KiAdjustDpcThreshold);
+    KiDpcTimeLimitTicks = ms_to_ticks(KiCommandLineNumber("dpctimelimit", 0, 600000, 500));
+    KiDpcWatchdogPeriodTicks = ms_to_ticks(KiCommandLineNumber("dpcwatchdogperiod", 0, 600000, 5000));
+    KiInitializeRunTimeProcessor(KeGetCurrentPrcb());
+}
+
+VOID KiInitializeRunTimeProcessor(PKPRCB Prcb)
+{
+    Prcb->MaximumDpcQueueDepth = (LONG)KiMaximumDpcQueueDepth;
+    Prcb->MinimumDpcRate = KiMinimumDpcRate;
+    Prcb->AdjustDpcThreshold = KiAdjustDpcThreshold;
+    Prcb->DpcTimeLimit = Prcb->DpcTimeCount = KiDpcTimeLimitTicks;
+    Prcb->DpcWatchdogPeriod = Prcb->DpcWatchdogCount = (LONG)KiDpcWatchdogPeriodTicks;
+}
+
+/* The tick's IRQL class: NT's !prcb "Times" line, and irqlab's per-level histogram. */
+static VOID charge_tick(PKPRCB Prcb, KIRQL Was)
+{
+    Prcb->Irqlab.TicksAtIrql[Was]++;
+    if (Was > DISPATCH_LEVEL)
+        Prcb->InterruptTime++;
+    else if (Was == DISPATCH_LEVEL && Prcb->DpcRoutineActive)
+        Prcb->DpcTime++;
+    else
+        Prcb->KernelTime++;
+}
+
+/*
+ * NT's adaptation: the request rate is a running average of DPCs queued per
+ * tick.  A tick that finds a queue nobody asked to drain requests it, and
+ * if DPCs are rare it lowers the depth that forces a request; a run of
+ * AdjustDpcThreshold ticks without that raises the depth back by one.
+ */
+static VOID adapt_dpc_rate(PKPRCB Prcb)
+{
+    PKDPC_DATA data = &Prcb->DpcData[0];
+    ULONG count = data->DpcCount;
+
+    Prcb->DpcRequestRate = ((count - Prcb->DpcLastCount) + Prcb->DpcRequestRate) / 2;
+    Prcb->DpcLastCount = count;
+    if (data->DpcQueueDepth != 0 && !Prcb->DpcRoutineActive &&
+        !(__atomic_fetch_or(&Prcb->DpcRequestSummary, DPC_NORMAL_PROCESSING_REQUESTED, __ATOMIC_RELAXED) &
+          DPC_NORMAL_PROCESSING_REQUESTED)) {
+        apic_self_ipi(DISPATCH_VECTOR);
+        Prcb->AdjustDpcThreshold = KiAdjustDpcThreshold;
+        if (Prcb->DpcRequestRate < KiIdealDpcRate && Prcb->MaximumDpcQueueDepth > 1)
+            Prcb->MaximumDpcQueueDepth--;
+    } else if (--Prcb->AdjustDpcThreshold == 0) {
+        Prcb->AdjustDpcThreshold = KiAdjustDpcThreshold;
+        if (Prcb->MaximumDpcQueueDepth < (LONG)KiMaximumDpcQueueDepth)
+            Prcb->MaximumDpcQueueDepth++;
+    }
+}
+
+/*
+ * The DPC watchdog.  DpcTimeCount and DpcWatchdogCount are the ticks left
+ * (as KeQueryDpcWatchdogInformation reports them): the first restarts with
+ * every DPC, the second whenever a tick finds the CPU below DISPATCH_LEVEL
+ * or halted in the idle loop.
+ */
+static VOID run_watchdog(PKPRCB Prcb, KIRQL Was)
+{
+    if (Was < DISPATCH_LEVEL || (Prcb->IdleHalt && !Prcb->DpcRoutineActive)) {
+        Prcb->DpcWatchdogCount = Prcb->DpcWatchdogPeriod;
+        return;
+    }
+    if (Prcb->DpcRoutineActive && Prcb->DpcTimeLimit != 0 && Prcb->DpcTimeCount-- == 0)
+        KeBugCheckEx(DPC_WATCHDOG_VIOLATION, 0, Prcb->DpcTimeLimit + 1, Prcb->DpcTimeLimit, 0);
+    if (Prcb->DpcWatchdogPeriod != 0 && --Prcb->DpcWatchdogCount <= 0)
+        KeBugCheckEx(DPC_WATCHDOG_VIOLATION, 1, (ULONG_PTR)Prcb->DpcWatchdogPeriod, 0, 0);
+}
+
+VOID KiUpdateRunTime(PKPRCB Prcb, KIRQL Was)
+{
+    Prcb->ClockInterrupts++;
+    charge_tick(Prcb, Was);
+    adapt_dpc_rate(Prcb);
+    run_watchdog(Prcb, Was);
+}
+
+NTSTATUS KeQueryDpcWatchdogInformation(PKDPC_WATCHDOG_INFORMATION WatchdogInformation)
+{
+    PKPRCB prcb = KeGetCurrentPrcb();
+
+    WatchdogInformation->DpcTimeLimit = prcb->DpcTimeLimit;
+    WatchdogInformation->DpcTimeCount = prcb->DpcTimeCount;
+    WatchdogInformation->DpcWatchdogLimit = (ULONG)prcb->DpcWatchdogPeriod;
+    WatchdogInformation->DpcWatchdogCount = (ULONG)prcb->DpcWatchdogCount;
+    WatchdogInformation->Reserved = 0;
+    return STATUS_SUCCESS;
+}

@@ -1,0 +1,181 @@
+/*
+ * timer.c - kernel timers (include/irqlab/timer.h).
+ *
+ * A set timer sits in the timer list of the CPU that set it, sorted by due
+ * time, as in NT (where each KPRCB has a TimerTable).  The clock interrupt
+ * on that CPU only compares the interrupt time with the list's first due
+ * time, at CLOCK_LEVEL; when one is due it asks for the DISPATCH interrupt
+ * with DpcRequestSummary's TimerExpiration bit, and the retire loop
+ * (KiTimerExpiration, DISPATCH_LEVEL) takes the expired timers off, signals
+ * them, re-arms periodic ones and queues their DPCs.
+ *
+ * One lock guards every list and every timer's place in one: setting a
+ * timer on one CPU may take it off another's.
+ */
+#include <arch/apic.h>
+#include <irqlab/interrupt.h>
+#include <irqlab/timer.h>
+#include <irqlab/vectors.h>
+#include "ki.h"
+
+#define TIMER_INSERTED 0x40 /* in Header.TimerMiscFlags */
+#define NO_TIMER       (~0ull)
+#define BATCH          16 /* DPCs queued per pass over the list */
+
+static KSPIN_LOCK KiTimerLock;
+
+VOID KeQuerySystemTime(PLARGE_INTEGER CurrentTime)
+{
+    CurrentTime->QuadPart = (LONGLONG)KeQueryInterruptTime();
+}
+
+VOID KeInitializeTimerEx(PKTIMER Timer, TIMER_TYPE Type)
+{
+    ASSERT(Type == NotificationTimer || Type == SynchronizationTimer);
+    Timer->Header.Type = Type == NotificationTimer ? TimerNotificationObject : TimerSynchronizationObject;
+    Timer->Header.TimerControlFlags = 0;
+    Timer->Header.Hand = 0;
+    Timer->Header.TimerMiscFlags = 0;
+    Timer->Header.SignalState = 0;
+    InitializeListHead(&Timer->Header.WaitListHead);
+    Timer->DueTime.QuadPart = 0;
+    Timer->Dpc = NULL;
+    Timer->Processor = 0;
+    Timer->TimerType = (USHORT)Type;
+    Timer->Period = 0;
+}
+
+VOID KeInitializeTimer(PKTIMER Timer)
+{
+    KeInitializeTimerEx(Timer, NotificationTimer);
+}
+
+VOID KiInitializeTimerProcessor(PKPRCB Prcb)
+{
+    InitializeListHead(&Prcb->Irqlab.TimerList);
+    Prcb->Irqlab.NextTimerDue = NO_TIMER;
+}
+
+/* What the clock compares against, kept with the list (lock held). */
+static VOID update_next_due(PKPRCB Prcb)
+{
+    PLIST_ENTRY first = Prcb->Irqlab.TimerList.Flink;
+
+    Prcb->Irqlab.NextTimerDue = first == &Prcb->Irqlab.TimerList
+                                    ? NO_TIMER
+                                    : CONTAINING_RECORD(first, KTIMER, TimerListEntry)->DueTime.QuadPart;
+}
+
+/* Lock held.  Takes the timer off its CPU's list; TRUE if it was on one. */
+static BOOLEAN remove_timer(PKTIMER Timer)
+{
+    if (!(Timer->Header.TimerMiscFlags & TIMER_INSERTED))
+        return FALSE;
+    RemoveEntryList(&Timer->TimerListEntry);
+    Timer->Header.TimerMiscFlags &= ~TIMER_INSERTED;
+    update_next_due(KiProcessorBlock[Timer->Processor]);
+    return TRUE;
+}
+
+/* Lock held.  Sorted insert; equal due times keep the order they were set in. */
+static VOID insert_timer(PKTIMER Timer, PKPRCB Prcb, ULONG64 Due)
+{
+    PLIST_ENTRY head = &Prcb->Irqlab.TimerList, e = head->Blink;
+
+    while (e != head && CONTAINING_RECORD(e, KTIMER, TimerListEntry)->DueTime.QuadPart > Due)
+        e = e->Blink;
+    Timer->DueTime.QuadPart = Due;
+    Timer->Processor = (USHORT)Prcb->Number;
+    Timer->Header.TimerMiscFlags |= TIMER_INSERTED;
+    InsertHeadList(e, &Timer->TimerListEntry); /* just after e */
+    update_next_due(Prcb);
+}
+
+BOOLEAN KeSetTimerEx(PKTIMER Timer, LARGE_INTEGER DueTime, LONG Period, PKDPC Dpc)
+{
+    ASSERT(Period >= 0);
+    KIRQL old = KeAcquireSpinLockRaiseToDpc(&KiTimerLock); /* bugchecks 0x9 above DISPATCH_LEVEL */
+    ULONG64 now = KeQueryInterruptTime();
+    ULONG64 due = DueTime.QuadPart < 0 ? now + (ULONG64)-DueTime.QuadPart : (ULONG64)DueTime.QuadPart;
+
+    BOOLEAN was_set = remove_timer(Timer);
+    Timer->Header.SignalState = 0;
+    Timer->Header.TimerControlFlags = DueTime.QuadPart >= 0; /* Absolute */
+    Timer->Dpc = Dpc;
+    Timer->Period = (ULONG)Period;
+    insert_timer(Timer, KeGetCurrentPrcb(), due); /* already past: the next tick expires it */
+    KeReleaseSpinLock(&KiTimerLock, old);
+    return was_set;
+}
+
+BOOLEAN KeSetTimer(PKTIMER Timer, LARGE_INTEGER DueTime, PKDPC Dpc)
+{
+    return KeSetTimerEx(Timer, DueTime, 0, Dpc);
+}
+
+BOOLEAN KeCancelTimer(PKTIMER Timer)
+{
+    KIRQL old = KeAcquireSpinLockRaiseToDpc(&KiTimerLock);
+    BOOLEAN was_set = remove_timer(Timer);
+
+    KeReleaseSpinLock(&KiTimerLock, old);
+    return was_set;
+}
+
+BOOLEAN KeReadStateTimer(PKTIMER Timer)
+{
+    return Timer->Header.SignalState != 0;
+}
+
+/* CLOCK_LEVEL, every tick on every CPU: one compare unless a timer is due. */
+VOID KiCheckTimers(PKPRCB Prcb)
+{
+    if (KeQueryInterruptTime() < Prcb->Irqlab.NextTimerDue)
+        return;
+    if (!(__atomic_fetch_or(&Prcb->DpcRequestSummary, DPC_NORMAL_TIMER_EXPIRATION, __ATOMIC_RELAXED) &
+          DPC_NORMAL_TIMER_EXPIRATION))
+        apic_self_ipi(DISPATCH_VECTOR);
+}
+
+/* Lock held.  Moves up to BATCH expired timers' DPCs into Dpcs; returns how many. */
+static ULONG expire_some(PKPRCB Prcb, ULONG64 Now, PKDPC *Dpcs, BOOLEAN *More)
+{
+    PLIST_ENTRY head = &Prcb->Irqlab.TimerList;
+    ULONG n = 0;
+
+    *More = FALSE;
+    while (head->Flink != head) {
+        PKTIMER timer = CONTAINING_RECORD(head->Flink, KTIMER, TimerListEntry);
+        if (timer->DueTime.QuadPart > Now)
+            break;
+        if (n == BATCH) {
+            *More = TRUE;
+            break;
+        }
+        remove_timer(timer);
+        timer->Header.SignalState = 1;
+        if (timer->Period) { /* the next period from the last due time; a missed one is skipped */
+            ULONG64 next = timer->DueTime.QuadPart + timer->Period * 10000ull;
+            insert_timer(timer, Prcb, next > Now ? next : Now + timer->Period * 10000ull);
+        }
+        if (timer->Dpc)
+            Dpcs[n++] = timer->Dpc;
+    }
+    return n;
+}
+
+/* DISPATCH_LEVEL, from the retire loop, interrupts off: NT's KiTimerExpiration. */
+VOID KiTimerExpiration(PKPRCB Prcb)
+{
+    ULONG64 now = KeQueryInterruptTime();
+    PKDPC dpcs[BATCH];
+    BOOLEAN more;
+
+    do {
+        KeAcquireSpinLockAtDpcLevel(&KiTimerLock);
+        ULONG n = expire_some(Prcb, now, dpcs, &more);
+        KeReleaseSpinLockFromDpcLevel(&KiTimerLock);
+        for (ULONG i = 0; i < n; i++) /* FALSE when still queued from the last expiry: that is fine */
+            KeInsertQueueDpc(dpcs[i], (PVOID)(now & 0xffffffff), (PVOID)(now >> 32));
+    } while (more);
+}

@@ -1,0 +1,87 @@
+/*
+ * watchdog_test.c - the DPC watchdog: a DPC that runs too long, and a CPU
+ * that stays at DISPATCH_LEVEL too long, end in 0x133 with NT's P1; short
+ * ones only use up some of the allowance.  The bugcheck tests shorten this
+ * CPU's limits (KPRCB fields, as the command line would) so they end fast.
+ */
+#include <irqlab/dpc.h>
+#include <irqlab/interrupt.h>
+#include <irqlab/prcb.h>
+#include <irqlab/test.h>
+
+/* The command line's defaults (500 ms and 5 s) in ticks of the running clock. */
+static ULONG ticks_of(ULONG Ms)
+{
+    return (ULONG)(((ULONG64)Ms * 10000 + KeQueryTimeIncrement() - 1) / KeQueryTimeIncrement());
+}
+
+TEST(watchdog, limits_are_the_scaled_defaults)
+{
+    KDPC_WATCHDOG_INFORMATION info;
+
+    CHECK_EQ(KeQueryDpcWatchdogInformation(&info), STATUS_SUCCESS);
+    CHECK_EQ(info.DpcTimeLimit, ticks_of(500));
+    CHECK_EQ(info.DpcWatchdogLimit, ticks_of(5000));
+    CHECK_EQ(KtWaitTicks(1), 1); /* a tick below DISPATCH_LEVEL refills the stretch */
+    CHECK_EQ(KeQueryDpcWatchdogInformation(&info), STATUS_SUCCESS);
+    CHECK_EQ(info.DpcWatchdogCount, info.DpcWatchdogLimit);
+}
+
+static KDPC_WATCHDOG_INFORMATION KtInside;
+static ULONG KtTicksInside;
+
+static VOID three_ticks(PKDPC Dpc, PVOID Context, PVOID Arg1, PVOID Arg2)
+{
+    UNREFERENCED_PARAMETER(Dpc);
+    UNREFERENCED_PARAMETER(Context);
+    UNREFERENCED_PARAMETER(Arg1);
+    UNREFERENCED_PARAMETER(Arg2);
+    KtTicksInside = KtWaitTicks(3);
+    KeQueryDpcWatchdogInformation(&KtInside);
+}
+
+TEST(watchdog, a_dpc_uses_up_its_allowance_tick_by_tick)
+{
+    KDPC dpc;
+
+    KeInitializeDpc(&dpc, three_ticks, NULL);
+    KeInsertQueueDpc(&dpc, NULL, NULL);
+    CHECK_EQ(KtTicksInside, 3);
+    CHECK_EQ(KtInside.DpcTimeCount, KtInside.DpcTimeLimit - 3);
+    CHECK_LE(KtInside.DpcWatchdogCount, KtInside.DpcWatchdogLimit - 3);
+}
+
+static VOID spin_forever(PKDPC Dpc, PVOID Context, PVOID Arg1, PVOID Arg2)
+{
+    UNREFERENCED_PARAMETER(Dpc);
+    UNREFERENCED_PARAMETER(Context);
+    UNREFERENCED_PARAMETER(Arg1);
+    UNREFERENCED_PARAMETER(Arg2);
+    for (;;)
+        KeStallExecutionProcessor(1000);
+}
+
+TEST_BUGCHECK(watchdog, a_dpc_that_spins, DPC_WATCHDOG_VIOLATION)
+{
+    PKPRCB prcb = KeGetCurrentPrcb();
+    static KDPC dpc;
+
+    prcb->DpcTimeLimit = 4;
+    TEST_EXPECT_PARAM(1, 0);
+    TEST_EXPECT_PARAM(2, 5); /* the tick after the allowance ran out */
+    TEST_EXPECT_PARAM(3, 4);
+    KeInitializeDpc(&dpc, spin_forever, NULL);
+    KeInsertQueueDpc(&dpc, NULL, NULL);
+}
+
+TEST_BUGCHECK(watchdog, staying_at_dispatch_level, DPC_WATCHDOG_VIOLATION)
+{
+    PKPRCB prcb = KeGetCurrentPrcb();
+
+    KeRaiseIrqlToDpcLevel();
+    prcb->DpcWatchdogPeriod = prcb->DpcWatchdogCount = 8;
+    TEST_EXPECT_PARAM(1, 1);
+    TEST_EXPECT_PARAM(2, 8);
+    for (;;)
+        KeStallExecutionProcessor(1000);
+}
