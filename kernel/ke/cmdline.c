@@ -23,6 +23,7 @@ static const struct {
     { "idealdpcrate", "idealdpcrate=<n>: DPCs per tick the depth adapts toward (20)" },
     { "adjustdpcthreshold", "adjustdpcthreshold=<n>: quiet ticks before the depth grows back (20)" },
     { "dpctimelimit", "dpctimelimit=<ms>: one DPC's limit before bugcheck 0x133 (500; 0 off)" },
+    { "storm", "storm=<n>: DPC operations per CPU for the storm test (test=storm.*; default 40000)" },
     { "dpcwatchdogperiod", "dpcwatchdogperiod=<ms>: time at >= DISPATCH before 0x133 (5000; 0 off)" },
 };
 
