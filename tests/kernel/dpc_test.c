@@ -202,3 +202,37 @@ TEST(dpc, unrequested_remote_dpc_runs_at_the_next_tick)
     CHECK_EQ(KtRemoteSeen.Runs, 1);
     CHECK_EQ(KtRemoteSeen.Cpu, 0);
 }
+
+static KDPC KtPairDpc[MAXIMUM_PROCESSORS][MAXIMUM_PROCESSORS];
+static struct seen KtPairSeen[MAXIMUM_PROCESSORS][MAXIMUM_PROCESSORS];
+
+/* On every CPU at DISPATCH_LEVEL (KeGenericCallDpc): one DPC from here to each CPU. */
+static VOID queue_to_every_cpu(PKDPC Dpc, PVOID Context, PVOID Arg1, PVOID Arg2)
+{
+    ULONG from = KeGetCurrentProcessorNumber();
+
+    UNREFERENCED_PARAMETER(Dpc);
+    UNREFERENCED_PARAMETER(Context);
+    UNREFERENCED_PARAMETER(Arg2);
+    for (LONG to = 0; to < KeNumberProcessors; to++) {
+        PKDPC dpc = &KtPairDpc[from][to];
+        KeInitializeDpc(dpc, record, &KtPairSeen[from][to]);
+        KeSetImportanceDpc(dpc, (KDPC_IMPORTANCE)(to % 4)); /* every importance: the flush forces Low */
+        KeSetTargetProcessorDpc(dpc, (CCHAR)to);
+        KeInsertQueueDpc(dpc, NULL, NULL);
+    }
+    KeSignalCallDpcDone(Arg1);
+}
+
+TEST(dpc, targeted_dpc_runs_on_its_target_for_every_pair)
+{
+    memset(KtPairSeen, 0, sizeof(KtPairSeen));
+    KeGenericCallDpc(queue_to_every_cpu, NULL);
+    KeFlushQueuedDpcs();
+    for (LONG from = 0; from < KeNumberProcessors; from++)
+        for (LONG to = 0; to < KeNumberProcessors; to++) {
+            CHECK_EQ(KtPairSeen[from][to].Runs, 1);
+            CHECK_EQ(KtPairSeen[from][to].Cpu, to);
+            CHECK_EQ(KtPairSeen[from][to].Irql, DISPATCH_LEVEL);
+        }
+}
