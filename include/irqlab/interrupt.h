@@ -41,6 +41,18 @@ VOID KeInitializeInterrupt(PKINTERRUPT Interrupt, PKSERVICE_ROUTINE ServiceRouti
 BOOLEAN KeConnectInterrupt(PKINTERRUPT Interrupt);
 BOOLEAN KeDisconnectInterrupt(PKINTERRUPT Interrupt);
 
+/*
+ * IRQL: <= the object's SynchronizeIrql.  Raise to it and take the lock its
+ * service routine runs under, so code at a lower level cannot be interrupted
+ * by that ISR while it touches what the ISR touches (returns the old IRQL).
+ */
+KIRQL KeAcquireInterruptSpinLock(PKINTERRUPT Interrupt);
+VOID KeReleaseInterruptSpinLock(PKINTERRUPT Interrupt, KIRQL OldIrql);
+typedef BOOLEAN (*PKSYNCHRONIZE_ROUTINE)(PVOID SynchronizeContext);
+/* IRQL: <= SynchronizeIrql.  Runs the routine under the interrupt's lock; its result is returned. */
+BOOLEAN KeSynchronizeExecution(PKINTERRUPT Interrupt, PKSYNCHRONIZE_ROUTINE SynchronizeRoutine,
+                               PVOID SynchronizeContext);
+
 /* Interrupts that arrived on a vector nobody connected, since boot. */
 ULONG64 KeQueryUnexpectedInterruptCount(ULONG Vector);
 

@@ -31,6 +31,7 @@ typedef struct _KPRCB_IRQLAB {
     ULONG64 IstStackTop[3];       /* #DF, NMI, #MC */
     PVOID ArchTables;             /* this CPU's GDT, TSS and IDT */
     struct _KLOCK_QUEUE_HANDLE *QueuedLocks[4]; /* in-stack queued locks held or awaited here */
+    KIRQL QueuedLockIrql[4];                    /* the IRQL each was taken at */
     LIST_ENTRY TimerList;          /* KTIMERs set on this CPU, by due time (NT: TimerTable) */
     volatile ULONG64 NextTimerDue; /* the first one's due time, for the clock; ~0 when none */
 } KPRCB_IRQLAB;

@@ -3,9 +3,12 @@
  * (KeAcquireSpinLock and friends) and the in-stack queued form, where each
  * waiter spins on its own KLOCK_QUEUE_HANDLE and the lock passes in order.
  *
- * A held KSPIN_LOCK holds its owner's KPRCB address with bit 0 set (NT's
- * checked builds stored the owning thread), so taking a lock this CPU
- * already owns is caught: SPIN_LOCK_ALREADY_OWNED (0xF), lock as P1.
+ * A held KSPIN_LOCK holds its owner's KPRCB address, the IRQL it was taken
+ * at, and bit 0 (NT's checked builds stored the owning thread), so taking
+ * a lock this CPU already owns, at the same IRQL or from an interrupt above
+ * it, is caught: SPIN_LOCK_ALREADY_OWNED (0xF) with P1 = the lock, P2 = the
+ * IRQL it is held at, P3 = the IRQL of the second attempt, P4 = 1 for an
+ * in-stack queued lock.
  */
 #ifndef IRQLAB_SPINLOCK_H
 #define IRQLAB_SPINLOCK_H

@@ -1,8 +1,8 @@
 /*
  * console.c - the serial console: a `0: kd> ` prompt and a line editor.
  *
- * This is the seed of the WinDbg-style console: it reads a line (polled: no
- * interrupts are enabled yet), runs the few commands it knows and echoes
+ * This is the seed of the WinDbg-style console: it reads a line from serial
+ * and the keyboard (input.c), runs the few commands it knows and echoes
  * anything else back, so a student sees that the kernel is alive and
  * listening.
  */
@@ -75,21 +75,13 @@ static void run_line(char *line)
     DbgPrint("echo: %s\n", line);
 }
 
-static int read_byte(void)
-{
-    int c;
-    while ((c = arch_serial_read()) < 0)
-        arch_pause();
-    return c;
-}
-
 /* Reads one line with Backspace and Ctrl-U; over-long input is refused with a bell. */
 static void read_line(char *line)
 {
     size_t n = 0;
 
     for (;;) {
-        int c = read_byte();
+        int c = KdInputWait();
         if (c == '\r' || c == '\n') {
             DbgPrint("\n");
             line[n] = '\0';

@@ -6,6 +6,14 @@
 
 #include <irqlab/nt.h>
 
+/* input.c.  IRQL <= DISPATCH_LEVEL: queue bytes for the console (the keyboard's DPC does). */
+VOID KdInputPush(const CHAR *Bytes, ULONG Count);
+/* IRQL: PASSIVE_LEVEL.  The next byte from any source, or -1; KdInputWait halts until one comes. */
+int KdInputRead(VOID);
+int KdInputWait(VOID);
+/* Bytes pushed while the ring was full. */
+ULONG64 KdInputDropped(VOID);
+
 /* Runs the console on this CPU forever: prompt, line editing, commands. */
 DECLSPEC_NORETURN VOID KdConsoleLoop(VOID);
 

@@ -76,6 +76,30 @@ BOOLEAN KeDisconnectInterrupt(PKINTERRUPT Interrupt)
     return was;
 }
 
+KIRQL KeAcquireInterruptSpinLock(PKINTERRUPT Interrupt)
+{
+    ASSERT(Interrupt->ActualLock != NULL); /* a per-CPU system vector has no lock to share */
+    KIRQL old = KfRaiseIrql(Interrupt->SynchronizeIrql); /* 0x9 when called above it */
+    KeAcquireSpinLockAtDpcLevel(Interrupt->ActualLock);
+    return old;
+}
+
+VOID KeReleaseInterruptSpinLock(PKINTERRUPT Interrupt, KIRQL OldIrql)
+{
+    KeReleaseSpinLockFromDpcLevel(Interrupt->ActualLock);
+    KeLowerIrql(OldIrql);
+}
+
+BOOLEAN KeSynchronizeExecution(PKINTERRUPT Interrupt, PKSYNCHRONIZE_ROUTINE SynchronizeRoutine,
+                               PVOID SynchronizeContext)
+{
+    KIRQL old = KeAcquireInterruptSpinLock(Interrupt);
+    BOOLEAN result = SynchronizeRoutine(SynchronizeContext);
+
+    KeReleaseInterruptSpinLock(Interrupt, old);
+    return result;
+}
+
 ULONG64 KeQueryUnexpectedInterruptCount(ULONG Vector)
 {
     return Vector < 256 ? KiUnexpected[Vector] : 0;

@@ -1,10 +1,13 @@
 /*
  * spinlock.c - NT's spin locks (include/irqlab/spinlock.h).
  *
- * KSPIN_LOCK: 0 when free, the owner's KPRCB address | 1 when held.  The
- * acquire spins reading (test-and-test-and-set) so waiting CPUs do not
- * hammer the bus, and checks the owner first: a CPU that spins on a lock it
- * holds itself would never get it, so that is SPIN_LOCK_ALREADY_OWNED.
+ * KSPIN_LOCK: 0 when free; when held, the owner's KPRCB address (64-byte
+ * aligned) | the IRQL it took the lock at << 1 | 1.  The acquire spins
+ * reading (test-and-test-and-set) so waiting CPUs do not hammer the bus,
+ * and checks the owner first: a CPU that spins on a lock it holds itself
+ * would never get it.  That is recursion at the same IRQL, or the seed's
+ * cross-IRQL deadlock (an ISR wanting a lock its own CPU took at
+ * DISPATCH_LEVEL): either way SPIN_LOCK_ALREADY_OWNED, with both IRQLs.
  *
  * In-stack queued locks are MCS locks, as NT's: the KSPIN_LOCK holds the
  * last waiter's KSPIN_LOCK_QUEUE, each waiter spins on its own entry, and
@@ -13,12 +16,27 @@
 #include <arch/arch.h>
 #include <irqlab/prcb.h>
 #include <irqlab/spinlock.h>
+#include "ki.h"
 
 #define LOCK_QUEUE_WAIT 1ull /* in KSPIN_LOCK_QUEUE.Lock: still waiting for its turn */
+#define OWNER_MASK      (~0x3full)
 
 static inline KSPIN_LOCK owner_tag(VOID)
 {
-    return (KSPIN_LOCK)KeGetCurrentPrcb() | 1;
+    return (KSPIN_LOCK)KeGetCurrentPrcb() | (KSPIN_LOCK)KeGetCurrentIrql() << 1 | 1;
+}
+
+/* This CPU wants a lock it already holds: it would spin forever.  Say which, and at what levels. */
+static DECLSPEC_NORETURN VOID already_owned(PKSPIN_LOCK SpinLock, KIRQL OwnerIrql, BOOLEAN Queued)
+{
+    KIRQL irql = KeGetCurrentIrql();
+    char name[96];
+
+    KiFormatSymbol((ULONG_PTR)SpinLock, name, sizeof(name));
+    DbgPrint("spin lock %s (%p) is already held by this CPU at IRQL %u (%s); acquiring it again at "
+             "IRQL %u (%s) would spin forever\n", name, (PVOID)SpinLock, OwnerIrql, KeIrqlName(OwnerIrql),
+             irql, KeIrqlName(irql));
+    KeBugCheckEx(SPIN_LOCK_ALREADY_OWNED, (ULONG_PTR)SpinLock, OwnerIrql, irql, Queued);
 }
 
 VOID KeInitializeSpinLock(PKSPIN_LOCK SpinLock)
@@ -46,8 +64,8 @@ VOID KeAcquireSpinLockAtDpcLevel(PKSPIN_LOCK SpinLock)
 
     ASSERT(KeGetCurrentIrql() >= DISPATCH_LEVEL);
     while (!__atomic_compare_exchange_n(SpinLock, &seen, self, FALSE, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED)) {
-        if (seen == self)
-            KeBugCheckEx(SPIN_LOCK_ALREADY_OWNED, (ULONG_PTR)SpinLock, 0, 0, 0);
+        if ((seen & OWNER_MASK) == (self & OWNER_MASK))
+            already_owned(SpinLock, (KIRQL)(seen >> 1 & 0xf), FALSE);
         while ((seen = __atomic_load_n(SpinLock, __ATOMIC_RELAXED)) != 0)
             arch_pause();
     }
@@ -57,7 +75,7 @@ VOID KeReleaseSpinLockFromDpcLevel(PKSPIN_LOCK SpinLock)
 {
     KSPIN_LOCK held = *SpinLock;
 
-    if (held != owner_tag()) /* free, or another CPU's: NT's checked build stops the same way */
+    if ((held & OWNER_MASK) != (KSPIN_LOCK)KeGetCurrentPrcb() || !(held & 1)) /* free, or another CPU's */
         KeBugCheckEx(SPIN_LOCK_NOT_OWNED, (ULONG_PTR)SpinLock, held, 0, 0);
     __atomic_store_n(SpinLock, 0, __ATOMIC_RELEASE);
 }
@@ -79,26 +97,29 @@ VOID KeReleaseSpinLock(PKSPIN_LOCK SpinLock, KIRQL NewIrql)
 /* This CPU's record of the queued locks it holds or waits for: the only way to see recursion. */
 static VOID note_queued(PKSPIN_LOCK SpinLock, PKLOCK_QUEUE_HANDLE Handle)
 {
-    PKLOCK_QUEUE_HANDLE *slots = KeGetCurrentPrcb()->Irqlab.QueuedLocks;
-    PKLOCK_QUEUE_HANDLE *free = NULL;
+    KPRCB_IRQLAB *me = &KeGetCurrentPrcb()->Irqlab;
+    ULONG free = ARRAYSIZE(me->QueuedLocks);
 
-    for (ULONG i = 0; i < ARRAYSIZE(KeGetCurrentPrcb()->Irqlab.QueuedLocks); i++) {
-        if (slots[i] == NULL && free == NULL)
-            free = &slots[i];
-        else if (slots[i] && ((ULONG_PTR)slots[i]->LockQueue.Lock & ~LOCK_QUEUE_WAIT) == (ULONG_PTR)SpinLock)
-            KeBugCheckEx(SPIN_LOCK_ALREADY_OWNED, (ULONG_PTR)SpinLock, 1, 0, 0);
+    for (ULONG i = 0; i < ARRAYSIZE(me->QueuedLocks); i++) {
+        PKLOCK_QUEUE_HANDLE held = me->QueuedLocks[i];
+        if (held == NULL && free == ARRAYSIZE(me->QueuedLocks))
+            free = i;
+        else if (held && ((ULONG_PTR)held->LockQueue.Lock & ~LOCK_QUEUE_WAIT) == (ULONG_PTR)SpinLock)
+            already_owned(SpinLock, me->QueuedLockIrql[i], TRUE);
     }
-    if (free) /* deeper nesting than the record holds goes unchecked */
-        *free = Handle;
+    if (free < ARRAYSIZE(me->QueuedLocks)) { /* deeper nesting than the record holds goes unchecked */
+        me->QueuedLocks[free] = Handle;
+        me->QueuedLockIrql[free] = KeGetCurrentIrql();
+    }
 }
 
 static VOID forget_queued(PKLOCK_QUEUE_HANDLE Handle)
 {
-    PKLOCK_QUEUE_HANDLE *slots = KeGetCurrentPrcb()->Irqlab.QueuedLocks;
+    KPRCB_IRQLAB *me = &KeGetCurrentPrcb()->Irqlab;
 
-    for (ULONG i = 0; i < ARRAYSIZE(KeGetCurrentPrcb()->Irqlab.QueuedLocks); i++)
-        if (slots[i] == Handle)
-            slots[i] = NULL;
+    for (ULONG i = 0; i < ARRAYSIZE(me->QueuedLocks); i++)
+        if (me->QueuedLocks[i] == Handle)
+            me->QueuedLocks[i] = NULL;
 }
 
 VOID KeAcquireInStackQueuedSpinLockAtDpcLevel(PKSPIN_LOCK SpinLock, PKLOCK_QUEUE_HANDLE LockHandle)

@@ -59,7 +59,7 @@ TEST(spinlock, acquire_raises_to_dispatch_and_release_restores)
     CHECK_EQ(old, PASSIVE_LEVEL);
     CHECK_EQ(KeGetCurrentIrql(), DISPATCH_LEVEL);
     CHECK(!KeTestSpinLock(&KtLock));
-    CHECK_EQ(KtLock, (KSPIN_LOCK)KeGetCurrentPrcb() | 1); /* the owner, as a debugger shows it */
+    CHECK_EQ(KtLock, (KSPIN_LOCK)KeGetCurrentPrcb() | DISPATCH_LEVEL << 1 | 1); /* owner and IRQL */
     KeReleaseSpinLock(&KtLock, old);
     CHECK_EQ(KeGetCurrentIrql(), PASSIVE_LEVEL);
     CHECK(KeTestSpinLock(&KtLock));
@@ -122,6 +122,9 @@ TEST_BUGCHECK(spinlock, acquired_twice_on_one_cpu, SPIN_LOCK_ALREADY_OWNED)
 
     KeInitializeSpinLock(&KtLock);
     TEST_EXPECT_PARAM(1, &KtLock);
+    TEST_EXPECT_PARAM(2, DISPATCH_LEVEL);
+    TEST_EXPECT_PARAM(3, DISPATCH_LEVEL);
+    TEST_EXPECT_PARAM(4, 0);
     KeAcquireSpinLock(&KtLock, &old);
     KeAcquireSpinLockAtDpcLevel(&KtLock);
 }
@@ -132,6 +135,7 @@ TEST_BUGCHECK(spinlock, in_stack_queued_acquired_twice, SPIN_LOCK_ALREADY_OWNED)
 
     KeInitializeSpinLock(&KtLock);
     TEST_EXPECT_PARAM(1, &KtLock);
+    TEST_EXPECT_PARAM(4, 1);
     KeAcquireInStackQueuedSpinLock(&KtLock, &first);
     KeAcquireInStackQueuedSpinLockAtDpcLevel(&KtLock, &second);
 }
@@ -143,4 +147,18 @@ TEST_BUGCHECK(spinlock, released_when_not_held, SPIN_LOCK_NOT_OWNED)
     TEST_EXPECT_PARAM(2, 0);
     KeRaiseIrqlToDpcLevel();
     KeReleaseSpinLockFromDpcLevel(&KtLock);
+}
+
+/* The seed's deadlock in miniature: a lock taken at DISPATCH_LEVEL, wanted again from DIRQL 8. */
+TEST_BUGCHECK(spinlock, wanted_from_a_higher_irql_on_the_owning_cpu, SPIN_LOCK_ALREADY_OWNED)
+{
+    KIRQL old;
+
+    KeInitializeSpinLock(&KtLock);
+    TEST_EXPECT_PARAM(1, &KtLock);
+    TEST_EXPECT_PARAM(2, DISPATCH_LEVEL);
+    TEST_EXPECT_PARAM(3, 8);
+    KeAcquireSpinLock(&KtLock, &old);
+    KeRaiseIrql(8, &old); /* as an interrupt at DIRQL 8 would */
+    KeAcquireSpinLockAtDpcLevel(&KtLock);
 }
