@@ -1,6 +1,7 @@
 """Self-tests of verdict.py: canned transcripts, each asserting the verdict it must get.
 
-Run alone with `python3 tests/harness/test_verdict.py`; irqlab_test.py runs them in-process.
+Run alone with `python3 tests/harness/test_verdict.py`; irqlab_test.py runs them in-process,
+together with the self-tests of qmp.py and scripted boots imported from test_script.py.
 """
 import os
 import sys
@@ -8,6 +9,8 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import verdict  # noqa: E402
+# irqlab_test.py loads the TestCase classes of this module only: these come along.
+from test_script import TestQcodes, TestQmp, TestScript  # noqa: E402,F401
 
 # What OVMF really sends before the loader runs (captured from a boot of this QEMU/OVMF).
 OVMF_NOISE = (
