@@ -13,6 +13,7 @@ SMP           ?= 4
 MEM           ?= 256M
 ACCEL         ?= tcg
 MACHINE       ?= q35
+QDISPLAY      ?= none
 CMDLINE       ?=
 EXTRA_TESTS   ?=
 
@@ -131,7 +132,7 @@ QEMU_BASE = qemu-system-x86_64 -machine $(MACHINE) -accel $(ACCEL) -m $(MEM) -sm
 	-drive if=pflash,format=raw,readonly=on,file=$(OVMF_CODE) \
 	-drive if=pflash,format=raw,file=$(BUILD)/run/vars.fd \
 	-drive if=none,id=esp,format=raw,file=$(BUILD)/run/esp.img -device virtio-blk-pci,drive=esp \
-	-device isa-debug-exit,iobase=0xf4,iosize=0x04 -no-reboot -display none -serial mon:stdio
+	-device isa-debug-exit,iobase=0xf4,iosize=0x04 -no-reboot -display $(QDISPLAY) -serial mon:stdio
 
 # A private copy of the image with this run's command line, and fresh NVRAM.
 define PREPARE_RUN

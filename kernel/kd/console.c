@@ -27,6 +27,8 @@ static const struct {
     { "version", cmd_version, "kernel version" },
     { "quit", cmd_quit, "power off (ends QEMU)" },
     { "reboot", cmd_reboot, "reset the machine" },
+    { "!kbd", KdCmdKbd, "keyboard driver counters: ISR, DPC, keys, overruns, ISR->DPC latency" },
+    { "!kbddemo", KdCmdKbdDemo, "[off|broken|fixed] the seed's cross-IRQL spin-lock deadlock" },
 };
 
 static void cmd_help(PCSTR args)

@@ -14,6 +14,10 @@ int KdInputWait(VOID);
 /* Bytes pushed while the ring was full. */
 ULONG64 KdInputDropped(VOID);
 
+/* kbdcmd.c: !kbd and !kbddemo; Args is what follows the command, spaces skipped. */
+VOID KdCmdKbd(PCSTR Args);
+VOID KdCmdKbdDemo(PCSTR Args);
+
 /* Runs the console on this CPU forever: prompt, line editing, commands. */
 DECLSPEC_NORETURN VOID KdConsoleLoop(VOID);
 

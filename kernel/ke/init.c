@@ -12,6 +12,7 @@
 #include <irqlab/bootinfo.h>
 #include <irqlab/mm.h>
 #include <irqlab/rtl.h>
+#include "../io/i8042prt.h"
 #include "ki.h"
 #include "../kd/kd.h"
 
@@ -64,6 +65,7 @@ static DECLSPEC_NORETURN void KiSystemStartupPhase1(void *Context)
     /* From here on the CPU takes interrupts; CR8 (IRQL) decides which. */
     arch_enable_interrupts();
     KiStartProcessors();
+    I8042Initialize();
     if (KiTestsRequested())
         KiRunTests();
     KdConsoleLoop();

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import List, Optional
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import keyboard  # noqa: E402
 import qemu  # noqa: E402
 import test_verdict  # noqa: E402
 import verdict  # noqa: E402
@@ -211,6 +212,15 @@ def boot_prompt(args, cpus: int) -> List[Result]:
     return [Result(f"prompt@smp{cpus}", result.passed, notes=result.failures + notes)]
 
 
+def keyboard_boots(args) -> List[Result]:
+    """Keys through QMP at the console (tests/harness/keyboard.py), one boot after another."""
+    results = []
+    for name, script, judge in keyboard.boots():
+        result, notes = run_boot(args, name, "", judge, script=script)
+        results.append(Result(name, result.passed, notes=result.failures + notes))
+    return results
+
+
 def kernel_boots(args, pool) -> List[Result]:
     """test=all, then each declared bugcheck test alone; loader boots share the two workers."""
     if args.only:
@@ -224,6 +234,7 @@ def kernel_boots(args, pool) -> List[Result]:
               for n in SMP_MATRIX if n != args.smp]
     prompt = pool.submit(boot_prompt, args, PROMPT_CPUS)
     loaders = pool.submit(loader_boots, args)  # one after another, beside the kernel's boots
+    keys = pool.submit(keyboard_boots, args)
     results, declared = suites.result()
     results += other_suites.result()[0]
     for job in counts:
@@ -232,7 +243,7 @@ def kernel_boots(args, pool) -> List[Result]:
     # dict(): a test declared twice boots once
     bugchecks = [pool.submit(boot_bugcheck, args, name, code)
                  for name, code in dict(declared).items()]
-    for job in bugchecks + [loaders]:
+    for job in bugchecks + [loaders, keys]:
         results += job.result()
     return results
 

@@ -1,0 +1,58 @@
+/*
+ * kbdcmd.c - the console's keyboard commands: !kbd (the i8042 driver's
+ * counters, ISR to DPC) and !kbddemo (the cross-IRQL deadlock
+ * demonstration: broken, fixed or off).
+ */
+#include <irqlab/interrupt.h>
+#include <irqlab/rtl.h>
+#include "../io/i8042prt.h"
+#include "../io/kbddemo.h"
+#include "kd.h"
+
+VOID KdCmdKbd(PCSTR Args)
+{
+    I8042_STATISTICS s;
+    PCSTR source;
+    ULONG64 mhz = KeQueryTscFrequency(&source) / 1000000;
+
+    UNREFERENCED_PARAMETER(Args);
+    I8042QueryStatistics(&s);
+    if (!s.Present) {
+        DbgPrint("no keyboard (see the i8042 line at boot)\n");
+        return;
+    }
+    DbgPrint("i8042 keyboard: vector 0x%02x, DIRQL %u\n", s.Vector, s.Dirql);
+    DbgPrint("  ISR:  %llu runs (%llu not at DIRQL), %llu bytes queued, %llu dropped (%llu keys lost)\n",
+             s.IsrRuns, s.IsrOffLevel, s.Bytes, s.OverrunBytes, s.OverrunKeys);
+    DbgPrint("  DPC:  %llu queued, %llu already queued, %llu runs (%llu not at DISPATCH_LEVEL)\n", s.DpcQueued,
+             s.DpcAlreadyQueued, s.DpcRuns, s.DpcOffLevel);
+    DbgPrint("  keys: %llu decoded, %llu to the console, %llu keyboard overruns, %llu LED updates, %llu input "
+             "bytes dropped\n", s.Keys, s.Chars, s.KeyboardOverruns, s.LedUpdates, KdInputDropped());
+    if (s.LatencyCount && mhz)
+        DbgPrint("  ISR -> DPC: %llu samples, min %llu, avg %llu, max %llu cycles (%llu MHz TSC)\n",
+                 s.LatencyCount, s.LatencyMin, s.LatencySum / s.LatencyCount, s.LatencyMax, mhz);
+}
+
+VOID KdCmdKbdDemo(PCSTR Args)
+{
+    static const PCSTR names[] = { "off", "broken", "fixed" };
+    KDEMO_STATISTICS s;
+
+    if (*Args) {
+        ULONG mode = 0;
+        while (mode < ARRAYSIZE(names) && strcmp(Args, names[mode]) != 0)
+            mode++;
+        if (mode == ARRAYSIZE(names)) {
+            DbgPrint("usage: !kbddemo [off|broken|fixed]\n");
+            return;
+        }
+        if (!KdemoSetMode((KDEMO_MODE)mode)) {
+            DbgPrint("kbddemo: no keyboard (see the i8042 line at boot)\n");
+            return;
+        }
+    }
+    KDEMO_MODE mode = KdemoQuery(&s);
+    DbgPrint("kbddemo: %s mode; RunQueuedItems ran %llu times, %llu key bytes came while it ran; jobs "
+             "%llu queued, %llu processed, %llu dropped\n", names[mode], s.Runs, s.KeysWhileRunning, s.Queued,
+             s.Processed, s.Dropped);
+}
