@@ -109,7 +109,7 @@ $(BUILD)/esp.img: $(LOADER_EFI) $(BUILD)/kernel.elf
 HOSTCFLAGS := -std=gnu11 -g -O1 -Wall -Wextra -Werror -fsanitize=address,undefined \
 	-fno-sanitize-recover=all -Iinclude -Iboot -Itests/host
 HOST_TESTS := $(BUILD)/host/test_printf $(BUILD)/host/test_list $(BUILD)/host/test_acpi $(HOST_ELF_TEST) \
-	$(BUILD)/host/test_kbdxlat
+	$(BUILD)/host/test_kbdxlat $(BUILD)/host/test_kdexpr
 
 $(BUILD)/host/test_printf: tests/host/test_printf.c kernel/rtl/printf.c kernel/rtl/match.c tests/host/ktap.h
 	@mkdir -p $(dir $@)
@@ -126,6 +126,10 @@ $(BUILD)/host/test_list: tests/host/test_list.c include/irqlab/list.h tests/host
 $(BUILD)/host/test_kbdxlat: tests/host/test_kbdxlat.c kernel/io/kbdxlat.c kernel/io/kbdxlat.h tests/host/ktap.h
 	@mkdir -p $(dir $@)
 	$(HOSTCC) $(HOSTCFLAGS) -Ikernel/io -o $@ $(filter %.c,$^)
+
+$(BUILD)/host/test_kdexpr: tests/host/test_kdexpr.c kernel/kd/kdexpr.c kernel/kd/kdexpr.h tests/host/ktap.h
+	@mkdir -p $(dir $@)
+	$(HOSTCC) $(HOSTCFLAGS) -o $@ $(filter %.c,$^)
 
 # ---- the two commands, and friends ---------------------------------------------
 QEMU_BASE = qemu-system-x86_64 -machine $(MACHINE) -accel $(ACCEL) -m $(MEM) -smp $(SMP) -nodefaults \

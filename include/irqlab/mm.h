@@ -32,6 +32,24 @@ PVOID MmCreateKernelStack(ULONG Pages);
 /* IRQL: PASSIVE_LEVEL.  Pages zeroed pages, virtually contiguous, above a guard page; NULL when out of memory. */
 PVOID MmAllocateKernelPages(ULONG Pages);
 
+/* IRQL: any.  TRUE when a read of VirtualAddress would not fault now (canonical and mapped). */
+BOOLEAN MmIsAddressValid(PVOID VirtualAddress);
+
+typedef union _MM_COPY_ADDRESS {
+    PVOID VirtualAddress;
+    LARGE_INTEGER PhysicalAddress;
+} MM_COPY_ADDRESS;
+#define MM_COPY_MEMORY_PHYSICAL 0x1
+#define MM_COPY_MEMORY_VIRTUAL  0x2
+
+/*
+ * IRQL: any.  Copies what can be read of the source into TargetAddress
+ * (which must be valid); never faults on the source.  STATUS_PARTIAL_COPY
+ * with *NumberOfBytesTransferred < NumberOfBytes when it stopped early.
+ */
+NTSTATUS MmCopyMemory(PVOID TargetAddress, MM_COPY_ADDRESS SourceAddress, SIZE_T NumberOfBytes, ULONG Flags,
+                      PSIZE_T NumberOfBytesTransferred);
+
 /* Boot: Pages contiguous usable physical pages below 1 MiB (the AP start-up code); 0 if none. */
 ULONG64 MmReserveLowPages(ULONG Pages);
 

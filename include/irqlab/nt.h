@@ -19,7 +19,7 @@ typedef uint32_t ULONG, *PULONG;
 /* unsigned __int64 in NT: long long, so %llx fits them on every LP64 compiler. */
 typedef long long LONG64, LONGLONG, LONG_PTR;
 typedef unsigned long long ULONG64, ULONGLONG, *PULONG64;
-typedef unsigned long long ULONG_PTR, *PULONG_PTR, SIZE_T;
+typedef unsigned long long ULONG_PTR, *PULONG_PTR, SIZE_T, *PSIZE_T;
 typedef ULONG_PTR KSPIN_LOCK, *PKSPIN_LOCK;
 typedef ULONG_PTR KAFFINITY, *PKAFFINITY;
 
@@ -55,6 +55,7 @@ typedef struct _PROCESSOR_NUMBER {
 #define STATUS_BREAKPOINT           ((NTSTATUS)0x80000003)
 #define STATUS_SINGLE_STEP          ((NTSTATUS)0x80000004)
 #define STATUS_INVALID_PARAMETER    ((NTSTATUS)0xC000000D)
+#define STATUS_PARTIAL_COPY         ((NTSTATUS)0x8000000D)
 #define STATUS_ACCESS_VIOLATION     ((NTSTATUS)0xC0000005)
 #define STATUS_ILLEGAL_INSTRUCTION  ((NTSTATUS)0xC000001D)
 #define STATUS_ARRAY_BOUNDS_EXCEEDED ((NTSTATUS)0xC000008C)

@@ -3,7 +3,9 @@
  *
  * A CPU exception in the kernel is fatal, as in NT: irqlab has no exception
  * handlers to unwind to, so each one becomes the bugcheck NT would raise for
- * it.  Vectors from 32 up are interrupts: kernel/ke/interrupt.c.
+ * it.  The one exception is an instruction listed in the fixup table (the
+ * debugger's safe copy), which resumes at its fixup, like a __try around a
+ * probe.  Vectors from 32 up are interrupts: kernel/ke/interrupt.c.
  */
 #include <arch/arch.h>
 #include "ki.h"
@@ -56,8 +58,26 @@ static DECLSPEC_NORETURN void exception_bugcheck(PKTRAP_FRAME f)
     KiBugCheckWithFrame(KMODE_EXCEPTION_NOT_HANDLED, code, f->Rip, 0, vector == 13 ? ~0ull : 0, f);
 }
 
+extern const arch_fixup __start_kfixup[], __stop_kfixup[];
+
+/* A #PF or #GP on an instruction that expects it (arch_copy_safe): resume at its fixup. */
+static BOOLEAN fixup(PKTRAP_FRAME f)
+{
+    if (f->Vector != 14 && f->Vector != 13)
+        return FALSE;
+    for (const arch_fixup *e = __start_kfixup; e < __stop_kfixup; e++) {
+        if (e->fault_ip == f->Rip) {
+            f->Rip = e->resume_ip;
+            return TRUE;
+        }
+    }
+    return FALSE;
+}
+
 void KiDispatchTrap(PKTRAP_FRAME TrapFrame)
 {
+    if (TrapFrame->Vector < 32 && fixup(TrapFrame))
+        return;
     if (TrapFrame->Vector < 32)
         exception_bugcheck(TrapFrame);
     KiInterruptDispatch(TrapFrame);

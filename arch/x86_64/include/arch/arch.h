@@ -135,6 +135,16 @@ const char *arch_exception_name(ULONG vector);
 #define ARCH_IST_NMI          2
 #define ARCH_IST_MACHINE_CHECK 3
 
+/* ---- safecopy.asm --------------------------------------------------------- */
+/* Copies n bytes; a fault on either side stops it (the trap handler's fixup table).
+ * Returns the bytes not copied. */
+size_t arch_copy_safe(void *dst, const void *src, size_t n);
+/* A faulting instruction that has a fixup, and where to resume. */
+typedef struct arch_fixup {
+    ULONG64 fault_ip;
+    ULONG64 resume_ip;
+} arch_fixup;
+
 /* ---- serial.c: COM1 ----------------------------------------------------- */
 void arch_serial_init(void);
 void arch_serial_write(const char *s, size_t n);
