@@ -32,6 +32,7 @@ typedef struct _KPRCB_IRQLAB {
     PVOID ArchTables;             /* this CPU's GDT, TSS and IDT */
     struct _KLOCK_QUEUE_HANDLE *QueuedLocks[4]; /* in-stack queued locks held or awaited here */
     KIRQL QueuedLockIrql[4];                    /* the IRQL each was taken at */
+    volatile ULONG HoldAtDispatch; /* debugger lab: the idle loop stays at DISPATCH_LEVEL, not draining */
     LIST_ENTRY TimerList;          /* KTIMERs set on this CPU, by due time (NT: TimerTable) */
     volatile ULONG64 NextTimerDue; /* the first one's due time, for the clock; ~0 when none */
 } KPRCB_IRQLAB;

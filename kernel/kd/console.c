@@ -1,10 +1,11 @@
 /*
- * console.c - the serial console: a `0: kd> ` prompt and a line editor.
+ * console.c - the `N: kd> ` prompt: a line editor (Backspace, Ctrl-U,
+ * Left/Right, Home/End, Up/Down through the history) reading the one input
+ * stream of serial and keyboard (input.c), and the dispatch of a line to
+ * the commands registered with KD_COMMAND (the .kdcmds section).
  *
- * This is the seed of the WinDbg-style console: it reads a line from serial
- * and the keyboard (input.c), runs the few commands it knows and echoes
- * anything else back, so a student sees that the kernel is alive and
- * listening.
+ * Input arrives as a terminal sends it: Escape sequences for the cursor
+ * keys, 0x7F or 0x08 for Backspace.  An unknown sequence is dropped whole.
  */
 #include <arch/arch.h>
 #include <irqlab/rtl.h>
@@ -12,107 +13,206 @@
 #include "kd.h"
 
 #define LINE_MAX 160
+#define HISTORY  16
 
-static void cmd_help(PCSTR args);
-static void cmd_version(PCSTR args);
-static void cmd_quit(PCSTR args);
-static void cmd_reboot(PCSTR args);
+extern const KD_COMMAND __start_kdcmds[], __stop_kdcmds[];
 
-static const struct {
-    PCSTR Name;
-    void (*Run)(PCSTR args);
-    PCSTR Help;
-} KdCommands[] = {
-    { "help", cmd_help, "list the commands" },
-    { "version", cmd_version, "kernel version" },
-    { "quit", cmd_quit, "power off (ends QEMU)" },
-    { "reboot", cmd_reboot, "reset the machine" },
-    { "!kbd", KdCmdKbd, "keyboard driver counters: ISR, DPC, keys, overruns, ISR->DPC latency" },
-    { "!kbddemo", KdCmdKbdDemo, "[off|broken|fixed] the seed's cross-IRQL spin-lock deadlock" },
-};
+static CHAR KdHistory[HISTORY][LINE_MAX];
+static ULONG KdHistoryCount; /* lines ever entered; the last HISTORY are kept */
 
-static void cmd_help(PCSTR args)
+typedef struct _LINE {
+    CHAR Text[LINE_MAX];
+    ULONG Length, Cursor;
+} LINE;
+
+static const KD_COMMAND *find(PCSTR Name, ULONG Length)
 {
-    UNREFERENCED_PARAMETER(args);
-    for (size_t i = 0; i < ARRAYSIZE(KdCommands); i++)
-        DbgPrint("  %-10s %s\n", KdCommands[i].Name, KdCommands[i].Help);
-    DbgPrint("  anything else is echoed back\n");
+    for (const KD_COMMAND *c = __start_kdcmds; c < __stop_kdcmds; c++)
+        if (strlen(c->Name) == Length && strncmp(c->Name, Name, Length) == 0)
+            return c;
+    return NULL;
 }
 
-static void cmd_version(PCSTR args)
+VOID KdExecuteLine(PCSTR Line)
 {
-    UNREFERENCED_PARAMETER(args);
-    DbgPrint("irqlab %s\n", KiVersionString);
-}
-
-static void cmd_quit(PCSTR args)
-{
-    UNREFERENCED_PARAMETER(args);
-    DbgPrint("irqlab: powering off\n");
-    arch_exit_emulator(KI_EXIT_SUCCESS);
-}
-
-static void cmd_reboot(PCSTR args)
-{
-    UNREFERENCED_PARAMETER(args);
-    DbgPrint("irqlab: resetting\n");
-    arch_reset();
-}
-
-static void run_line(char *line)
-{
-    char *args = line;
-
-    while (*args && *args != ' ')
-        args++;
-    size_t n = (size_t)(args - line);
+    while (*Line == ' ')
+        Line++;
+    ULONG n = 0;
+    while (Line[n] && Line[n] != ' ')
+        n++;
+    if (n == 0)
+        return;
+    const KD_COMMAND *c = find(Line, n);
+    if (c == NULL) {
+        DbgPrint("Unknown command '%.*s'; type help for the list\n", (int)n, Line);
+        return;
+    }
+    PCSTR args = Line + n;
     while (*args == ' ')
         args++;
-    for (size_t i = 0; i < ARRAYSIZE(KdCommands); i++) {
-        if (strlen(KdCommands[i].Name) == n && strncmp(KdCommands[i].Name, line, n) == 0) {
-            KdCommands[i].Run(args);
-            return;
-        }
-    }
-    DbgPrint("echo: %s\n", line);
+    c->Run(args);
 }
 
-/* Reads one line with Backspace and Ctrl-U; over-long input is refused with a bell. */
-static void read_line(char *line)
+KD_COMMAND(help, "help", "help [command]", "list the commands, or one command's usage")
 {
-    size_t n = 0;
+    CHAR name[32];
 
+    if (KdNextWord(&Args, name, sizeof(name))) {
+        const KD_COMMAND *c = find(name, strlen(name));
+        if (c == NULL)
+            DbgPrint("Unknown command '%s'; type help for the list\n", name);
+        else
+            DbgPrint("usage: %s\n  %s\n", c->Usage, c->Help);
+        return;
+    }
+    /* In name order: the section holds them in link order.  A few dozen: a selection walk will do. */
+    for (const KD_COMMAND *last = NULL, *next;; last = next) {
+        next = NULL;
+        for (const KD_COMMAND *c = __start_kdcmds; c < __stop_kdcmds; c++)
+            if ((!last || strcmp(c->Name, last->Name) > 0) && (!next || strcmp(c->Name, next->Name) < 0))
+                next = c;
+        if (next == NULL)
+            break;
+        DbgPrint("  %-12s %s\n", next->Name, next->Help);
+    }
+    DbgPrint("Numbers are hex unless written 0n (decimal) or 0y (binary); `irqlab!Name` or `Name` is a\n"
+             "symbol; expressions take + - * / %% ( ) poi(), with no spaces inside.\n");
+}
+
+/* ---- the line editor ------------------------------------------------------ */
+
+/* Redraws from the cursor to the end, then puts the terminal's cursor back. */
+static VOID redraw_tail(LINE *L, ULONG Erase)
+{
+    DbgPrint("%.*s%*s", (int)(L->Length - L->Cursor), L->Text + L->Cursor, (int)Erase, "");
+    for (ULONG i = L->Cursor; i < L->Length + Erase; i++)
+        DbgPrint("\b");
+}
+
+static VOID replace_line(LINE *L, PCSTR Text)
+{
+    ULONG old = L->Length;
+
+    while (L->Cursor > 0) {
+        DbgPrint("\b");
+        L->Cursor--;
+    }
+    L->Length = (ULONG)strnlen(Text, LINE_MAX - 1);
+    memcpy(L->Text, Text, L->Length);
+    L->Cursor = 0;
+    redraw_tail(L, old > L->Length ? old - L->Length : 0);
+    DbgPrint("%.*s", (int)L->Length, L->Text);
+    L->Cursor = L->Length;
+}
+
+static VOID insert_char(LINE *L, CHAR C)
+{
+    if (L->Length == LINE_MAX - 1) {
+        DbgPrint("\a"); /* full: refuse, audibly */
+        return;
+    }
+    memmove(L->Text + L->Cursor + 1, L->Text + L->Cursor, L->Length - L->Cursor);
+    L->Text[L->Cursor] = C;
+    L->Length++;
+    DbgPrint("%c", C);
+    L->Cursor++;
+    redraw_tail(L, 0);
+}
+
+static VOID backspace(LINE *L)
+{
+    if (L->Cursor == 0)
+        return;
+    memmove(L->Text + L->Cursor - 1, L->Text + L->Cursor, L->Length - L->Cursor);
+    L->Cursor--;
+    L->Length--;
+    DbgPrint("\b");
+    redraw_tail(L, 1);
+}
+
+/* Up (Back > 0) or down through the history; *Index counts back from the newest. */
+static VOID recall(LINE *L, ULONG *Index, int Back)
+{
+    ULONG kept = KdHistoryCount < HISTORY ? KdHistoryCount : HISTORY;
+    ULONG want = *Index + (ULONG)Back;
+
+    if ((Back > 0 && *Index >= kept) || (Back < 0 && *Index == 0))
+        return;
+    *Index = want;
+    replace_line(L, want == 0 ? "" : KdHistory[(KdHistoryCount - want) % HISTORY]);
+}
+
+/* After ESC: reads the rest of a CSI or SS3 sequence and acts on the keys the editor knows. */
+static VOID escape(LINE *L, ULONG *Index)
+{
+    int c = KdInputWait();
+    if (c != '[' && c != 'O')
+        return;
+    CHAR final = 0, param = 0;
+    for (int i = 0; i < 8 && !final; i++) { /* parameters, then the final byte */
+        c = KdInputWait();
+        if (c >= '0' && c <= '9')
+            param = (CHAR)c;
+        else
+            final = (CHAR)c;
+    }
+    if (final == 'A')
+        recall(L, Index, 1);
+    else if (final == 'B')
+        recall(L, Index, -1);
+    else if (final == 'C' && L->Cursor < L->Length)
+        DbgPrint("%c", L->Text[L->Cursor++]);
+    else if (final == 'D' && L->Cursor > 0)
+        L->Cursor--, DbgPrint("\b");
+    else if (final == 'H' || (final == '~' && param == '1'))
+        for (; L->Cursor > 0; L->Cursor--)
+            DbgPrint("\b");
+    else if (final == 'F' || (final == '~' && param == '4'))
+        for (; L->Cursor < L->Length; L->Cursor++)
+            DbgPrint("%c", L->Text[L->Cursor]);
+    else if (final == '~' && param == '3' && L->Cursor < L->Length)
+        L->Cursor++, backspace(L);
+}
+
+static VOID read_line(LINE *L)
+{
+    ULONG index = 0;
+
+    L->Length = L->Cursor = 0;
     for (;;) {
         int c = KdInputWait();
-        if (c == '\r' || c == '\n') {
-            DbgPrint("\n");
-            line[n] = '\0';
-            return;
-        }
-        if ((c == 0x7f || c == 0x08) && n > 0) {
-            n--;
-            DbgPrint("\b \b");
-        } else if (c == 0x15) {
-            for (; n > 0; n--)
-                DbgPrint("\b \b");
-        } else if (c >= 0x20 && c < 0x7f && n < LINE_MAX - 1) {
-            line[n++] = (char)c;
-            DbgPrint("%c", c);
-        } else if (c >= 0x20 && c < 0x7f) {
-            DbgPrint("\a");
-        }
+        if (c == '\r' || c == '\n')
+            break;
+        if (c == 0x7f || c == 0x08)
+            backspace(L);
+        else if (c == 0x15) /* Ctrl-U */
+            replace_line(L, "");
+        else if (c == 0x1b)
+            escape(L, &index);
+        else if (c >= 0x20 && c < 0x7f)
+            insert_char(L, (CHAR)c);
     }
+    DbgPrint("\n");
+    L->Text[L->Length] = '\0';
+}
+
+static VOID remember(PCSTR Text)
+{
+    if (*Text == '\0' || (KdHistoryCount && strcmp(KdHistory[(KdHistoryCount - 1) % HISTORY], Text) == 0))
+        return;
+    memcpy(KdHistory[KdHistoryCount % HISTORY], Text, strlen(Text) + 1);
+    KdHistoryCount++;
 }
 
 VOID KdConsoleLoop(VOID)
 {
-    char line[LINE_MAX];
+    LINE line;
 
-    DbgPrint("kd: console ready on COM1; type help\n");
+    DbgPrint("kd: console ready on COM1 and the keyboard; type help\n");
     for (;;) {
-        DbgPrint("0: kd> ");
-        read_line(line);
-        if (line[0])
-            run_line(line);
+        DbgPrint("%u: kd> ", KeGetCurrentProcessorNumber());
+        read_line(&line);
+        remember(line.Text);
+        KdExecuteLine(line.Text);
     }
 }

@@ -9,7 +9,7 @@
 #include "../io/kbddemo.h"
 #include "kd.h"
 
-VOID KdCmdKbd(PCSTR Args)
+KD_COMMAND(kbd, "!kbd", "!kbd", "keyboard driver counters: ISR, DPC, keys, overruns, ISR->DPC latency")
 {
     I8042_STATISTICS s;
     PCSTR source;
@@ -33,16 +33,17 @@ VOID KdCmdKbd(PCSTR Args)
                  s.LatencyCount, s.LatencyMin, s.LatencySum / s.LatencyCount, s.LatencyMax, mhz);
 }
 
-VOID KdCmdKbdDemo(PCSTR Args)
+KD_COMMAND(kbddemo, "!kbddemo", "!kbddemo [off|broken|fixed]", "the seed's cross-IRQL spin-lock deadlock, broken or fixed")
 {
     static const PCSTR names[] = { "off", "broken", "fixed" };
     KDEMO_STATISTICS s;
 
-    if (*Args) {
+    CHAR word[16];
+    if (KdNextWord(&Args, word, sizeof(word))) {
         ULONG mode = 0;
-        while (mode < ARRAYSIZE(names) && strcmp(Args, names[mode]) != 0)
+        while (mode < ARRAYSIZE(names) && strcmp(word, names[mode]) != 0)
             mode++;
-        if (mode == ARRAYSIZE(names)) {
+        if (mode == ARRAYSIZE(names) || !KdAtEnd(Args)) {
             DbgPrint("usage: !kbddemo [off|broken|fixed]\n");
             return;
         }

@@ -1,12 +1,82 @@
 /*
- * kd.h - the kernel debugger console's entry points (kernel/kd/).
+ * kd.h - the kernel debugger console (kernel/kd/): its entry point, the
+ * input stream, and what a command needs: registration, argument parsing
+ * in WinDbg's syntax, safe memory reads and snapshots of other CPUs.
  */
 #ifndef KERNEL_KD_KD_H
 #define KERNEL_KD_KD_H
 
-#include <irqlab/nt.h>
+#include <irqlab/prcb.h>
 
-/* input.c.  IRQL <= DISPATCH_LEVEL: queue bytes for the console (the keyboard's DPC does). */
+/* ---- commands ------------------------------------------------------------
+ *   KD_COMMAND(dd, "dd", "dd <address> [L<count>]", "dump memory as ULONGs") { ... Args ... }
+ * registers a command in the .kdcmds section; Args is the rest of the line,
+ * leading spaces skipped.  A command reports bad arguments itself and returns. */
+typedef struct _KD_COMMAND {
+    PCSTR Name;
+    PCSTR Usage;
+    PCSTR Help;
+    VOID (*Run)(PCSTR Args);
+} KD_COMMAND;
+
+#define KD_COMMAND(ident, name, usage, help)                                                     \
+    static VOID KdCmd_##ident(PCSTR Args);                                                        \
+    static const KD_COMMAND KdEntry_##ident __attribute__((used, section(".kdcmds"), aligned(8))) = \
+        { name, usage, help, KdCmd_##ident };                                                     \
+    static VOID KdCmd_##ident(PCSTR Args)
+
+/* ---- arguments (kdargs.c) ------------------------------------------------ */
+/* The next space-separated word into Word (cut to Size - 1); FALSE when no word is left. */
+BOOLEAN KdNextWord(PCSTR *Cursor, CHAR *Word, ULONG Size);
+/* TRUE when only spaces are left. */
+BOOLEAN KdAtEnd(PCSTR Cursor);
+/* Evaluates Text (an expression with no spaces); prints "Syntax error ..." and FALSE when bad. */
+BOOLEAN KdEvaluateText(PCSTR Text, ULONG64 *Value);
+/* The next word as an expression; Required FALSE: FALSE without a message when no word is left. */
+BOOLEAN KdNextValue(PCSTR *Cursor, ULONG64 *Value, BOOLEAN Required, PCSTR What);
+/* An optional processor number ([n], hex as WinDbg); default the console's CPU; prints why not. */
+BOOLEAN KdProcessorArgument(PCSTR *Cursor, ULONG *Number);
+/* Complains about words left over; TRUE when there were none. */
+BOOLEAN KdNoMoreArguments(PCSTR Cursor, PCSTR Usage);
+
+/* ---- memory and formatting (kdargs.c) ------------------------------------ */
+/* Copies Size bytes at Address; FALSE (nothing printed) when any of it cannot be read. */
+BOOLEAN KdReadMemory(ULONG64 Address, PVOID Buffer, ULONG Size);
+VOID KdMemoryError(ULONG64 Address); /* "Memory access error at 'fffff800`00001000'" */
+/* WinDbg's 64-bit form: fffff800`4150b2e0 (Out: at least 18 bytes). */
+VOID KdFormatAddress(ULONG64 Address, CHAR *Out, ULONG Size);
+/* "irqlab!Name+0x10" or "" when Address is not in the kernel image. */
+VOID KdFormatSymbol(ULONG64 Address, CHAR *Out, ULONG Size);
+
+/* ---- other processors (kdsnap.c) ----------------------------------------- */
+#define KD_SNAPSHOT_DPCS 64
+typedef struct _KD_DPC_ENTRY {
+    PKDPC Dpc;
+    PKDEFERRED_ROUTINE Routine;
+    UCHAR Type, Importance;
+} KD_DPC_ENTRY;
+
+typedef struct _KD_CPU_SNAPSHOT {
+    KIRQL Irql;           /* the level the snapshot IPI interrupted */
+    BOOLEAN Taken;
+    BOOLEAN DpcRoutineActive;
+    LONG DpcQueueDepth;
+    ULONG DpcCount;
+    PKDPC ActiveDpc;
+    ULONG DpcEntries;     /* the queue in order, at most KD_SNAPSHOT_DPCS */
+    BOOLEAN DpcTruncated;
+    KD_DPC_ENTRY Dpcs[KD_SNAPSHOT_DPCS];
+} KD_CPU_SNAPSHOT;
+
+/*
+ * IRQL: PASSIVE_LEVEL.  Stops every CPU at once in an IPI (IPI_LEVEL, above
+ * anything that touches a DPC queue) and copies each one's state, so what the
+ * console prints of another CPU is consistent.  Valid until the next call.
+ */
+const KD_CPU_SNAPSHOT *KdSnapshotProcessors(VOID);
+
+/* ---- input (input.c) ----------------------------------------------------- */
+/* IRQL <= DISPATCH_LEVEL: queue bytes for the console (the keyboard's DPC does). */
 VOID KdInputPush(const CHAR *Bytes, ULONG Count);
 /* IRQL: PASSIVE_LEVEL.  The next byte from any source, or -1; KdInputWait halts until one comes. */
 int KdInputRead(VOID);
@@ -14,11 +84,10 @@ int KdInputWait(VOID);
 /* Bytes pushed while the ring was full. */
 ULONG64 KdInputDropped(VOID);
 
-/* kbdcmd.c: !kbd and !kbddemo; Args is what follows the command, spaces skipped. */
-VOID KdCmdKbd(PCSTR Args);
-VOID KdCmdKbdDemo(PCSTR Args);
-
-/* Runs the console on this CPU forever: prompt, line editing, commands. */
+/* ---- the console (console.c) --------------------------------------------- */
+/* Runs one command line, as if typed (the tests and the labs' replays use it too). */
+VOID KdExecuteLine(PCSTR Line);
+/* Runs the console on this CPU forever: prompt, line editing, history, commands. */
 DECLSPEC_NORETURN VOID KdConsoleLoop(VOID);
 
 #endif

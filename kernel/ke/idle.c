@@ -16,6 +16,11 @@ VOID KiIdleLoop(VOID)
 
     ASSERT(KeGetCurrentIrql() == DISPATCH_LEVEL);
     for (;;) {
+        if (prcb->Irqlab.HoldAtDispatch) { /* !labhold: busy at DISPATCH_LEVEL, queued DPCs wait */
+            arch_enable_interrupts(); /* the clock, IPIs and the debugger's snapshot still get in */
+            arch_pause();
+            continue;
+        }
         arch_disable_interrupts();
         if (prcb->DpcData[0].DpcQueueDepth != 0 || (prcb->DpcRequestSummary & DPC_NORMAL_TIMER_EXPIRATION)) {
             /* NT: KiIdleLoop -> KiRetireDpcList */

@@ -100,6 +100,19 @@ BOOLEAN KeSynchronizeExecution(PKINTERRUPT Interrupt, PKSYNCHRONIZE_ROUTINE Sync
     return result;
 }
 
+ULONG KiQueryVectorInterrupts(ULONG Vector, PKINTERRUPT *Interrupts, ULONG Max)
+{
+    ULONG n = 0;
+
+    if (Vector >= 256)
+        return 0;
+    ULONG64 flags = KiRawLockAcquire(&KiConnectLock);
+    for (PLIST_ENTRY e = KiVectorChains[Vector].Flink; e != &KiVectorChains[Vector] && n < Max; e = e->Flink)
+        Interrupts[n++] = CONTAINING_RECORD(e, KINTERRUPT, InterruptListEntry);
+    KiRawLockRelease(&KiConnectLock, flags);
+    return n;
+}
+
 ULONG64 KeQueryUnexpectedInterruptCount(ULONG Vector)
 {
     return Vector < 256 ? KiUnexpected[Vector] : 0;

@@ -60,9 +60,11 @@ void KiDispatchTrap(PKTRAP_FRAME TrapFrame);
 /* interrupt.c: the vector chains; the dispatcher for vectors 32-255. */
 void KiInitializeInterrupts(void);
 void KiInterruptDispatch(PKTRAP_FRAME TrapFrame);
+/* For the debugger: the KINTERRUPTs chained on a vector (at most Max). */
+struct _KINTERRUPT;
+ULONG KiQueryVectorInterrupts(ULONG Vector, struct _KINTERRUPT **Interrupts, ULONG Max);
 /* A per-processor system vector (clock, IPI, APIC error) at its class's IRQL, with no
  * interrupt lock: every CPU services it independently.  Bugchecks 0x5C if it is taken. */
-struct _KINTERRUPT;
 VOID KiConnectSystemInterrupt(struct _KINTERRUPT *Interrupt,
                               BOOLEAN (*ServiceRoutine)(struct _KINTERRUPT *, PVOID), ULONG Vector);
 
@@ -88,6 +90,15 @@ VOID KiUpdateRunTime(PKPRCB Prcb, KIRQL PreviousIrql);
 VOID KiInitializeTimerProcessor(PKPRCB Prcb);
 VOID KiCheckTimers(PKPRCB Prcb);
 VOID KiTimerExpiration(PKPRCB Prcb);
+/* For the debugger: a copy of a CPU's set timers, in due order (IRQL <= DISPATCH_LEVEL). */
+typedef struct _KI_TIMER_INFO {
+    struct _KTIMER *Timer;
+    ULONG64 DueTime;
+    ULONG Period;
+    PKDPC Dpc;
+    PKDEFERRED_ROUTINE Routine;
+} KI_TIMER_INFO;
+ULONG KiQueryTimers(ULONG Processor, KI_TIMER_INFO *Timers, ULONG Max);
 
 /* bugcheck.c: TRUE once some CPU has begun a bugcheck; the others then freeze (no return). */
 BOOLEAN KiBugCheckInProgress(void);
@@ -102,6 +113,8 @@ void KiPrintForceUnlock(void);
 
 /* symbols.c: nearest symbol at or below Address; FALSE if none. */
 BOOLEAN KiLookupSymbol(ULONG_PTR Address, PCSTR *Name, ULONG_PTR *Offset);
+/* The address of the symbol Name[0..Length); FALSE when there is none (a linear search). */
+BOOLEAN KiFindSymbol(PCSTR Name, ULONG Length, ULONG_PTR *Address);
 /* Formats "irqlab!Name+0x1c" (or the bare address) into Buffer. */
 void KiFormatSymbol(ULONG_PTR Address, char *Buffer, size_t Size);
 

@@ -47,3 +47,15 @@ void KiFormatSymbol(ULONG_PTR Address, char *Buffer, size_t Size)
     else
         RtlFormat(Buffer, Size, "irqlab!%s+0x%llx", name, (ULONG64)offset);
 }
+
+BOOLEAN KiFindSymbol(PCSTR Name, ULONG Length, ULONG_PTR *Address)
+{
+    for (ULONG i = 0; i < KiSymbolCount; i++) {
+        PCSTR candidate = KiSymbolNames + KiSymbolNameOffsets[i];
+        if (strncmp(candidate, Name, Length) == 0 && candidate[Length] == '\0') {
+            *Address = KiSymbolAddresses[i];
+            return TRUE;
+        }
+    }
+    return FALSE;
+}

@@ -179,3 +179,22 @@ VOID KiTimerExpiration(PKPRCB Prcb)
             KeInsertQueueDpc(dpcs[i], (PVOID)(now & 0xffffffff), (PVOID)(now >> 32));
     } while (more);
 }
+
+ULONG KiQueryTimers(ULONG Processor, KI_TIMER_INFO *Timers, ULONG Max)
+{
+    PKPRCB prcb = KiProcessorBlock[Processor];
+    ULONG n = 0;
+
+    KIRQL old = KeAcquireSpinLockRaiseToDpc(&KiTimerLock);
+    for (PLIST_ENTRY e = prcb->Irqlab.TimerList.Flink; e != &prcb->Irqlab.TimerList && n < Max; e = e->Flink) {
+        PKTIMER timer = CONTAINING_RECORD(e, KTIMER, TimerListEntry);
+        Timers[n].Timer = timer;
+        Timers[n].DueTime = timer->DueTime.QuadPart;
+        Timers[n].Period = timer->Period;
+        Timers[n].Dpc = timer->Dpc;
+        Timers[n].Routine = timer->Dpc ? timer->Dpc->DeferredRoutine : NULL;
+        n++;
+    }
+    KeReleaseSpinLock(&KiTimerLock, old);
+    return n;
+}

@@ -21,12 +21,13 @@ DEMO_KEYS = 100
 # What is typed, and the echo the console must print for it: letters, digits, unshifted and
 # shifted symbols, Backspace, Caps Lock.
 TYPED = [
-    ("Hello, World! 0123456789 -=[]\\;',./`\n", "echo: Hello, World! 0123456789 -=[]\\;',./`"),
-    ('!@#$%^&*()_+{}|:"<>?~\n', 'echo: !@#$%^&*()_+{}|:"<>?~'),
-    ("abcx\bd\n", "echo: abcd"),
+    (".echo Hello, World! 0123456789 -=[]\\;',./`\n", "Hello, World! 0123456789 -=[]\\;',./`"),
+    ('.echo !@#$%^&*()_+{}|:"<>?~\n', '!@#$%^&*()_+{}|:"<>?~'),
+    (".echo abcx\bd\n", "abcd"),
 ]
-CAPS = [["caps_lock"], ["a"], ["b"], ["caps_lock"], ["c"], ["shift", "d"], ["ret"]]
-CAPS_ECHO = "echo: ABcD"
+CAPS = qemu.text_to_qcodes(".echo ") + [["caps_lock"], ["a"], ["b"], ["caps_lock"], ["c"], ["shift", "d"],
+                                        ["ret"]]
+CAPS_ECHO = "ABcD"
 
 KBD_ISR_RE = re.compile(r"^\s*ISR:\s+(\d+) runs \((\d+) not at DIRQL\), (\d+) bytes queued, (\d+) dropped "
                         r"\((\d+) keys lost\)")

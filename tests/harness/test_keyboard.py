@@ -14,8 +14,8 @@ KBD = ("i8042 keyboard: vector 0xb1, DIRQL 11\n"
        "  ISR -> DPC: 10 samples, min 1, avg 2, max 3 cycles (2600 MHz TSC)\n")
 
 
-def console(decoded=5, lost=0, off=0, echo="echo: hi"):
-    return BOOT + f"0: kd> hi\n{echo}\n0: kd> !kbd\n" + KBD.format(
+def console(decoded=5, lost=0, off=0, echo="hi"):
+    return BOOT + f"0: kd> .echo hi\n{echo}\n0: kd> !kbd\n" + KBD.format(
         isr=12, off=off, dropped=lost, lost=lost, decoded=decoded) + "0: kd> quit\n"
 
 
@@ -29,7 +29,7 @@ BROKEN = (BOOT + "0: kd> !kbddemo broken\nkbddemo: broken mode; RunQueuedItems r
 
 class TestKeyboardJudges(unittest.TestCase):
     def judge(self, transcript, keys=5):
-        return keyboard.judge_console(transcript, 33, "exited", keys, ["echo: hi"])
+        return keyboard.judge_console(transcript, 33, "exited", keys, ["hi"])
 
     def test_console_passes(self):
         self.assertEqual(self.judge(console()).failures, [])
@@ -42,7 +42,7 @@ class TestKeyboardJudges(unittest.TestCase):
         self.assertFalse(self.judge(console(off=1)).passed)
 
     def test_missing_echo_fails(self):
-        self.assertFalse(self.judge(console(echo="echo: ho")).passed)
+        self.assertFalse(self.judge(console(echo="ho")).passed)
 
     def test_broken_demo(self):
         lock = "0xFFFFFFFF8001F380"

@@ -1,0 +1,107 @@
+/*
+ * cmd_crash.c - breaking each IRQL rule on purpose, to read the bugcheck
+ * it ends in: !labcrash <kind>, and WinDbg's .crash (0xE2).
+ */
+#include <irqlab/dpc.h>
+#include <irqlab/spinlock.h>
+#include <irqlab/rtl.h>
+#include "kd.h"
+
+static KSPIN_LOCK KdCrashLock;
+static KDPC KdCrashDpc;
+
+static VOID returns_at_high_irql(PKDPC Dpc, PVOID Context, PVOID Arg1, PVOID Arg2)
+{
+    UNREFERENCED_PARAMETER(Dpc);
+    UNREFERENCED_PARAMETER(Context);
+    UNREFERENCED_PARAMETER(Arg1);
+    UNREFERENCED_PARAMETER(Arg2);
+    KfRaiseIrql(CLOCK_LEVEL - 1); /* and never lowers it again */
+}
+
+static VOID spins_forever(PKDPC Dpc, PVOID Context, PVOID Arg1, PVOID Arg2)
+{
+    UNREFERENCED_PARAMETER(Dpc);
+    UNREFERENCED_PARAMETER(Context);
+    UNREFERENCED_PARAMETER(Arg1);
+    UNREFERENCED_PARAMETER(Arg2);
+    for (;;)
+        KeStallExecutionProcessor(1000);
+}
+
+static VOID crash_dpc(PKDEFERRED_ROUTINE Routine)
+{
+    KeInitializeDpc(&KdCrashDpc, Routine, NULL);
+    KeInsertQueueDpc(&KdCrashDpc, NULL, NULL); /* Medium, here, at PASSIVE_LEVEL: it runs now */
+}
+
+static const struct {
+    PCSTR Name;
+    PCSTR What;
+} KdCrashes[] = {
+    { "raise_down", "KeRaiseIrql to a lower level: 0x9 IRQL_NOT_GREATER_OR_EQUAL" },
+    { "lower_up", "KeLowerIrql to a higher level: 0xA IRQL_NOT_LESS_OR_EQUAL" },
+    { "spinlock_twice", "a spin lock acquired twice on one CPU: 0xF SPIN_LOCK_ALREADY_OWNED" },
+    { "dpc_irql", "a DPC that returns at another IRQL: 0x9 with the routine in P4" },
+    { "dpc_spin", "a DPC that never returns: 0x133 DPC_WATCHDOG_VIOLATION, P1 = 0" },
+    { "dispatch_stay", "staying at DISPATCH_LEVEL: 0x133 DPC_WATCHDOG_VIOLATION, P1 = 1" },
+    { "null_read", "reading address 0: 0x1E KMODE_EXCEPTION_NOT_HANDLED" },
+};
+
+static DECLSPEC_NORETURN VOID crash(ULONG Kind)
+{
+    KIRQL old;
+
+    DbgPrint("!labcrash %s: %s\n", KdCrashes[Kind].Name, KdCrashes[Kind].What);
+    switch (Kind) {
+    case 0:
+        KeRaiseIrql(DISPATCH_LEVEL, &old);
+        KeRaiseIrql(PASSIVE_LEVEL, &old);
+        break;
+    case 1:
+        KeLowerIrql(DISPATCH_LEVEL);
+        break;
+    case 2:
+        KeInitializeSpinLock(&KdCrashLock);
+        KeAcquireSpinLock(&KdCrashLock, &old);
+        KeAcquireSpinLock(&KdCrashLock, &old);
+        break;
+    case 3:
+        crash_dpc(returns_at_high_irql);
+        break;
+    case 4:
+        crash_dpc(spins_forever);
+        break;
+    case 5:
+        KeRaiseIrql(DISPATCH_LEVEL, &old);
+        for (;;)
+            KeStallExecutionProcessor(1000);
+    default:
+        (void)*(volatile ULONG *)(ULONG_PTR)0;
+        break;
+    }
+    KeBugCheckEx(MANUALLY_INITIATED_CRASH, 0x1ab, Kind, 0, 0); /* a rule that did not stop us */
+}
+
+KD_COMMAND(labcrash, "!labcrash", "!labcrash <kind> (no kind: the list)", "lab: break an IRQL rule on purpose")
+{
+    CHAR word[24];
+
+    if (!KdNextWord(&Args, word, sizeof(word)) || !KdAtEnd(Args)) {
+        DbgPrint("usage: !labcrash <kind>, one of:\n");
+        for (ULONG i = 0; i < ARRAYSIZE(KdCrashes); i++)
+            DbgPrint("  %-14s %s\n", KdCrashes[i].Name, KdCrashes[i].What);
+        return;
+    }
+    for (ULONG i = 0; i < ARRAYSIZE(KdCrashes); i++)
+        if (strcmp(word, KdCrashes[i].Name) == 0)
+            crash(i);
+    DbgPrint("Unknown kind '%s'; !labcrash alone lists them\n", word);
+}
+
+KD_COMMAND(crash, ".crash", ".crash", "bugcheck 0xE2 MANUALLY_INITIATED_CRASH, as WinDbg's .crash")
+{
+    if (!KdNoMoreArguments(Args, ".crash"))
+        return;
+    KeBugCheckEx(MANUALLY_INITIATED_CRASH, 0, 0, 0, 0);
+}

@@ -1,0 +1,52 @@
+/*
+ * kdsnap.c - a consistent look at every CPU's DPC state for the console.
+ *
+ * Reading another CPU's queue while it runs could see a list half linked.
+ * As the seed discusses for dumping DPC queues, the debugger stops the
+ * processors first: KeIpiGenericCall brings every CPU into an IPI at
+ * IPI_LEVEL, where none can be inside KeInsertQueueDpc (HIGH_LEVEL) or the
+ * retire loop's locked part (interrupts off), and each copies its own state.
+ */
+#include "kd.h"
+
+static KD_CPU_SNAPSHOT KdSnapshots[MAXIMUM_PROCESSORS];
+
+static ULONG_PTR take(ULONG_PTR Context)
+{
+    PKPRCB prcb = KeGetCurrentPrcb();
+    KD_CPU_SNAPSHOT *s = &KdSnapshots[prcb->Number];
+    PKDPC_DATA data = &prcb->DpcData[0];
+
+    s->Taken = TRUE;
+    /* What this IPI interrupted; the console's own CPU was not interrupted: its level is passed in. */
+    s->Irql = (Context >> 8) == prcb->Number ? (KIRQL)Context : prcb->Irqlab.PreviousIrql;
+    s->DpcRoutineActive = prcb->DpcRoutineActive;
+    s->DpcQueueDepth = data->DpcQueueDepth;
+    s->DpcCount = data->DpcCount;
+    s->ActiveDpc = data->ActiveDpc;
+    s->DpcEntries = 0;
+    s->DpcTruncated = FALSE;
+    for (PSINGLE_LIST_ENTRY e = data->DpcList.ListHead.Next; e; e = e->Next) {
+        if (s->DpcEntries == KD_SNAPSHOT_DPCS) {
+            s->DpcTruncated = TRUE;
+            break;
+        }
+        PKDPC dpc = CONTAINING_RECORD(e, KDPC, DpcListEntry);
+        KD_DPC_ENTRY *entry = &s->Dpcs[s->DpcEntries++];
+        entry->Dpc = dpc;
+        entry->Routine = dpc->DeferredRoutine;
+        entry->Type = dpc->Type;
+        entry->Importance = dpc->Importance;
+    }
+    prcb->DebuggerSavedIRQL = s->Irql; /* as NT's debugger saves it on entry */
+    KeGetPcr()->Irql = s->Irql;
+    return 0;
+}
+
+const KD_CPU_SNAPSHOT *KdSnapshotProcessors(VOID)
+{
+    for (ULONG n = 0; n < MAXIMUM_PROCESSORS; n++)
+        KdSnapshots[n].Taken = FALSE;
+    KeIpiGenericCall(take, (ULONG_PTR)KeGetCurrentProcessorNumber() << 8 | KeGetCurrentIrql());
+    return KdSnapshots;
+}
