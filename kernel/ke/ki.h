@@ -110,6 +110,11 @@ DECLSPEC_NORETURN void KiBugCheckWithFrame(ULONG Code, ULONG_PTR P1, ULONG_PTR P
 /* print.c: writes bytes whole under the print lock; Force steals it (bugcheck). */
 void KiPrintRaw(const char *Text, size_t Length);
 void KiPrintForceUnlock(void);
+/* Until called again with NULL, this CPU's DbgPrint output goes into Buffer (NUL-terminated,
+ * cut at Size) instead of serial; a bugcheck still prints.  For tests of console output. */
+VOID KiCaptureOutput(char *Buffer, size_t Size);
+/* Bytes printed since the capture began, kept or not (read it before ending the capture). */
+size_t KiCapturedLength(VOID);
 
 /* symbols.c: nearest symbol at or below Address; FALSE if none. */
 BOOLEAN KiLookupSymbol(ULONG_PTR Address, PCSTR *Name, ULONG_PTR *Offset);

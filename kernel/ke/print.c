@@ -14,11 +14,48 @@
 
 static KI_RAW_LOCK KiPrintLock;
 
+/* A capture (KiCaptureOutput): one CPU's DbgPrint output goes to a buffer instead of serial. */
+static struct {
+    PKPRCB Owner;
+    char *Buffer;
+    size_t Size, Length; /* Length may exceed Size: what did not fit is counted, not kept */
+} KiCapture;
+
+static BOOLEAN captured(const char *Text, size_t Length)
+{
+    if (KiCapture.Owner == NULL || KiCapture.Owner != KeGetCurrentPrcb() || KiBugCheckInProgress())
+        return FALSE;
+    for (size_t i = 0; i < Length; i++, KiCapture.Length++)
+        if (KiCapture.Length + 1 < KiCapture.Size)
+            KiCapture.Buffer[KiCapture.Length] = Text[i];
+    KiCapture.Buffer[KiCapture.Length < KiCapture.Size ? KiCapture.Length : KiCapture.Size - 1] = '\0';
+    return TRUE;
+}
+
 void KiPrintRaw(const char *Text, size_t Length)
 {
     ULONG64 flags = KiRawLockAcquire(&KiPrintLock);
-    arch_serial_write(Text, Length);
+    if (!captured(Text, Length))
+        arch_serial_write(Text, Length);
     KiRawLockRelease(&KiPrintLock, flags);
+}
+
+VOID KiCaptureOutput(char *Buffer, size_t Size)
+{
+    ULONG64 flags = KiRawLockAcquire(&KiPrintLock);
+    ASSERT(Buffer == NULL || Size > 0);
+    KiCapture.Owner = Buffer ? KeGetCurrentPrcb() : NULL;
+    KiCapture.Buffer = Buffer;
+    KiCapture.Size = Size;
+    KiCapture.Length = 0;
+    if (Buffer)
+        Buffer[0] = '\0';
+    KiRawLockRelease(&KiPrintLock, flags);
+}
+
+size_t KiCapturedLength(VOID)
+{
+    return KiCapture.Length;
 }
 
 /* The bugcheck path may have interrupted a holder of the lock on this CPU. */
