@@ -33,7 +33,7 @@ KCFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -ffreestanding -fno-stack-pro
 KLDFLAGS := -nostdlib -static -z max-page-size=0x1000 -z noexecstack --fatal-warnings -T linker.ld
 
 KERNEL_C   := $(filter-out arch/x86_64/asm-offsets.c,$(wildcard arch/x86_64/*.c kernel/*/*.c)) \
-	$(wildcard tests/kernel/*.c)
+	$(wildcard tests/kernel/*.c tests/bench/*.c)
 KERNEL_ASM := $(wildcard arch/x86_64/*.asm)
 EXTRA_C    := $(if $(EXTRA_TESTS),$(wildcard $(EXTRA_TESTS)/*.c))
 KOBJS := $(KERNEL_C:%.c=$(BUILD)/k/%.o) $(KERNEL_ASM:%.asm=$(BUILD)/k/%.o) \
@@ -152,7 +152,7 @@ QEMU_STATUS = s=$$?; case $$s in 0|33) ;; 35) echo "irqlab: tests failed"; exit 
 	37) echo "irqlab: the kernel bugchecked (report above)"; exit 1;; \
 	*) echo "irqlab: qemu exited with status $$s"; exit 1;; esac
 
-.PHONY: all run test debug image clean deps host-tests FORCE
+.PHONY: all run test bench stress debug image clean deps host-tests FORCE
 all: $(BUILD)/esp.img
 
 deps: $(DEPS_OK)
@@ -174,6 +174,12 @@ host-tests: $(HOST_TESTS)
 
 test: $(BUILD)/esp.img $(HOST_TESTS)
 	$(PYTHON) tests/harness/irqlab_test.py --build $(BUILD) --smp $(SMP) --machine $(MACHINE)
+
+stress: $(BUILD)/esp.img
+	$(PYTHON) tests/harness/stress.py --build $(BUILD)
+
+bench: $(BUILD)/esp.img
+	$(PYTHON) tests/harness/bench.py --build $(BUILD) --smp $(SMP)
 
 image: $(BUILD)/esp.img
 	@sh tools/deps.sh image

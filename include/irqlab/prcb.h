@@ -32,6 +32,11 @@ typedef struct _KPRCB_IRQLAB {
     PVOID ArchTables;             /* this CPU's GDT, TSS and IDT */
     struct _KLOCK_QUEUE_HANDLE *QueuedLocks[4]; /* in-stack queued locks held or awaited here */
     KIRQL QueuedLockIrql[4];                    /* the IRQL each was taken at */
+    ULONG64 LongestDpcCycles;      /* the longest DPC routine run here, TSC cycles */
+    PVOID LongestDpcRoutine;
+    ULONG DispatchStretch;         /* ticks in a row found at >= DISPATCH_LEVEL (not idle) */
+    ULONG LongestDispatchStretch;
+    volatile ULONG IdlePoll;       /* benchmarks: the idle loop spins instead of halting (Linux idle=poll) */
     volatile ULONG HoldAtDispatch; /* debugger lab: the idle loop stays at DISPATCH_LEVEL, not draining */
     LIST_ENTRY TimerList;          /* KTIMERs set on this CPU, by due time (NT: TimerTable) */
     volatile ULONG64 NextTimerDue; /* the first one's due time, for the clock; ~0 when none */

@@ -212,7 +212,10 @@ static VOID note_latency(ULONG64 Stamp, ULONG64 Now)
     if (cycles > s->LatencyMax)
         s->LatencyMax = cycles;
     s->LatencySum += cycles;
+    s->RecentLatency[s->LatencyCount % I8042_RECENT] = cycles;
     s->LatencyCount++;
+    if (s->RecentCount < I8042_RECENT)
+        s->RecentCount++;
 }
 
 /* The LED command is two bytes, each answered by an ACK that arrives through the ISR. */

@@ -8,6 +8,8 @@
 
 #include <irqlab/interrupt.h>
 
+#define I8042_RECENT 256 /* latency samples kept, the most recent ones */
+
 typedef struct _I8042_STATISTICS {
     BOOLEAN Present;      /* the controller and keyboard passed their tests */
     ULONG Vector;
@@ -27,6 +29,8 @@ typedef struct _I8042_STATISTICS {
     ULONG64 LedUpdates;
     ULONG64 LatencyCount; /* ISR entry -> DPC start, TSC cycles */
     ULONG64 LatencyMin, LatencyMax, LatencySum;
+    ULONG RecentCount; /* samples in RecentLatency (a ring once full) */
+    ULONG64 RecentLatency[I8042_RECENT];
 } I8042_STATISTICS, *PI8042_STATISTICS;
 
 /* IRQL: PASSIVE_LEVEL, once, after the HAL.  Reports on serial and runs on without a keyboard on failure. */

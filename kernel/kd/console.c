@@ -8,6 +8,7 @@
  * keys, 0x7F or 0x08 for Backspace.  An unknown sequence is dropped whole.
  */
 #include <arch/arch.h>
+#include <irqlab/interrupt.h>
 #include <irqlab/rtl.h>
 #include "../ke/ki.h"
 #include "kd.h"
@@ -208,6 +209,10 @@ VOID KdConsoleLoop(VOID)
 {
     LINE line;
 
+    ULONG64 khz = KeQueryTscFrequency(NULL) / 1000;
+    if (khz)
+        DbgPrint("boot: kernel entry -> %d processors up in %llu ms -> console in %llu ms\n", KeNumberProcessors,
+                 (KiProcessorsUpTsc - KiBootTsc) / khz, (arch_rdtsc() - KiBootTsc) / khz);
     DbgPrint("kd: console ready on COM1 and the keyboard; type help\n");
     for (;;) {
         DbgPrint("%u: kd> ", KeGetCurrentProcessorNumber());

@@ -15,6 +15,7 @@ static const struct {
     PCSTR Help;
 } KiKnownOptions[] = {
     { "test", "test=all|<suite>|<glob on suite.name>: run in-kernel tests and exit" },
+    { "bench", "bench=all|<suite>|<glob>: run benchmarks, print the table and exit (make bench)" },
     { "tick", "tick=<hz>: clock interrupt rate, 16-1000 (default 64, Windows' 15.625 ms)" },
     { "apic", "apic=xapic: use the xAPIC MMIO interface even when x2APIC exists" },
     { "numproc", "numproc=<n>: start at most n processors, 1-64 (NT's /NUMPROC)" },

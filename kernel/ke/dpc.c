@@ -164,6 +164,15 @@ BOOLEAN KeRemoveQueueDpc(PKDPC Dpc)
     return removed;
 }
 
+/* The longest DPC this CPU ran (interrupts included): the watchdog's figure, in TSC cycles. */
+static inline void note_duration(PKPRCB Prcb, PKDEFERRED_ROUTINE Routine, ULONG64 Cycles)
+{
+    if (Cycles > Prcb->Irqlab.LongestDpcCycles) {
+        Prcb->Irqlab.LongestDpcCycles = Cycles;
+        Prcb->Irqlab.LongestDpcRoutine = (PVOID)Routine;
+    }
+}
+
 /* Pops and runs DPCs until the queue is empty; interrupts off except around each routine. */
 static void KiExecuteAllDpcs(PKPRCB Prcb, PKDPC_DATA Data)
 {
@@ -183,7 +192,9 @@ static void KiExecuteAllDpcs(PKPRCB Prcb, PKDPC_DATA Data)
         Prcb->DpcTimeCount = Prcb->DpcTimeLimit; /* the watchdog's allowance, per DPC */
         KeReleaseSpinLockFromDpcLevel(&Data->DpcLock);
         arch_enable_interrupts();
+        ULONG64 start = arch_rdtsc();
         routine(dpc, context, arg1, arg2);
+        note_duration(Prcb, routine, arch_rdtsc() - start);
         KIRQL irql = KeGetCurrentIrql();
         if (irql != DISPATCH_LEVEL) /* NT: the routine changed IRQL and did not restore it */
             KeBugCheckEx(IRQL_NOT_GREATER_OR_EQUAL, irql, DISPATCH_LEVEL, 0, (ULONG_PTR)routine);

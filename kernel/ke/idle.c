@@ -27,6 +27,10 @@ VOID KiIdleLoop(VOID)
             KiRetireDpcList(prcb);
             continue;
         }
+        if (prcb->Irqlab.IdlePoll) { /* busy: poll the queue with interrupts on, never halt */
+            arch_enable_interrupts();
+            continue;
+        }
         prcb->IdleHalt = TRUE;
         prcb->Irqlab.IdleHalts++;
         arch_enable_and_halt(); /* an interrupt ran and returned here */

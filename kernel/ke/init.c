@@ -65,14 +65,20 @@ static DECLSPEC_NORETURN void KiSystemStartupPhase1(void *Context)
     /* From here on the CPU takes interrupts; CR8 (IRQL) decides which. */
     arch_enable_interrupts();
     KiStartProcessors();
+    KiProcessorsUpTsc = arch_rdtsc();
     I8042Initialize();
     if (KiTestsRequested())
         KiRunTests();
+    if (KiBenchmarksRequested())
+        KiRunBenchmarks();
     KdConsoleLoop();
 }
 
+ULONG64 KiBootTsc, KiProcessorsUpTsc;
+
 void KiSystemStartup(ULONG64 BootInfoPhysical)
 {
+    KiBootTsc = arch_rdtsc();
     const struct irqlab_bootinfo *bi = MmDirectMap(BootInfoPhysical);
     PKI_PROCESSOR boot = KiBootProcessorBlock();
 

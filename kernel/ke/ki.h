@@ -16,8 +16,9 @@ struct irqlab_bootinfo;
 #define KI_EXIT_TEST_FAILED 0x11 /* status 35 */
 #define KI_EXIT_BUGCHECK    0x12 /* status 37 */
 
-/* init.c */
+/* init.c; the TSC at kernel entry and once every processor was started (boot figures). */
 void KiSystemStartup(ULONG64 BootInfoPhysical);
+extern ULONG64 KiBootTsc, KiProcessorsUpTsc;
 
 /* processor.c: one CPU's KPCR (with its KPRCB), descriptor tables and stacks. */
 enum { KI_STACK_KERNEL, KI_STACK_DPC, KI_STACK_DOUBLE_FAULT, KI_STACK_NMI, KI_STACK_MACHINE_CHECK,
@@ -133,6 +134,10 @@ BOOLEAN KiTestsRequested(void);
 DECLSPEC_NORETURN void KiRunTests(void);
 /* Called by the bugcheck path; prints the verdict when a test expects a bugcheck. */
 void KiTestBugCheckVerdict(ULONG Code, const ULONG_PTR Parameters[4]);
+
+/* bench.c: bench= on the command line runs the benchmarks and exits. */
+BOOLEAN KiBenchmarksRequested(VOID);
+DECLSPEC_NORETURN VOID KiRunBenchmarks(VOID);
 
 /* version.c */
 extern const char KiVersionString[];

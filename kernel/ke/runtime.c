@@ -97,10 +97,14 @@ static VOID run_watchdog(PKPRCB Prcb, KIRQL Was)
 {
     if (Was < DISPATCH_LEVEL || (Prcb->IdleHalt && !Prcb->DpcRoutineActive)) {
         Prcb->DpcWatchdogCount = Prcb->DpcWatchdogPeriod;
+        Prcb->Irqlab.DispatchStretch = 0;
         return;
     }
     if (Prcb->DpcRoutineActive && Prcb->DpcTimeLimit != 0 && Prcb->DpcTimeCount-- == 0)
         KeBugCheckEx(DPC_WATCHDOG_VIOLATION, 0, Prcb->DpcTimeLimit + 1, Prcb->DpcTimeLimit, 0);
+    ULONG stretch = ++Prcb->Irqlab.DispatchStretch;
+    if (stretch > Prcb->Irqlab.LongestDispatchStretch)
+        Prcb->Irqlab.LongestDispatchStretch = stretch;
     if (Prcb->DpcWatchdogPeriod != 0 && --Prcb->DpcWatchdogCount <= 0)
         KeBugCheckEx(DPC_WATCHDOG_VIOLATION, 1, (ULONG_PTR)Prcb->DpcWatchdogPeriod, 0, 0);
 }

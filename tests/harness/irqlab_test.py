@@ -22,6 +22,7 @@ from typing import List, Optional
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import keyboard  # noqa: E402
 import qemu  # noqa: E402
+import stress  # noqa: E402
 import test_verdict  # noqa: E402
 import verdict  # noqa: E402
 
@@ -245,6 +246,8 @@ def kernel_boots(args, pool) -> List[Result]:
                  for name, code in dict(declared).items()]
     for job in bugchecks + [loaders, keys]:
         results += job.result()
+    # make stress's short mode: a small storm, flood, the misuse matrix and two soak boots.
+    results += [Result(r.name, r.passed, notes=r.notes) for r in stress.run(args.build, True, pool)]
     return results
 
 

@@ -110,8 +110,10 @@ TEST(dpcpolicy, the_tick_adapts_the_maximum_depth)
     KeSetImportanceDpc(&dpc, LowImportance);
     KeRaiseIrql(DISPATCH_LEVEL, &old);
     prcb->MinimumDpcRate = 0;
+    arch_disable_interrupts(); /* no tick between the insert and the look */
     CHECK(KeInsertQueueDpc(&dpc, NULL, NULL));
     CHECK(!(prcb->DpcRequestSummary & DPC_NORMAL_PROCESSING_REQUESTED));
+    arch_enable_interrupts();
     CHECK_EQ(KtWaitTicks(1), 1); /* at DISPATCH: the tick requests, the request waits */
     CHECK(requested(prcb));
     CHECK_EQ(prcb->MaximumDpcQueueDepth, before - 1);

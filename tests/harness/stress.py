@@ -1,0 +1,155 @@
+"""`make stress`: the kernel under storm, flood and misuse (docs/reliability.md).
+
+    python3 tests/harness/stress.py --build build [--short]
+
+1. DPC storm at -smp 1, 2, 4 and 8 (test=storm.*, storm=<operations per CPU>): every CPU inserts,
+   retargets and removes DPCs at random while a periodic timer queues DPCs; the kernel checks
+   exactly-once accounting, empty queues and DpcCount totals; >= 1,000,000 accepted inserts at -smp 4.
+2. Key flood: keys typed through QMP; sent = decoded + counted lost (tests/harness/keyboard.py).
+3. Misuse matrix: each IRQL rule broken on purpose (!labcrash <kind>) ends in its named bugcheck,
+   with no hang and no reboot.
+4. Boot soak: consecutive boots at -smp 4, each must reach the prompt.
+--short is the small version `make test` runs, so this code never rots.
+"""
+import argparse
+import concurrent.futures
+import os
+import re
+import sys
+import time
+from dataclasses import dataclass, field
+from typing import List, Optional
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import keyboard  # noqa: E402
+import qemu  # noqa: E402
+import verdict  # noqa: E402
+
+STORM_RE = re.compile(r"# storm: (\d+) inserts accepted of (\d+) operations on (\d+) CPUs in (\d+) rounds, "
+                      r"(\d+) timer DPCs")
+FULL = dict(storm_smp=(1, 2, 4, 8), storm_ops={1: 400000, 2: 400000, 4: 850000, 8: 200000},
+            flood=10000, soak=50)
+SHORT = dict(storm_smp=(2,), storm_ops={2: 20000}, flood=300, soak=2)
+
+# kind -> (bugcheck code, P1 or None): what !labcrash <kind> must end in.
+MISUSE = {
+    "raise_down": (0x9, None),
+    "lower_up": (0xA, None),
+    "spinlock_twice": (0xF, None),
+    "dpc_irql": (0x9, 0xC),
+    "dpc_spin": (0x133, 0),
+    "dispatch_stay": (0x133, 1),
+    "null_read": (0x1E, None),
+}
+PARAMS_RE = re.compile(r"^\s*\((0x[0-9A-F]{16}),")
+
+
+@dataclass
+class Result:
+    name: str
+    passed: bool
+    notes: List[str] = field(default_factory=list)
+    figure: str = ""  # what it measured, for docs/reliability.md
+
+
+def transcript_note(boot) -> str:
+    return f"transcript: {os.path.relpath(os.path.join(boot.rundir, 'serial.log'))}"
+
+
+def storm(build: str, smp: int, ops: int) -> Result:
+    name = f"stress.storm@smp{smp}"
+    boot = qemu.boot(build, name, f"test=storm.* storm={ops}", smp=smp, wall=1200, idle=300)
+    v = verdict.judge_tests(boot.transcript, boot.status, boot.reason)
+    m = next((m for m in map(STORM_RE.search, verdict.clean_lines(boot.transcript)) if m), None)
+    figure = f"{m.group(1)} inserts accepted of {m.group(2)} operations, {m.group(5)} timer DPCs" if m else ""
+    if v.passed:
+        qemu.tidy(boot.rundir)
+    return Result(name, v.passed and m is not None, v.failures + ([] if v.passed else [transcript_note(boot)]),
+                  figure)
+
+
+def flood(build: str, keys: int) -> Result:
+    name = f"stress.flood{keys}"
+    letters = [[chr(ord("a") + i % 26)] for i in range(keys)]
+    script = [qemu.Step(keyboard.PROMPT, keys=letters), qemu.Step("", call=keyboard.settle),
+              qemu.Step("", serial="\x15!kbd\r"), qemu.Step(r"ISR -> DPC", serial="quit\r")]
+    boot = qemu.boot(build, name, "", smp=4, script=script, wall=max(150, keys / 50))
+    v = keyboard.judge_console(boot.transcript, boot.status, boot.reason, keys, [])
+    decoded = keyboard.last_match(verdict.clean_lines(boot.transcript), keyboard.KBD_KEYS_RE)
+    if v.passed:
+        qemu.tidy(boot.rundir)
+    return Result(name, v.passed, v.failures + ([] if v.passed else [transcript_note(boot)]),
+                  f"{keys} keys sent, {decoded.group(1) if decoded else '?'} decoded")
+
+
+def judge_misuse(transcript: str, status: Optional[int], reason: str, code: int,
+                 p1: Optional[int]) -> verdict.Verdict:
+    v = verdict.Verdict()
+    lines = verdict.boot_lines(transcript, v)
+    found = verdict.bugchecks(lines)
+    if [c for _, c in found] != [code]:
+        v.failures.append(f"bugchecks {[hex(c) for _, c in found]}, expected one 0x{code:X}")
+    elif p1 is not None:
+        params = PARAMS_RE.match(lines[found[0][0] + 1]) if found[0][0] + 1 < len(lines) else None
+        if params is None or int(params.group(1), 16) != p1:
+            v.failures.append(f"P1 is not 0x{p1:X}")
+    if not any(verdict.HALT_RE.match(line) for line in lines):
+        v.failures.append("no '# irqlab: system halted after bugcheck' line")
+    verdict.check_exit(v, status, reason, verdict.EXIT_BUGCHECK)
+    return v
+
+
+def misuse(build: str, kind: str) -> Result:
+    code, p1 = MISUSE[kind]
+    name = f"stress.misuse.{kind}"
+    boot = qemu.boot(build, name, "", smp=2, script=[qemu.Step(keyboard.PROMPT, serial=f"!labcrash {kind}\r")])
+    v = judge_misuse(boot.transcript, boot.status, boot.reason, code, p1)
+    if v.passed:
+        qemu.tidy(boot.rundir)
+    return Result(name, v.passed, v.failures + ([] if v.passed else [transcript_note(boot)]),
+                  f"bugcheck 0x{code:X}" + (f" P1={p1}" if p1 is not None else ""))
+
+
+def soak(build: str, number: int) -> Result:
+    name = f"stress.soak.{number}"
+    boot = qemu.boot(build, name, "", smp=4, stop_on=verdict.PROMPT_RE.pattern, stop_partial=True)
+    v = verdict.judge_prompt(boot.transcript, boot.reason, 4)
+    if v.passed:
+        qemu.tidy(boot.rundir)
+    return Result(name, v.passed, v.failures + ([] if v.passed else [transcript_note(boot)]))
+
+
+def jobs(build: str, plan: dict):
+    """Every stress boot as (callable, args); two run at a time."""
+    work = [(storm, (build, n, plan["storm_ops"][n])) for n in plan["storm_smp"]]
+    work.append((flood, (build, plan["flood"])))
+    work += [(misuse, (build, kind)) for kind in MISUSE]
+    work += [(soak, (build, i + 1)) for i in range(plan["soak"])]
+    return work
+
+
+def run(build: str, short: bool, pool) -> List[Result]:
+    futures = [pool.submit(fn, *args) for fn, args in jobs(build, SHORT if short else FULL)]
+    return [f.result() for f in futures]
+
+
+def main(argv) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--build", default="build")
+    parser.add_argument("--short", action="store_true")
+    args = parser.parse_args(argv)
+    start = time.monotonic()
+    with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
+        results = run(args.build, args.short, pool)
+    for number, r in enumerate(results, 1):
+        print(f"{'ok' if r.passed else 'not ok'} {number} - {r.name}" + (f" # {r.figure}" if r.figure else ""))
+        for note in r.notes if not r.passed else []:
+            print(f"    # {note}")
+    failed = sum(not r.passed for r in results)
+    print(f"# stress: {time.monotonic() - start:.0f} s")
+    print(f"{len(results) - failed} passed, {failed} failed")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
