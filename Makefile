@@ -152,7 +152,7 @@ QEMU_STATUS = s=$$?; case $$s in 0|33) ;; 35) echo "irqlab: tests failed"; exit 
 	37) echo "irqlab: the kernel bugchecked (report above)"; exit 1;; \
 	*) echo "irqlab: qemu exited with status $$s"; exit 1;; esac
 
-.PHONY: all run test bench stress debug image clean deps host-tests FORCE
+.PHONY: all run test labs bench stress debug image clean deps host-tests FORCE
 all: $(BUILD)/esp.img
 
 deps: $(DEPS_OK)
@@ -174,6 +174,9 @@ host-tests: $(HOST_TESTS)
 
 test: $(BUILD)/esp.img $(HOST_TESTS)
 	$(PYTHON) tests/harness/irqlab_test.py --build $(BUILD) --smp $(SMP) --machine $(MACHINE)
+
+labs: $(BUILD)/esp.img
+	$(PYTHON) tests/harness/irqlab_test.py --build $(BUILD) --labs
 
 stress: $(BUILD)/esp.img
 	$(PYTHON) tests/harness/stress.py --build $(BUILD)

@@ -58,6 +58,17 @@ static VOID report_runs(VOID)
             DbgPrint("  DPC %u (%s) is still queued\n", i, KdImportance[KdLab.Dpc[i].Importance]);
 }
 
+/* How long a held processor has: the watchdog's stretch limit (lab 6), or none when it is off. */
+static VOID watchdog_note(ULONG Cpu)
+{
+    LONG period = KiProcessorBlock[Cpu]->DpcWatchdogPeriod;
+
+    if (period > 0)
+        DbgPrint("(the DPC watchdog stops a hold after %u ms)\n", period * (KeQueryTimeIncrement() / 10000));
+    else
+        DbgPrint("(the DPC watchdog is off: it stays held until then)\n");
+}
+
 #define LABDPC_USAGE "!labdpc <count 1-10> [processor] [low|medium|high|mediumhigh] [hold]"
 
 KD_COMMAND(labdpc, "!labdpc", LABDPC_USAGE, "lab: queue DPCs on a processor; hold: see them queued first")
@@ -111,8 +122,8 @@ KD_COMMAND(labdpc, "!labdpc", LABDPC_USAGE, "lab: queue DPCs on a processor; hol
     KeLowerIrql(old);
     if (hold && !here) {
         DbgPrint("Processor %u is held at DISPATCH_LEVEL in its idle loop: !dpcs %u shows them; !labrelease lets "
-                 "them run (the DPC watchdog stops a hold after %u ms)\n", cpu, cpu,
-                 KiProcessorBlock[cpu]->DpcWatchdogPeriod * (KeQueryTimeIncrement() / 10000));
+                 "them run ", cpu, cpu);
+        watchdog_note(cpu);
         return;
     }
     for (ULONG i = 0; i < 200 && KdLab.Ran < KdLab.Count; i++)
@@ -135,7 +146,8 @@ KD_COMMAND(labhold, "!labhold", "!labhold <processor>", "lab: hold another proce
         return;
     }
     KiProcessorBlock[cpu]->Irqlab.HoldAtDispatch = TRUE;
-    DbgPrint("Processor %u is held at DISPATCH_LEVEL; !labrelease lets it go\n", cpu);
+    DbgPrint("Processor %u is held at DISPATCH_LEVEL; !labrelease lets it go ", cpu);
+    watchdog_note(cpu);
 }
 
 KD_COMMAND(labrelease, "!labrelease", "!labrelease", "lab: let held processors go, and report the lab DPCs")

@@ -1,6 +1,6 @@
 """`make test`: host unit tests, harness self-tests, then the kernel under QEMU + OVMF.
 
-    python3 tests/harness/irqlab_test.py --build build [--smp 4] [--machine q35] [--only NAME]
+    python3 tests/harness/irqlab_test.py --build build [--smp 4] [--machine q35] [--only NAME | --labs]
 
 Prints every result as `ok N - name` / `not ok N - name` (reasons on `    # ` lines) and, alone
 on the last line, `N passed, M failed, K skipped`; exits 1 when anything failed. See docs/testing.md.
@@ -21,6 +21,7 @@ from typing import List, Optional
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import keyboard  # noqa: E402
+import labs  # noqa: E402
 import qemu  # noqa: E402
 import stress  # noqa: E402
 import test_verdict  # noqa: E402
@@ -222,6 +223,15 @@ def keyboard_boots(args) -> List[Result]:
     return results
 
 
+def lab_boots(args) -> List[Result]:
+    """Each lab's console session replayed and checked (docs/labs/*.replay), one after another."""
+    results = []
+    for lab in labs.boots():
+        result, notes = run_boot(args, lab.name, lab.cmdline, lab.judge, smp=lab.smp, script=lab.script)
+        results.append(Result(lab.name, result.passed, notes=result.failures + notes))
+    return results
+
+
 def kernel_boots(args, pool) -> List[Result]:
     """test=all, then each declared bugcheck test alone; loader boots share the two workers."""
     if args.only:
@@ -236,6 +246,7 @@ def kernel_boots(args, pool) -> List[Result]:
     prompt = pool.submit(boot_prompt, args, PROMPT_CPUS)
     loaders = pool.submit(loader_boots, args)  # one after another, beside the kernel's boots
     keys = pool.submit(keyboard_boots, args)
+    replays = pool.submit(lab_boots, args)
     results, declared = suites.result()
     results += other_suites.result()[0]
     for job in counts:
@@ -244,7 +255,7 @@ def kernel_boots(args, pool) -> List[Result]:
     # dict(): a test declared twice boots once
     bugchecks = [pool.submit(boot_bugcheck, args, name, code)
                  for name, code in dict(declared).items()]
-    for job in bugchecks + [loaders, keys]:
+    for job in bugchecks + [loaders, keys, replays]:
         results += job.result()
     # make stress's short mode: a small storm, flood, the misuse matrix and two soak boots.
     results += [Result(r.name, r.passed, notes=r.notes) for r in stress.run(args.build, True, pool)]
@@ -276,6 +287,7 @@ def parse_args(argv):
                         default=os.environ.get("IRQLAB_MACHINE", "q35"))
     parser.add_argument("--only", metavar="NAME",
                         help="boot only test=NAME (suite.name) and judge that boot")
+    parser.add_argument("--labs", action="store_true", help="only replay the labs (docs/labs/*.replay)")
     return parser.parse_args(argv)
 
 
@@ -289,8 +301,11 @@ def main(argv) -> int:
     pool = concurrent.futures.ThreadPoolExecutor(max_workers=2)  # 2 cores: 2 QEMUs at most
     try:
         print_environment(args)
-        results = [] if args.only else host_tests(args.build) + harness_tests()
-        results += kernel_boots(args, pool)
+        if args.labs:
+            results = lab_boots(args)
+        else:
+            results = [] if args.only else host_tests(args.build) + harness_tests()
+            results += kernel_boots(args, pool)
     except KeyboardInterrupt:
         # Ctrl-C reaches make and us, not QEMU (own session): kill it, then let workers reap.
         signal.signal(signal.SIGINT, signal.SIG_IGN)

@@ -11,6 +11,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import verdict  # noqa: E402
 # irqlab_test.py loads the TestCase classes of this module only: these come along.
 from test_keyboard import TestKeyboardJudges  # noqa: E402,F401
+from test_labs import TestReplayJudge, TestReplayParser  # noqa: E402,F401
 from test_stress import TestMisuseJudge  # noqa: E402,F401
 from test_script import TestQcodes, TestQmp, TestScript  # noqa: E402,F401
 
