@@ -76,8 +76,9 @@ KD_COMMAND(help, "help", "help [command]", "list the commands, or one command's 
             break;
         DbgPrint("  %-12s %s\n", next->Name, next->Help);
     }
-    DbgPrint("Numbers are hex unless written 0n (decimal) or 0y (binary); `irqlab!Name` or `Name` is a\n"
-             "symbol; expressions take + - * / %% ( ) poi(), with no spaces inside.\n");
+    DbgPrint("Numbers are hex unless written 0n (decimal) or 0y (binary); `Name`, `nt!Name` or\n"
+             "`irqlab!Name` is a symbol, @$prcb and @$pcr this CPU's KPRCB and KPCR; expressions take\n"
+             "+ - * / %% ( ) poi(), with no spaces inside.\n");
 }
 
 /* ---- the line editor ------------------------------------------------------ */

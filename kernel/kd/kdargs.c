@@ -9,10 +9,32 @@
 #include "kd.h"
 #include "kdexpr.h"
 
+static BOOLEAN named(PCSTR Name, ULONG Length, PCSTR Word)
+{
+    return strlen(Word) == Length && strncmp(Name, Word, Length) == 0;
+}
+
+/*
+ * A kernel symbol, also as nt!Name (WinDbg's module for the kernel), or one
+ * of WinDbg's pseudo-registers for the console's CPU: $pcr, $prcb (with or
+ * without the @).
+ */
 static BOOLEAN symbol(PCSTR Name, ULONG Length, ULONG64 *Address)
 {
     ULONG_PTR a;
 
+    if (Length > 0 && Name[0] == '@')
+        Name++, Length--;
+    if (named(Name, Length, "$pcr")) {
+        *Address = (ULONG64)KeGetPcr();
+        return TRUE;
+    }
+    if (named(Name, Length, "$prcb")) {
+        *Address = (ULONG64)KeGetCurrentPrcb();
+        return TRUE;
+    }
+    if (Length > 3 && strncmp(Name, "nt!", 3) == 0)
+        Name += 3, Length -= 3;
     if (!KiFindSymbol(Name, Length, &a))
         return FALSE;
     *Address = a;

@@ -22,7 +22,8 @@ static const PCSTR KtTokens[] = {
     "Lffffffffffffffff", "KiProcessorBlock", "irqlab!KiProcessorBlock", "poi(KiProcessorBlock)", "poi(0)", "poi(",
     "(", ")", "((((((((", "+", "-", "*", "/", "1/0", "8000000000000000", "123456789abcdef0123", "_KDPC",
     "_KDPC_DATA", "_KPRCB", "nt!_KPCR", "_KTIMER", "_NOPE", "KiIdleLoop+5", "-1", "~0", "cancel", "off", "low",
-    "high", "medium", "3", "40", "ff", "0n64", "100000",
+    "high", "medium", "3", "40", "ff", "0n64", "100000", "@$prcb", "$pcr", "@$", "nt!KiProcessorBlock", "-r", "-r9",
+    "-a", "-y", "Dpc*", "DpcData", "_KINTERRUPT", "KDPC", "foo!_KDPC",
 };
 
 static ULONG64 KtRandom = 0x2545f4914f6cdd1dull;

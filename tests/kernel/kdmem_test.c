@@ -174,3 +174,28 @@ TEST(kdmem, bad_arguments_get_one_clear_line)
                "Expected L<count> after the address, not '10'; usage: dq [address] [L<count>]");
     CHECK_LINE(run("dd KiProcessorBlock L4 5", 0), "Extra arguments '5'; usage: dd [address] [L<count>]");
 }
+
+/* WinDbg habits: @$prcb / $pcr for this CPU's blocks, nt!Name for a kernel symbol. */
+TEST(kdmem, pseudo_registers_and_the_nt_module)
+{
+    char line[96];
+    ULONG64 prcb = (ULONG64)KeGetCurrentPrcb(), pcr = (ULONG64)KeGetPcr();
+
+    RtlFormat(line, sizeof(line), "Evaluate expression: %lld = %08llx`%08llx", (LONG64)prcb, prcb >> 32,
+              prcb & 0xffffffff);
+    CHECK_LINE(run("? @$prcb", 0), line);
+    CHECK_LINE(run("? $prcb", 0), line);
+    CHECK_LINE(run("? @$pcr+0x180", 0), line);
+    RtlFormat(line, sizeof(line), "Evaluate expression: %lld = %08llx`%08llx", (LONG64)pcr, pcr >> 32,
+              pcr & 0xffffffff);
+    CHECK_LINE(run("? @$pcr", 0), line);
+    RtlFormat(line, sizeof(line), "   +0x3110 DpcStack         : 0x%08llx`%08llx Void",
+              (ULONG64)KeGetCurrentPrcb()->DpcStack >> 32,
+              (ULONG64)KeGetCurrentPrcb()->DpcStack & 0xffffffff);
+    CHECK_LINE(run("dt nt!_KPRCB @$prcb -y DpcStack", 0), line);
+    ULONG64 block = (ULONG64)KiProcessorBlock;
+    RtlFormat(line, sizeof(line), "Evaluate expression: %lld = %08llx`%08llx", (LONG64)block, block >> 32,
+              block & 0xffffffff);
+    CHECK_LINE(run("? nt!KiProcessorBlock", 0), line);
+    CHECK(strncmp(run("? @$nothing", 0), "Syntax error in '@$nothing'", 27) == 0);
+}
