@@ -283,7 +283,9 @@ static VOID I8042KeyboardIsrDpc(PKDPC Dpc, PVOID Context, PVOID Arg1, PVOID Arg2
     ASSERT(KeGetCurrentIrql() == DISPATCH_LEVEL);
     BOOLEAN first = TRUE;
     while (KeSynchronizeExecution(&I8042.Interrupt, take_bytes, &batch)) {
-        if (first)
+        /* A first byte stamped after `start` came after this DPC began, so it did not queue this
+         * DPC (an earlier run took the byte that did): it is no ISR -> DPC sample. */
+        if (first && batch.Stamp <= start)
             note_latency(batch.Stamp, start);
         first = FALSE;
         for (ULONG i = 0; i < batch.Count; i++)

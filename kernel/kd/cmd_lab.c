@@ -64,7 +64,7 @@ static VOID watchdog_note(ULONG Cpu)
     LONG period = KiProcessorBlock[Cpu]->DpcWatchdogPeriod;
 
     if (period > 0)
-        DbgPrint("(the DPC watchdog stops a hold after %u ms)\n", period * (KeQueryTimeIncrement() / 10000));
+        DbgPrint("(the DPC watchdog stops a hold after %llu ms)\n", (ULONG64)period * KeQueryTimeIncrement() / 10000);
     else
         DbgPrint("(the DPC watchdog is off: it stays held until then)\n");
 }
