@@ -28,6 +28,14 @@ TYPED = [
 CAPS = qemu.text_to_qcodes(".echo ") + [["caps_lock"], ["a"], ["b"], ["caps_lock"], ["c"], ["shift", "d"],
                                         ["ret"]]
 CAPS_ECHO = "ABcD"
+# The line editor, driven from the keyboard (arrows arrive as terminal escape sequences): Left,
+# Right and inserting in the middle; Up to recall the last line and add to it; Ctrl-U to drop
+# a half-typed line. Each list of chords and the echo it must give.
+EDITING = [
+    (qemu.text_to_qcodes(".echo hlo") + [["left"], ["left"], ["e"], ["right"], ["l"], ["ret"]], "hello"),
+    ([["up"], ["shift", "1"], ["ret"]], "hello!"),
+    (qemu.text_to_qcodes("junk") + [["ctrl", "u"]] + qemu.text_to_qcodes(".echo clean\n"), "clean"),
+]
 
 KBD_ISR_RE = re.compile(r"^\s*ISR:\s+(\d+) runs \((\d+) not at DIRQL\), (\d+) bytes queued, (\d+) dropped "
                         r"\((\d+) keys lost\)")
@@ -52,7 +60,10 @@ def typed_chords():
     chords = []
     for text, _ in TYPED:
         chords += qemu.text_to_qcodes(text)
-    return chords + CAPS
+    chords += CAPS
+    for keys, _ in EDITING:
+        chords += keys
+    return chords
 
 
 def last_match(lines: List[str], pattern: re.Pattern) -> Optional[re.Match]:
@@ -135,8 +146,12 @@ def typing_script() -> List[qemu.Step]:
     steps = [qemu.Step(PROMPT, keys=TYPED[0][0])]
     for (text, _), (_, echo) in zip(TYPED[1:], TYPED):
         steps.append(qemu.Step("^" + re.escape(echo) + "$", keys=text))
-    steps += [qemu.Step("^" + re.escape(TYPED[-1][1]) + "$", keys=CAPS),
-              qemu.Step("^" + re.escape(CAPS_ECHO) + "$", serial="!kbd\r"),
+    steps.append(qemu.Step("^" + re.escape(TYPED[-1][1]) + "$", keys=CAPS))
+    after = CAPS_ECHO
+    for keys, echo in EDITING:
+        steps.append(qemu.Step("^" + re.escape(after) + "$", keys=keys))
+        after = echo
+    steps += [qemu.Step("^" + re.escape(after) + "$", serial="!kbd\r"),
               qemu.Step(r"ISR -> DPC", serial="quit\r")]
     return steps
 
@@ -179,7 +194,7 @@ def boots():
     return [
         ("kbd.typing", typed,
          lambda b: judge_console(b.transcript, b.status, b.reason, presses(typed_chords()),
-                                 [echo for _, echo in TYPED] + [CAPS_ECHO])),
+                                 [echo for _, echo in TYPED] + [CAPS_ECHO] + [echo for _, echo in EDITING])),
         ("kbd.flood", flood_script(),
          lambda b: judge_console(b.transcript, b.status, b.reason, FLOOD_KEYS, [])),
         ("kbd.deadlock_fixed", demo_script("fixed"),
