@@ -36,9 +36,9 @@ typedef struct _KD_TYPE {
     ULONG FieldCount;
 } KD_TYPE;
 
-/* The type named Name: "_KDPC", "KDPC", "nt!_KDPC" or "irqlab!_KDPC"; NULL when unknown. */
+/* IRQL: any.  The type named Name: "_KDPC", "KDPC", "nt!_KDPC" or "irqlab!_KDPC"; NULL when unknown. */
 const KD_TYPE *KdFindType(PCSTR Name);
-/* Every known type, in the order `dt` lists them. */
+/* IRQL: any.  Every known type, in the order `dt` lists them. */
 const KD_TYPE *KdTypeAt(ULONG Index); /* NULL past the last */
 
 #endif
