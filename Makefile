@@ -131,6 +131,20 @@ $(BUILD)/host/test_kdexpr: tests/host/test_kdexpr.c kernel/kd/kdexpr.c kernel/kd
 	@mkdir -p $(dir $@)
 	$(HOSTCC) $(HOSTCFLAGS) -o $@ $(filter %.c,$^)
 
+# ---- fuzzing: clang's libFuzzer on the pure parsers (make fuzz; not in make test) ----------
+FUZZ_SECONDS ?= 30
+FUZZ_CFLAGS := -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+	-Iinclude -Iboot -Iarch/x86_64/include -Ikernel/kd -Ikernel/io
+FUZZERS := kdexpr acpi elf kbdxlat
+
+$(BUILD)/fuzz/fuzz_kdexpr: tests/fuzz/fuzz_kdexpr.c kernel/kd/kdexpr.c kernel/kd/kdexpr.h
+$(BUILD)/fuzz/fuzz_acpi: tests/fuzz/fuzz_acpi.c arch/x86_64/acpi.c arch/x86_64/include/arch/acpi.h
+$(BUILD)/fuzz/fuzz_elf: tests/fuzz/fuzz_elf.c boot/elf.c boot/elf.h
+$(BUILD)/fuzz/fuzz_kbdxlat: tests/fuzz/fuzz_kbdxlat.c kernel/io/kbdxlat.c kernel/io/kbdxlat.h
+$(BUILD)/fuzz/fuzz_%:
+	@mkdir -p $(dir $@)
+	clang $(FUZZ_CFLAGS) -o $@ $(filter %.c,$^)
+
 # ---- the two commands, and friends ---------------------------------------------
 QEMU_BASE = qemu-system-x86_64 -machine $(MACHINE) -accel $(ACCEL) -m $(MEM) -smp $(SMP) -nodefaults \
 	-drive if=pflash,format=raw,readonly=on,file=$(OVMF_CODE) \
@@ -152,7 +166,7 @@ QEMU_STATUS = s=$$?; case $$s in 0|33) ;; 35) echo "irqlab: tests failed"; exit 
 	37) echo "irqlab: the kernel bugchecked (report above)"; exit 1;; \
 	*) echo "irqlab: qemu exited with status $$s"; exit 1;; esac
 
-.PHONY: all run test labs bench stress debug image clean deps host-tests FORCE
+.PHONY: all run test labs bench stress fuzz debug image clean deps host-tests FORCE
 all: $(BUILD)/esp.img
 
 deps: $(DEPS_OK)
@@ -183,6 +197,11 @@ stress: $(BUILD)/esp.img
 
 bench: $(BUILD)/esp.img
 	$(PYTHON) tests/harness/bench.py --build $(BUILD) --smp $(SMP)
+
+fuzz:
+	@sh tools/deps.sh fuzz
+	@$(MAKE) --no-print-directory $(FUZZERS:%=$(BUILD)/fuzz/fuzz_%)
+	@sh tests/fuzz/run.sh $(BUILD)/fuzz $(FUZZ_SECONDS) $(FUZZERS)
 
 image: $(BUILD)/esp.img
 	@sh tools/deps.sh image

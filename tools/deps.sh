@@ -2,7 +2,7 @@
 # deps.sh - make sure the Debian packages the build needs are installed.
 # As root it installs what is missing (apt-get update first: a fresh machine
 # has no package lists); otherwise it prints the exact command and fails.
-# Usage: tools/deps.sh [image]   ("image" adds what `make image` needs)
+# Usage: tools/deps.sh [image|fuzz]   (adds what `make image` or `make fuzz` needs)
 set -u
 
 missing=""
@@ -23,6 +23,10 @@ need ovmf /usr/share/OVMF/OVMF_CODE_4M.fd
 need qemu-system-x86 qemu-system-x86_64
 need python3 python3
 [ "${1:-}" = image ] && need fdisk sfdisk
+if [ "${1:-}" = fuzz ]; then # Debian 12's clang is 14; libFuzzer's runtime is a package of its own
+    need clang clang
+    need libclang-rt-14-dev /usr/lib/llvm-14/lib/clang/14.0.6/lib/linux/libclang_rt.fuzzer-x86_64.a
+fi
 
 [ -z "$missing" ] && exit 0
 if [ "$(id -u)" = 0 ]; then
