@@ -11,20 +11,12 @@
 #define IRQLAB_TIMER_H
 
 #include <irqlab/dpc.h>
+#include <irqlab/wait.h>
 
 #define TimerNotificationObject    8 /* KOBJECTS values */
 #define TimerSynchronizationObject 9
 
 typedef enum _TIMER_TYPE { NotificationTimer, SynchronizationTimer } TIMER_TYPE;
-
-typedef struct _DISPATCHER_HEADER {
-    UCHAR Type;
-    UCHAR TimerControlFlags; /* bit 0: Absolute */
-    UCHAR Hand;
-    UCHAR TimerMiscFlags; /* bit 6: Inserted (in a CPU's timer list) */
-    volatile LONG SignalState;
-    LIST_ENTRY WaitListHead; /* unused: irqlab has no threads to wait */
-} DISPATCHER_HEADER;
 
 typedef struct _KTIMER {
     DISPATCHER_HEADER Header;
@@ -36,9 +28,6 @@ typedef struct _KTIMER {
     ULONG Period; /* ms; 0 for a one-shot timer */
 } KTIMER, *PKTIMER;
 
-_Static_assert(sizeof(DISPATCHER_HEADER) == 0x18, "19041 _DISPATCHER_HEADER");
-_Static_assert(offsetof(DISPATCHER_HEADER, SignalState) == 0x04, "19041 _DISPATCHER_HEADER");
-_Static_assert(offsetof(DISPATCHER_HEADER, WaitListHead) == 0x08, "19041 _DISPATCHER_HEADER");
 _Static_assert(sizeof(KTIMER) == 0x40, "19041 _KTIMER");
 _Static_assert(offsetof(KTIMER, DueTime) == 0x18, "19041 _KTIMER");
 _Static_assert(offsetof(KTIMER, TimerListEntry) == 0x20, "19041 _KTIMER");

@@ -3,12 +3,14 @@
  * it ends in: !labcrash <kind>, and WinDbg's .crash (0xE2).
  */
 #include <irqlab/dpc.h>
-#include <irqlab/spinlock.h>
 #include <irqlab/rtl.h>
+#include <irqlab/spinlock.h>
+#include <irqlab/wait.h>
 #include "kd.h"
 
 static KSPIN_LOCK KdCrashLock;
 static KDPC KdCrashDpc;
+static KEVENT KdCrashEvent; /* never signaled */
 
 static VOID returns_at_high_irql(PKDPC Dpc, PVOID Context, PVOID Arg1, PVOID Arg2)
 {
@@ -29,6 +31,15 @@ static VOID spins_forever(PKDPC Dpc, PVOID Context, PVOID Arg1, PVOID Arg2)
         KeStallExecutionProcessor(1000);
 }
 
+static VOID waits(PKDPC Dpc, PVOID Context, PVOID Arg1, PVOID Arg2)
+{
+    UNREFERENCED_PARAMETER(Dpc);
+    UNREFERENCED_PARAMETER(Context);
+    UNREFERENCED_PARAMETER(Arg1);
+    UNREFERENCED_PARAMETER(Arg2);
+    KeWaitForSingleObject(&KdCrashEvent, Executive, KernelMode, FALSE, NULL);
+}
+
 static VOID crash_dpc(PKDEFERRED_ROUTINE Routine)
 {
     KeInitializeDpc(&KdCrashDpc, Routine, NULL);
@@ -45,6 +56,8 @@ static const struct {
     { "dpc_irql", "a DPC that returns at another IRQL: 0x9 with the routine in P4" },
     { "dpc_spin", "a DPC that never returns: 0x133 DPC_WATCHDOG_VIOLATION, P1 = 0" },
     { "dispatch_stay", "staying at DISPATCH_LEVEL: 0x133 DPC_WATCHDOG_VIOLATION, P1 = 1" },
+    { "wait_dispatch", "a wait at DISPATCH_LEVEL: 0xA IRQL_NOT_LESS_OR_EQUAL, P1 = the event" },
+    { "wait_in_dpc", "a wait in a DPC routine: 0xB8 ATTEMPTED_SWITCH_FROM_DPC" },
     { "null_read", "reading address 0: 0x1E KMODE_EXCEPTION_NOT_HANDLED" },
 };
 
@@ -76,6 +89,15 @@ static DECLSPEC_NORETURN VOID crash(ULONG Kind)
         KeRaiseIrql(DISPATCH_LEVEL, &old);
         for (;;)
             KeStallExecutionProcessor(1000);
+    case 6:
+        KeInitializeEvent(&KdCrashEvent, NotificationEvent, FALSE);
+        KeRaiseIrql(DISPATCH_LEVEL, &old);
+        KeWaitForSingleObject(&KdCrashEvent, Executive, KernelMode, FALSE, NULL);
+        break;
+    case 7:
+        KeInitializeEvent(&KdCrashEvent, NotificationEvent, FALSE);
+        crash_dpc(waits);
+        break;
     default:
         (void)*(volatile ULONG *)(ULONG_PTR)0;
         break;

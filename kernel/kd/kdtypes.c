@@ -71,6 +71,10 @@ static const KD_FIELD KdDispatcherHeader[] = {
     E(DISPATCHER_HEADER, WaitListHead, "_LIST_ENTRY"),
 };
 
+static const KD_FIELD KdEvent[] = {
+    E(KEVENT, Header, "_DISPATCHER_HEADER"),
+};
+
 static const KD_FIELD KdTimer[] = {
     E(KTIMER, Header, "_DISPATCHER_HEADER"),
     E(KTIMER, DueTime, "_ULARGE_INTEGER"),
@@ -225,6 +229,7 @@ static const KD_TYPE KdTypes[] = {
     TYPE("_KPRCB_IRQLAB", KPRCB_IRQLAB, KdPrcbIrqlab),
     TYPE("_KPCR", KPCR, KdPcr),
     TYPE("_KTIMER", KTIMER, KdTimer),
+    TYPE("_KEVENT", KEVENT, KdEvent),
     TYPE("_DISPATCHER_HEADER", DISPATCHER_HEADER, KdDispatcherHeader),
     TYPE("_KINTERRUPT", KINTERRUPT, KdInterrupt),
     TYPE("_LIST_ENTRY", LIST_ENTRY, KdListEntry),

@@ -39,6 +39,8 @@ MISUSE = {
     "dpc_irql": (0x9, 0xC),
     "dpc_spin": (0x133, 0),
     "dispatch_stay": (0x133, 1),
+    "wait_dispatch": (0xA, None),
+    "wait_in_dpc": (0xB8, 0),
     "null_read": (0x1E, None),
 }
 PARAMS_RE = re.compile(r"^\s*\((0x[0-9A-F]{16}),")

@@ -1,0 +1,84 @@
+/*
+ * wait.h - dispatcher objects and waiting for them: NT's DISPATCHER_HEADER,
+ * the event (KEVENT), KeWaitForSingleObject and KeDelayExecutionThread.
+ * Timers (timer.h) are dispatcher objects too.  Layouts are build 19041's.
+ *
+ * irqlab has no threads: a wait polls at the caller's IRQL (<= APC_LEVEL)
+ * until the object is signaled or the timeout passes, while interrupts and
+ * DPCs keep running.  A wait that would block at DISPATCH_LEVEL or above is
+ * a bugcheck, 0xB8 ATTEMPTED_SWITCH_FROM_DPC inside a DPC routine as in NT,
+ * 0xA IRQL_NOT_LESS_OR_EQUAL elsewhere (docs/deviations.md).
+ */
+#ifndef IRQLAB_WAIT_H
+#define IRQLAB_WAIT_H
+
+#include <irqlab/list.h>
+
+#define EventNotificationObject    0 /* KOBJECTS values */
+#define EventSynchronizationObject 1
+
+typedef struct _DISPATCHER_HEADER {
+    UCHAR Type;              /* a KOBJECTS value */
+    UCHAR TimerControlFlags; /* timers, bit 0: Absolute */
+    UCHAR Hand;
+    UCHAR TimerMiscFlags; /* timers, bit 6: Inserted (in a CPU's timer list) */
+    volatile LONG SignalState;
+    LIST_ENTRY WaitListHead; /* unused: irqlab has no threads to queue */
+} DISPATCHER_HEADER;
+
+_Static_assert(sizeof(DISPATCHER_HEADER) == 0x18, "19041 _DISPATCHER_HEADER");
+_Static_assert(offsetof(DISPATCHER_HEADER, SignalState) == 0x04, "19041 _DISPATCHER_HEADER");
+_Static_assert(offsetof(DISPATCHER_HEADER, WaitListHead) == 0x08, "19041 _DISPATCHER_HEADER");
+
+typedef enum _EVENT_TYPE { NotificationEvent, SynchronizationEvent } EVENT_TYPE;
+
+typedef struct _KEVENT {
+    DISPATCHER_HEADER Header;
+} KEVENT, *PKEVENT, *PRKEVENT;
+
+_Static_assert(sizeof(KEVENT) == 0x18, "19041 _KEVENT");
+
+typedef enum _KWAIT_REASON {
+    Executive,
+    FreePage,
+    PageIn,
+    PoolAllocation,
+    DelayExecution,
+    Suspended,
+    UserRequest,
+} KWAIT_REASON;
+
+typedef enum _MODE { KernelMode, UserMode } MODE;
+typedef CCHAR KPROCESSOR_MODE;
+typedef LONG KPRIORITY;
+#define IO_NO_INCREMENT 0
+
+/* IRQL: any.  Signaled or not; a synchronization event resets when it satisfies a wait. */
+VOID KeInitializeEvent(PRKEVENT Event, EVENT_TYPE Type, BOOLEAN State);
+/*
+ * IRQL: <= DISPATCH_LEVEL.  Signals the event; returns its previous state.
+ * Increment is a thread priority boost and Wait TRUE promises a wait right
+ * after: with no threads, both change nothing.
+ */
+LONG KeSetEvent(PRKEVENT Event, KPRIORITY Increment, BOOLEAN Wait);
+/* IRQL: <= DISPATCH_LEVEL.  Not signaled; KeResetEvent returns the previous state. */
+LONG KeResetEvent(PRKEVENT Event);
+VOID KeClearEvent(PRKEVENT Event);
+/* IRQL: <= DISPATCH_LEVEL. */
+LONG KeReadStateEvent(PRKEVENT Event);
+
+/*
+ * IRQL: <= APC_LEVEL, or <= DISPATCH_LEVEL with a zero *Timeout (a test that
+ * never waits).  Object is a KEVENT or KTIMER.  Timeout NULL waits forever; a
+ * negative value is relative, a positive one an absolute system time, in
+ * 100 ns units.  STATUS_SUCCESS when the object was signaled (and a
+ * synchronization object is reset again), STATUS_TIMEOUT when it was not in
+ * time.  WaitReason, WaitMode and Alertable are accepted and ignored.
+ */
+NTSTATUS KeWaitForSingleObject(PVOID Object, KWAIT_REASON WaitReason, KPROCESSOR_MODE WaitMode, BOOLEAN Alertable,
+                               PLARGE_INTEGER Timeout);
+
+/* IRQL: <= APC_LEVEL.  Returns STATUS_SUCCESS once Interval (as a Timeout above) has passed. */
+NTSTATUS KeDelayExecutionThread(KPROCESSOR_MODE WaitMode, BOOLEAN Alertable, PLARGE_INTEGER Interval);
+
+#endif

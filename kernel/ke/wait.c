@@ -1,0 +1,131 @@
+/*
+ * wait.c - events and waits (include/irqlab/wait.h).
+ *
+ * NT blocks the waiting thread and lets the scheduler run another; irqlab
+ * has one flow of control per CPU and no scheduler, so a wait polls the
+ * object with interrupts on, and the DPCs and ISRs that signal it run in
+ * between.  What NT forbids is kept forbidden and made loud: a wait that
+ * would block at DISPATCH_LEVEL or above has no thread to switch from, and
+ * bugchecks (in a DPC routine with NT's own code, 0xB8).
+ */
+#include <arch/arch.h>
+#include <irqlab/interrupt.h>
+#include <irqlab/prcb.h>
+#include <irqlab/timer.h>
+#include "ki.h"
+
+VOID KeInitializeEvent(PRKEVENT Event, EVENT_TYPE Type, BOOLEAN State)
+{
+    ASSERT(Type == NotificationEvent || Type == SynchronizationEvent);
+    Event->Header.Type = Type == NotificationEvent ? EventNotificationObject : EventSynchronizationObject;
+    Event->Header.TimerControlFlags = 0;
+    Event->Header.Hand = 0;
+    Event->Header.TimerMiscFlags = 0;
+    Event->Header.SignalState = State ? 1 : 0;
+    InitializeListHead(&Event->Header.WaitListHead);
+}
+
+LONG KeSetEvent(PRKEVENT Event, KPRIORITY Increment, BOOLEAN Wait)
+{
+    UNREFERENCED_PARAMETER(Increment);
+    UNREFERENCED_PARAMETER(Wait);
+    ASSERT(KeGetCurrentIrql() <= DISPATCH_LEVEL);
+    return __atomic_exchange_n(&Event->Header.SignalState, 1, __ATOMIC_RELEASE);
+}
+
+LONG KeResetEvent(PRKEVENT Event)
+{
+    ASSERT(KeGetCurrentIrql() <= DISPATCH_LEVEL);
+    return __atomic_exchange_n(&Event->Header.SignalState, 0, __ATOMIC_ACQ_REL);
+}
+
+VOID KeClearEvent(PRKEVENT Event)
+{
+    KeResetEvent(Event);
+}
+
+LONG KeReadStateEvent(PRKEVENT Event)
+{
+    ASSERT(KeGetCurrentIrql() <= DISPATCH_LEVEL);
+    return __atomic_load_n(&Event->Header.SignalState, __ATOMIC_ACQUIRE);
+}
+
+static BOOLEAN is_synchronization(const DISPATCHER_HEADER *Header)
+{
+    return Header->Type == EventSynchronizationObject || Header->Type == TimerSynchronizationObject;
+}
+
+/* TRUE when the object is signaled; a synchronization object's signal is taken (NT: the wait is satisfied). */
+static BOOLEAN try_satisfy(DISPATCHER_HEADER *Header)
+{
+    LONG signaled = 1;
+
+    if (!is_synchronization(Header))
+        return __atomic_load_n(&Header->SignalState, __ATOMIC_ACQUIRE) != 0;
+    return __atomic_compare_exchange_n(&Header->SignalState, &signaled, 0, FALSE, __ATOMIC_ACQ_REL,
+                                       __ATOMIC_ACQUIRE);
+}
+
+/*
+ * A wait that would have to block at Irql.  NT's context switch finds the DPC
+ * (0xB8); outside one, what NT does is not public; irqlab stops at once, with
+ * a line that names the object.
+ */
+static DECLSPEC_NORETURN VOID wait_at_raised_irql(PCSTR Routine, PVOID Object, KIRQL Irql, PVOID Caller)
+{
+    PKPRCB prcb = KeGetCurrentPrcb();
+    ULONG64 rsp;
+
+    __asm__ volatile("mov %%rsp, %0" : "=r"(rsp));
+    DbgPrint("%s(%016llx) at IRQL %u (%s)%s: a wait may block only at APC_LEVEL or below\n", Routine,
+             (ULONG64)Object, Irql, KeIrqlName(Irql), prcb->DpcRoutineActive ? " in a DPC routine" : "");
+    if (prcb->DpcRoutineActive) /* P1/P2 would be the old and new threads; irqlab has none */
+        KeBugCheckEx(ATTEMPTED_SWITCH_FROM_DPC, 0, 0, rsp, 0);
+    KeBugCheckEx(IRQL_NOT_LESS_OR_EQUAL, (ULONG_PTR)Object, Irql, 0, (ULONG_PTR)Caller);
+}
+
+/* The interrupt time a Timeout ends at: ~0 for none, now for zero. */
+static ULONG64 deadline(PLARGE_INTEGER Timeout)
+{
+    if (Timeout == NULL)
+        return ~0ull;
+    if (Timeout->QuadPart < 0)
+        return KeQueryInterruptTime() + (ULONG64)-Timeout->QuadPart;
+    return (ULONG64)Timeout->QuadPart; /* absolute: irqlab's system time is the interrupt time */
+}
+
+NTSTATUS KeWaitForSingleObject(PVOID Object, KWAIT_REASON WaitReason, KPROCESSOR_MODE WaitMode, BOOLEAN Alertable,
+                               PLARGE_INTEGER Timeout)
+{
+    DISPATCHER_HEADER *header = Object;
+    KIRQL irql = KeGetCurrentIrql();
+    BOOLEAN poll_only = Timeout != NULL && Timeout->QuadPart == 0;
+
+    UNREFERENCED_PARAMETER(WaitReason);
+    UNREFERENCED_PARAMETER(WaitMode);
+    UNREFERENCED_PARAMETER(Alertable);
+    if (irql > DISPATCH_LEVEL || (irql == DISPATCH_LEVEL && !poll_only))
+        wait_at_raised_irql("KeWaitForSingleObject", Object, irql, __builtin_return_address(0));
+    ASSERT(header->Type == EventNotificationObject || header->Type == EventSynchronizationObject ||
+           header->Type == TimerNotificationObject || header->Type == TimerSynchronizationObject);
+    for (ULONG64 end = deadline(Timeout);; arch_pause()) {
+        if (try_satisfy(header))
+            return STATUS_SUCCESS;
+        if (KeQueryInterruptTime() >= end)
+            return STATUS_TIMEOUT;
+    }
+}
+
+NTSTATUS KeDelayExecutionThread(KPROCESSOR_MODE WaitMode, BOOLEAN Alertable, PLARGE_INTEGER Interval)
+{
+    KIRQL irql = KeGetCurrentIrql();
+
+    UNREFERENCED_PARAMETER(WaitMode);
+    UNREFERENCED_PARAMETER(Alertable);
+    if (irql > APC_LEVEL)
+        wait_at_raised_irql("KeDelayExecutionThread", Interval, irql, __builtin_return_address(0));
+    ASSERT(Interval != NULL);
+    for (ULONG64 end = deadline(Interval); KeQueryInterruptTime() < end;)
+        arch_pause();
+    return STATUS_SUCCESS;
+}

@@ -1,0 +1,160 @@
+/*
+ * wait_test.c - events and KeWaitForSingleObject as a driver uses them: a
+ * DPC (here or on another CPU) signals, PASSIVE_LEVEL code waits; the two
+ * event types; timeouts; timers as dispatcher objects; and the rule that a
+ * wait may block only at APC_LEVEL or below, broken both ways.
+ */
+#include <irqlab/dpc.h>
+#include <irqlab/interrupt.h>
+#include <irqlab/prcb.h>
+#include <irqlab/test.h>
+#include <irqlab/timer.h>
+#include <irqlab/wait.h>
+
+#define TICK_100NS ((LONGLONG)KeQueryTimeIncrement())
+
+static KEVENT KtEvent;
+static KDPC KtDpc;
+static KTIMER KtTimer;
+
+static VOID set_event(PKDPC Dpc, PVOID Context, PVOID Arg1, PVOID Arg2)
+{
+    UNREFERENCED_PARAMETER(Dpc);
+    UNREFERENCED_PARAMETER(Arg1);
+    UNREFERENCED_PARAMETER(Arg2);
+    KeSetEvent(Context, IO_NO_INCREMENT, FALSE);
+}
+
+TEST(wait, event_states_and_types)
+{
+    KeInitializeEvent(&KtEvent, NotificationEvent, FALSE);
+    CHECK_EQ(KtEvent.Header.Type, EventNotificationObject);
+    CHECK_EQ(KeReadStateEvent(&KtEvent), 0);
+    CHECK_EQ(KeSetEvent(&KtEvent, IO_NO_INCREMENT, FALSE), 0);
+    CHECK_EQ(KeSetEvent(&KtEvent, IO_NO_INCREMENT, FALSE), 1); /* the previous state */
+    CHECK_EQ(KeResetEvent(&KtEvent), 1);
+    CHECK_EQ(KeReadStateEvent(&KtEvent), 0);
+    KeInitializeEvent(&KtEvent, SynchronizationEvent, TRUE);
+    CHECK_EQ(KtEvent.Header.Type, EventSynchronizationObject);
+    CHECK_EQ(KeReadStateEvent(&KtEvent), 1);
+    KeClearEvent(&KtEvent);
+    CHECK_EQ(KeReadStateEvent(&KtEvent), 0);
+}
+
+TEST(wait, a_satisfied_wait_resets_only_a_synchronization_event)
+{
+    LARGE_INTEGER zero = { .QuadPart = 0 };
+
+    KeInitializeEvent(&KtEvent, NotificationEvent, TRUE);
+    CHECK_EQ(KeWaitForSingleObject(&KtEvent, Executive, KernelMode, FALSE, NULL), STATUS_SUCCESS);
+    CHECK_EQ(KeWaitForSingleObject(&KtEvent, Executive, KernelMode, FALSE, &zero), STATUS_SUCCESS);
+    CHECK_EQ(KeReadStateEvent(&KtEvent), 1);
+    KeInitializeEvent(&KtEvent, SynchronizationEvent, TRUE);
+    CHECK_EQ(KeWaitForSingleObject(&KtEvent, Executive, KernelMode, FALSE, &zero), STATUS_SUCCESS);
+    CHECK_EQ(KeReadStateEvent(&KtEvent), 0);
+    CHECK_EQ(KeWaitForSingleObject(&KtEvent, Executive, KernelMode, FALSE, &zero), STATUS_TIMEOUT);
+}
+
+TEST(wait, a_timeout_returns_status_timeout_no_sooner)
+{
+    LARGE_INTEGER timeout = { .QuadPart = -3 * TICK_100NS };
+
+    KeInitializeEvent(&KtEvent, NotificationEvent, FALSE);
+    ULONG64 start = KeQueryInterruptTime();
+    CHECK_EQ(KeWaitForSingleObject(&KtEvent, Executive, KernelMode, FALSE, &timeout), STATUS_TIMEOUT);
+    CHECK_GE(KeQueryInterruptTime() - start, (ULONG64)(3 * TICK_100NS));
+    timeout.QuadPart = (LONGLONG)KeQueryInterruptTime() + 2 * TICK_100NS; /* absolute */
+    CHECK_EQ(KeWaitForSingleObject(&KtEvent, Executive, KernelMode, FALSE, &timeout), STATUS_TIMEOUT);
+    CHECK_GE(KeQueryInterruptTime(), (ULONG64)timeout.QuadPart);
+    timeout.QuadPart = -2 * TICK_100NS;
+    start = KeQueryInterruptTime();
+    CHECK_EQ(KeDelayExecutionThread(KernelMode, FALSE, &timeout), STATUS_SUCCESS);
+    CHECK_GE(KeQueryInterruptTime() - start, (ULONG64)(2 * TICK_100NS));
+}
+
+/* A timer's DPC signals the event: the wait at PASSIVE_LEVEL returns when it runs. */
+TEST(wait, a_dpc_wakes_a_passive_wait)
+{
+    LARGE_INTEGER due = { .QuadPart = -2 * TICK_100NS }, limit = { .QuadPart = -64 * TICK_100NS };
+
+    KeInitializeEvent(&KtEvent, SynchronizationEvent, FALSE);
+    KeInitializeDpc(&KtDpc, set_event, &KtEvent);
+    KeInitializeTimer(&KtTimer);
+    KeSetTimer(&KtTimer, due, &KtDpc);
+    CHECK_EQ(KeWaitForSingleObject(&KtEvent, Executive, KernelMode, FALSE, &limit), STATUS_SUCCESS);
+    CHECK(KeReadStateTimer(&KtTimer)); /* it had expired: the event came from its DPC */
+    CHECK_EQ(KeReadStateEvent(&KtEvent), 0);
+}
+
+TEST(wait, a_dpc_on_another_cpu_wakes_a_passive_wait)
+{
+    LARGE_INTEGER limit = { .QuadPart = -64 * TICK_100NS };
+
+    SKIP_UNLESS(KeNumberProcessors > 1, "one processor");
+    KeInitializeEvent(&KtEvent, NotificationEvent, FALSE);
+    KeInitializeDpc(&KtDpc, set_event, &KtEvent);
+    KeSetImportanceDpc(&KtDpc, HighImportance); /* interrupts the target at once */
+    KeSetTargetProcessorDpc(&KtDpc, (CCHAR)(KeNumberProcessors - 1));
+    KeInsertQueueDpc(&KtDpc, NULL, NULL);
+    CHECK_EQ(KeWaitForSingleObject(&KtEvent, Executive, KernelMode, FALSE, &limit), STATUS_SUCCESS);
+    KeFlushQueuedDpcs();
+}
+
+TEST(wait, a_timer_is_a_dispatcher_object)
+{
+    LARGE_INTEGER due = { .QuadPart = -2 * TICK_100NS }, limit = { .QuadPart = -64 * TICK_100NS };
+
+    KeInitializeTimerEx(&KtTimer, SynchronizationTimer);
+    KeSetTimer(&KtTimer, due, NULL);
+    CHECK(!KeReadStateTimer(&KtTimer));
+    CHECK_EQ(KeWaitForSingleObject(&KtTimer, Executive, KernelMode, FALSE, &limit), STATUS_SUCCESS);
+    CHECK(!KeReadStateTimer(&KtTimer)); /* a synchronization timer resets when it satisfies a wait */
+}
+
+/* With a zero timeout the wait only tests the object, which DISPATCH_LEVEL allows. */
+TEST(wait, a_zero_timeout_at_dispatch_level_only_tests)
+{
+    LARGE_INTEGER zero = { .QuadPart = 0 };
+    KIRQL old;
+
+    KeInitializeEvent(&KtEvent, NotificationEvent, FALSE);
+    KeRaiseIrql(DISPATCH_LEVEL, &old);
+    NTSTATUS unsignaled = KeWaitForSingleObject(&KtEvent, Executive, KernelMode, FALSE, &zero);
+    KeSetEvent(&KtEvent, IO_NO_INCREMENT, FALSE);
+    NTSTATUS signaled = KeWaitForSingleObject(&KtEvent, Executive, KernelMode, FALSE, &zero);
+    KeLowerIrql(old);
+    CHECK_EQ(unsignaled, STATUS_TIMEOUT);
+    CHECK_EQ(signaled, STATUS_SUCCESS);
+}
+
+TEST_BUGCHECK(wait, blocking_at_dispatch_level, IRQL_NOT_LESS_OR_EQUAL)
+{
+    KIRQL old;
+
+    KeInitializeEvent(&KtEvent, NotificationEvent, FALSE);
+    TEST_EXPECT_PARAM(1, &KtEvent);
+    TEST_EXPECT_PARAM(2, DISPATCH_LEVEL);
+    TEST_EXPECT_PARAM(3, 0);
+    KeRaiseIrql(DISPATCH_LEVEL, &old);
+    KeWaitForSingleObject(&KtEvent, Executive, KernelMode, FALSE, NULL);
+}
+
+static VOID waits_in_a_dpc(PKDPC Dpc, PVOID Context, PVOID Arg1, PVOID Arg2)
+{
+    LARGE_INTEGER timeout = { .QuadPart = -TICK_100NS };
+
+    UNREFERENCED_PARAMETER(Dpc);
+    UNREFERENCED_PARAMETER(Arg1);
+    UNREFERENCED_PARAMETER(Arg2);
+    KeWaitForSingleObject(Context, Executive, KernelMode, FALSE, &timeout);
+}
+
+TEST_BUGCHECK(wait, waiting_in_a_dpc_routine, ATTEMPTED_SWITCH_FROM_DPC)
+{
+    KeInitializeEvent(&KtEvent, NotificationEvent, FALSE);
+    KeInitializeDpc(&KtDpc, waits_in_a_dpc, &KtEvent);
+    TEST_EXPECT_PARAM(1, 0);
+    TEST_EXPECT_PARAM(2, 0);
+    TEST_EXPECT_PARAM(4, 0);
+    KeInsertQueueDpc(&KtDpc, NULL, NULL); /* Medium, this CPU, at PASSIVE_LEVEL: runs now */
+}
