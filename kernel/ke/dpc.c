@@ -17,7 +17,13 @@
 #include <irqlab/vectors.h>
 #include "ki.h"
 
-#define NORMAL_QUEUE 0 /* DpcData[1], the threaded queue, needs threads: unused */
+/*
+ * NT queues a threaded DPC on DpcData[1] only where the target's
+ * ThreadDpcEnable is set, to run at PASSIVE_LEVEL in that CPU's DPC thread.
+ * irqlab has no threads and never sets it: threaded DPCs go to DpcData[0]
+ * and run at DISPATCH_LEVEL, as NT's do when threaded DPCs are turned off.
+ */
+#define NORMAL_QUEUE 0
 
 static KINTERRUPT KiDpcInterruptObject;
 
@@ -29,6 +35,12 @@ VOID KeInitializeDpc(PKDPC Dpc, PKDEFERRED_ROUTINE DeferredRoutine, PVOID Deferr
     Dpc->DeferredRoutine = DeferredRoutine;
     Dpc->DeferredContext = DeferredContext;
     Dpc->DpcData = NULL;
+}
+
+VOID KeInitializeThreadedDpc(PKDPC Dpc, PKDEFERRED_ROUTINE DeferredRoutine, PVOID DeferredContext)
+{
+    KeInitializeDpc(Dpc, DeferredRoutine, DeferredContext);
+    Dpc->Type = ThreadedDpcObject;
 }
 
 VOID KeSetImportanceDpc(PKDPC Dpc, KDPC_IMPORTANCE Importance)

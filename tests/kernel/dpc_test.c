@@ -117,6 +117,29 @@ TEST(dpc, insert_at_dispatch_waits_and_runs_once)
     CHECK(s.Arg1 == (PVOID)1 && s.Arg2 == (PVOID)2);
 }
 
+/* With threaded DPCs off (irqlab: always), NT queues them as normal DPCs: DpcData[0], DISPATCH_LEVEL. */
+TEST(dpc, threaded_dpc_runs_as_a_normal_one)
+{
+    struct seen s = { 0 };
+    PKPRCB prcb = KeGetCurrentPrcb();
+    KDPC dpc;
+    KIRQL old;
+
+    KeInitializeThreadedDpc(&dpc, record, &s);
+    CHECK_EQ(dpc.Type, ThreadedDpcObject);
+    CHECK_EQ(dpc.Importance, MediumImportance);
+    CHECK_EQ(prcb->ThreadDpcEnable, 0);
+    KeRaiseIrql(DISPATCH_LEVEL, &old);
+    CHECK(KeInsertQueueDpc(&dpc, NULL, NULL));
+    PVOID queue = dpc.DpcData;
+    LONG threaded = prcb->DpcData[1].DpcQueueDepth;
+    KeLowerIrql(old);
+    CHECK(queue == &prcb->DpcData[0]);
+    CHECK_EQ(threaded, 0);
+    CHECK_EQ(s.Runs, 1);
+    CHECK_EQ(s.Irql, DISPATCH_LEVEL);
+}
+
 TEST(dpc, removed_before_it_runs_never_runs)
 {
     struct seen s = { 0 };
