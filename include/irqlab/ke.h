@@ -52,6 +52,7 @@ VOID KeStallExecutionProcessor(ULONG MicroSeconds);
 #define ATTEMPTED_SWITCH_FROM_DPC    0x000000B8
 #define MANUALLY_INITIATED_CRASH     0x000000E2
 #define LOADER_BLOCK_MISMATCH        0x00000100
+#define CLOCK_WATCHDOG_TIMEOUT       0x00000101
 #define DPC_WATCHDOG_VIOLATION       0x00000133
 
 /* IRQL: any.  Stops the system with an NT-style report on serial. */

@@ -76,7 +76,7 @@ KD_COMMAND(backtrace, "k", "k", "this CPU's stack backtrace (frame pointers)")
         ULONG64 frame[2]; /* saved rbp, return address */
         if (!KdReadMemory(rbp, frame, sizeof(frame)) || frame[1] == 0)
             break;
-        KdFormatSymbol(frame[1], symbol, sizeof(symbol));
+        KiFormatReturnAddress(frame[1], symbol, sizeof(symbol));
         DbgPrint("%02x %016llx %016llx %s\n", n, rbp + 16, frame[1], symbol);
         if (frame[0] <= rbp) /* frames grow upward; anything else ends the walk */
             break;

@@ -2,7 +2,9 @@
  * cmd_crash.c - breaking each IRQL rule on purpose, to read the bugcheck
  * it ends in: !labcrash <kind>, and WinDbg's .crash (0xE2).
  */
+#include <arch/arch.h>
 #include <irqlab/dpc.h>
+#include <irqlab/prcb.h>
 #include <irqlab/rtl.h>
 #include <irqlab/spinlock.h>
 #include <irqlab/wait.h>
@@ -58,6 +60,7 @@ static const struct {
     { "dispatch_stay", "staying at DISPATCH_LEVEL: 0x133 DPC_WATCHDOG_VIOLATION, P1 = 1" },
     { "wait_dispatch", "a wait at DISPATCH_LEVEL: 0xA IRQL_NOT_LESS_OR_EQUAL, P1 = the event" },
     { "wait_in_dpc", "a wait in a DPC routine: 0xB8 ATTEMPTED_SWITCH_FROM_DPC" },
+    { "interrupts_off", "spinning with interrupts off: 0x101 CLOCK_WATCHDOG_TIMEOUT, from another CPU" },
     { "null_read", "reading address 0: 0x1E KMODE_EXCEPTION_NOT_HANDLED" },
 };
 
@@ -98,6 +101,10 @@ static DECLSPEC_NORETURN VOID crash(ULONG Kind)
         KeInitializeEvent(&KdCrashEvent, NotificationEvent, FALSE);
         crash_dpc(waits);
         break;
+    case 8: /* not even the clock gets in: only another CPU can notice */
+        arch_disable_interrupts();
+        for (;;)
+            arch_pause();
     default:
         (void)*(volatile ULONG *)(ULONG_PTR)0;
         break;
@@ -113,6 +120,10 @@ KD_COMMAND(labcrash, "!labcrash", "!labcrash <kind> (no kind: the list)", "lab: 
         DbgPrint("usage: !labcrash <kind>, one of:\n");
         for (ULONG i = 0; i < ARRAYSIZE(KdCrashes); i++)
             DbgPrint("  %-14s %s\n", KdCrashes[i].Name, KdCrashes[i].What);
+        return;
+    }
+    if (strcmp(word, "interrupts_off") == 0 && KeNumberProcessors < 2) {
+        DbgPrint("interrupts_off needs a second processor to notice (boot with SMP=2): alone, it would hang\n");
         return;
     }
     for (ULONG i = 0; i < ARRAYSIZE(KdCrashes); i++)

@@ -28,6 +28,7 @@ static const struct {
     { INSTALL_MORE_MEMORY, "INSTALL_MORE_MEMORY" },
     { UNEXPECTED_KERNEL_MODE_TRAP, "UNEXPECTED_KERNEL_MODE_TRAP" },
     { NMI_HARDWARE_FAILURE, "NMI_HARDWARE_FAILURE" },
+    { CLOCK_WATCHDOG_TIMEOUT, "CLOCK_WATCHDOG_TIMEOUT" },
     { MACHINE_CHECK_EXCEPTION, "MACHINE_CHECK_EXCEPTION" },
     { ATTEMPTED_SWITCH_FROM_DPC, "ATTEMPTED_SWITCH_FROM_DPC" },
     { MANUALLY_INITIATED_CRASH, "MANUALLY_INITIATED_CRASH" },
@@ -69,10 +70,14 @@ static BOOLEAN frame_ok(ULONG64 rbp, ULONG64 previous)
     return arch_mmu_query(rbp) != 0 && arch_mmu_query(rbp + 8) != 0;
 }
 
-static void print_frame(int index, ULONG64 address)
+static void print_frame(int index, ULONG64 address, BOOLEAN return_address)
 {
     char symbol[96];
-    KiFormatSymbol(address, symbol, sizeof(symbol));
+
+    if (return_address)
+        KiFormatReturnAddress(address, symbol, sizeof(symbol));
+    else
+        KiFormatSymbol(address, symbol, sizeof(symbol)); /* a trap frame's RIP: the instruction itself */
     DbgPrint("%02x %016llx %s\n", index, address, symbol);
 }
 
@@ -84,12 +89,12 @@ static void print_stack(ULONG64 rip, ULONG64 rbp)
 
     DbgPrint("STACK_TEXT:\n # RetAddr          Call Site\n");
     if (rip)
-        print_frame(n++, rip);
+        print_frame(n++, rip, FALSE);
     while (n < MAX_FRAMES && frame_ok(rbp, previous)) {
         ULONG64 *frame = (ULONG64 *)rbp;
         if (frame[1] == 0)
             break;
-        print_frame(n++, frame[1]);
+        print_frame(n++, frame[1], TRUE);
         previous = rbp;
         rbp = frame[0];
     }
@@ -150,6 +155,22 @@ static ULONG freeze_others(void)
     return frozen;
 }
 
+/* 0x101: where the NMI found the processor that had stopped taking its clock (P3, its KPRCB). */
+static void describe_silent_processor(const ULONG_PTR P[4])
+{
+    PKPRCB silent = (PKPRCB)P[2];
+    CHAR symbol[96];
+
+    if (!silent->IpiFrozen) {
+        DbgPrint("processor %u did not answer the NMI either\n", silent->Number);
+        return;
+    }
+    KiFormatSymbol(silent->Irqlab.FrozenRip, symbol, sizeof(symbol));
+    DbgPrint("processor %u took no clock interrupt in %llu ticks; the NMI found it at %s (%016llx), IRQL %u, "
+             "interrupts %s\n", silent->Number, (ULONG64)P[0], symbol, silent->Irqlab.FrozenRip,
+             silent->Irqlab.FrozenIrql, silent->Irqlab.FrozenInterruptsOn ? "on" : "off");
+}
+
 static DECLSPEC_NORETURN void bugcheck(ULONG Code, const ULONG_PTR P[4], PKTRAP_FRAME TrapFrame,
                                        ULONG64 Rbp)
 {
@@ -171,6 +192,8 @@ static DECLSPEC_NORETURN void bugcheck(ULONG Code, const ULONG_PTR P[4], PKTRAP_
     report(Code, P, TrapFrame, Rbp, irql);
     if (KeNumberProcessors > 1)
         DbgPrint("other processors: %u of %d stopped by NMI\n", frozen, KeNumberProcessors - 1);
+    if (Code == CLOCK_WATCHDOG_TIMEOUT)
+        describe_silent_processor(P);
     KiTestBugCheckVerdict(Code, P);
     DbgPrint("# irqlab: system halted after bugcheck 0x%08X\n", Code);
     arch_exit_emulator(KI_EXIT_BUGCHECK);

@@ -123,6 +123,8 @@ BOOLEAN KiLookupSymbol(ULONG_PTR Address, PCSTR *Name, ULONG_PTR *Offset);
 BOOLEAN KiFindSymbol(PCSTR Name, ULONG Length, ULONG_PTR *Address);
 /* Formats "irqlab!Name+0x1c" (or the bare address) into Buffer. */
 void KiFormatSymbol(ULONG_PTR Address, char *Buffer, size_t Size);
+/* The same for a return address on a stack: named after the call it returns from. */
+void KiFormatReturnAddress(ULONG_PTR Address, char *Buffer, size_t Size);
 
 /* cmdline.c */
 void KiParseCommandLine(PCSTR CommandLine);

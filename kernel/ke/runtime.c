@@ -1,16 +1,19 @@
 /*
  * runtime.c - what every CPU's clock tick does for that CPU (NT's
  * KeUpdateRunTime): charge the tick to the level it interrupted, adapt the
- * DPC request rate, ask for a queue nobody asked to drain, and run the DPC
- * watchdog.
+ * DPC request rate, ask for a queue nobody asked to drain, run the DPC
+ * watchdog, and watch that the next CPU still takes its clock (NT's clock
+ * watchdog, bugcheck 0x101).
  *
  * The tunables are NT's, with NT's defaults, and can be set on the command
  * line: dpcqueuedepth= (MaximumDpcQueueDepth, 4), minimumdpcrate= (3),
  * idealdpcrate= (20), adjustdpcthreshold= (20).  The watchdog limits are
  * scaled down for teaching: dpctimelimit= (one DPC, 500 ms) and
- * dpcwatchdogperiod= (a stretch at >= DISPATCH_LEVEL, 5000 ms); 0 turns one off.
+ * dpcwatchdogperiod= (a stretch at >= DISPATCH_LEVEL, 5000 ms), and
+ * clockwatchdog= (a CPU without a clock tick, 4000 ms); 0 turns one off.
  */
 #include <arch/apic.h>
+#include <arch/arch.h>
 #include <irqlab/interrupt.h>
 #include <irqlab/vectors.h>
 #include "ki.h"
@@ -19,7 +22,8 @@ ULONG KiMaximumDpcQueueDepth = 4;
 ULONG KiMinimumDpcRate = 3;
 ULONG KiIdealDpcRate = 20;
 ULONG KiAdjustDpcThreshold = 20;
-static ULONG KiDpcTimeLimitTicks, KiDpcWatchdogPeriodTicks;
+static ULONG KiDpcTimeLimitTicks, KiDpcWatchdogPeriodTicks, KiClockWatchdogTicks;
+static ULONG64 KiClockWatchdogCycles; /* the same in TSC cycles; 0: off */
 
 static ULONG ms_to_ticks(ULONG Ms)
 {
@@ -36,6 +40,9 @@ VOID KiInitializeRunTime(VOID)
     KiAdjustDpcThreshold = KiCommandLineNumber("adjustdpcthreshold", 1, 1000, KiAdjustDpcThreshold);
     KiDpcTimeLimitTicks = ms_to_ticks(KiCommandLineNumber("dpctimelimit", 0, 600000, 500));
     KiDpcWatchdogPeriodTicks = ms_to_ticks(KiCommandLineNumber("dpcwatchdogperiod", 0, 600000, 5000));
+    ULONG clock_ms = KiCommandLineNumber("clockwatchdog", 0, 600000, 4000); /* above !labirql's 3 s */
+    KiClockWatchdogTicks = ms_to_ticks(clock_ms);
+    KiClockWatchdogCycles = KeQueryTscFrequency(NULL) / 1000 * clock_ms;
     KiInitializeRunTimeProcessor(KeGetCurrentPrcb());
 }
 
@@ -109,12 +116,35 @@ static VOID run_watchdog(PKPRCB Prcb, KIRQL Was)
         KeBugCheckEx(DPC_WATCHDOG_VIOLATION, 1, (ULONG_PTR)Prcb->DpcWatchdogPeriod, 0, 0);
 }
 
+/*
+ * NT's clock watchdog: a processor that takes no clock interrupt for too
+ * long (interrupts off, or held at CLOCK_LEVEL or above) cannot be stopped
+ * by the DPC watchdog, which runs in that very interrupt.  So each CPU
+ * watches the next one, by the TSC its ticks leave behind, and reports a
+ * silent one with 0x101: P1 the limit in ticks, P3 that CPU's KPRCB.
+ */
+static VOID watch_next_processor(PKPRCB Prcb, ULONG64 Now)
+{
+    LONG count = KeNumberProcessors;
+
+    if (KiClockWatchdogCycles == 0 || count < 2)
+        return;
+    PKPRCB next = KiProcessorBlock[(Prcb->Number + 1) % (ULONG)count];
+    ULONG64 last = __atomic_load_n(&next->Irqlab.LastClockTsc, __ATOMIC_RELAXED);
+    if (last != 0 && Now > last && Now - last > KiClockWatchdogCycles)
+        KeBugCheckEx(CLOCK_WATCHDOG_TIMEOUT, KiClockWatchdogTicks, 0, (ULONG_PTR)next, 0);
+}
+
 VOID KiUpdateRunTime(PKPRCB Prcb, KIRQL Was)
 {
+    ULONG64 now = arch_rdtsc();
+
+    __atomic_store_n(&Prcb->Irqlab.LastClockTsc, now, __ATOMIC_RELAXED);
     Prcb->ClockInterrupts++;
     charge_tick(Prcb, Was);
     adapt_dpc_rate(Prcb);
     run_watchdog(Prcb, Was);
+    watch_next_processor(Prcb, now);
 }
 
 NTSTATUS KeQueryDpcWatchdogInformation(PKDPC_WATCHDOG_INFORMATION WatchdogInformation)

@@ -48,6 +48,23 @@ void KiFormatSymbol(ULONG_PTR Address, char *Buffer, size_t Size)
         RtlFormat(Buffer, Size, "irqlab!%s+0x%llx", name, (ULONG64)offset);
 }
 
+/*
+ * A return address belongs to the call before it: the symbol is looked up at
+ * Address - 1, since a call to a routine that never returns (KeBugCheckEx)
+ * may be its function's last instruction, and the next byte the next
+ * function.  The offset printed is still Address's, as WinDbg's stacks show.
+ */
+void KiFormatReturnAddress(ULONG_PTR Address, char *Buffer, size_t Size)
+{
+    PCSTR name;
+    ULONG_PTR offset;
+
+    if (Address == 0 || !KiLookupSymbol(Address - 1, &name, &offset))
+        RtlFormat(Buffer, Size, "%016llx", (ULONG64)Address);
+    else
+        RtlFormat(Buffer, Size, "irqlab!%s+0x%llx", name, (ULONG64)offset + 1);
+}
+
 BOOLEAN KiFindSymbol(PCSTR Name, ULONG Length, ULONG_PTR *Address)
 {
     for (ULONG i = 0; i < KiSymbolCount; i++) {

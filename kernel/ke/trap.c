@@ -42,8 +42,13 @@ static DECLSPEC_NORETURN void exception_bugcheck(PKTRAP_FRAME f)
     ULONG vector = (ULONG)f->Vector;
     NTSTATUS status = exception_status(vector);
 
-    if (vector == 2 && KiBugCheckInProgress())
-        KiFreezeProcessor(); /* the reporting CPU stops the others with an NMI */
+    if (vector == 2 && KiBugCheckInProgress()) { /* the reporting CPU stops the others with an NMI */
+        PKPRCB prcb = KeGetCurrentPrcb();
+        prcb->Irqlab.FrozenRip = f->Rip;
+        prcb->Irqlab.FrozenIrql = (KIRQL)arch_read_cr8();
+        prcb->Irqlab.FrozenInterruptsOn = (f->EFlags & ARCH_FLAGS_IF) != 0;
+        KiFreezeProcessor();
+    }
     if (vector == 2)
         KiBugCheckWithFrame(NMI_HARDWARE_FAILURE, 0, 0, 0, 0, f);
     if (vector == 18)

@@ -41,6 +41,7 @@ MISUSE = {
     "dispatch_stay": (0x133, 1),
     "wait_dispatch": (0xA, None),
     "wait_in_dpc": (0xB8, 0),
+    "interrupts_off": (0x101, 0x100),  # P1: the limit in ticks, 4000 ms at 64 Hz
     "null_read": (0x1E, None),
 }
 PARAMS_RE = re.compile(r"^\s*\((0x[0-9A-F]{16}),")
