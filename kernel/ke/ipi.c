@@ -17,18 +17,35 @@ static KSPIN_LOCK KiGenericCallLock;
 static struct {
     PKIPI_BROADCAST_WORKER Function;
     ULONG_PTR Context;
-    volatile LONG Arriving;  /* CPUs not yet at the barrier */
-    volatile LONG Running;   /* CPUs not yet done with Function */
+    volatile KAFFINITY Arriving; /* CPUs not yet at the barrier */
+    volatile KAFFINITY Running;  /* CPUs not yet done with Function */
 } KiGenericCall;
+
+/*
+ * Waits for every CPU in *Pending to leave it.  Every CPU waiting here sits
+ * at IPI_LEVEL and takes no clock tick, so the tick's clock watchdog cannot
+ * see a CPU that never comes (interrupts off): the wait itself reports it.
+ */
+static VOID wait_for(volatile KAFFINITY *Pending)
+{
+    ULONG64 start = arch_rdtsc();
+
+    while (__atomic_load_n(Pending, __ATOMIC_ACQUIRE) != 0) {
+        arch_pause();
+        if (KiClockWatchdogExpired(start))
+            KiClockWatchdogTimeout(__atomic_load_n(Pending, __ATOMIC_ACQUIRE));
+    }
+}
 
 /* On every CPU, at IPI_LEVEL: wait for all to arrive, run, report done. */
 static ULONG_PTR generic_call_here(void)
 {
-    __atomic_sub_fetch(&KiGenericCall.Arriving, 1, __ATOMIC_ACQ_REL);
-    while (__atomic_load_n(&KiGenericCall.Arriving, __ATOMIC_ACQUIRE) != 0)
-        arch_pause();
+    KAFFINITY me = KeGetCurrentPrcb()->GroupSetMember;
+
+    __atomic_and_fetch(&KiGenericCall.Arriving, ~me, __ATOMIC_ACQ_REL);
+    wait_for(&KiGenericCall.Arriving);
     ULONG_PTR result = KiGenericCall.Function(KiGenericCall.Context);
-    __atomic_sub_fetch(&KiGenericCall.Running, 1, __ATOMIC_ACQ_REL);
+    __atomic_and_fetch(&KiGenericCall.Running, ~me, __ATOMIC_ACQ_REL);
     return result;
 }
 
@@ -72,16 +89,15 @@ ULONG_PTR KeIpiGenericCall(PKIPI_BROADCAST_WORKER BroadcastFunction, ULONG_PTR C
     ASSERT(old <= SYNCH_LEVEL);
     KfRaiseIrql(SYNCH_LEVEL);
     KeAcquireSpinLockAtDpcLevel(&KiGenericCallLock); /* spins at SYNCH: IPIs still come in */
-    LONG cpus = KeNumberProcessors;
+    KAFFINITY cpus = KeQueryActiveProcessors();
     KiGenericCall.Function = BroadcastFunction;
     KiGenericCall.Context = Context;
     KiGenericCall.Arriving = cpus;
     KiGenericCall.Running = cpus;
     KfRaiseIrql(IPI_LEVEL);
-    KiIpiSend(KeQueryActiveProcessors() & ~KeGetCurrentPrcb()->GroupSetMember, KI_IPI_GENERIC_CALL);
+    KiIpiSend(cpus & ~KeGetCurrentPrcb()->GroupSetMember, KI_IPI_GENERIC_CALL);
     ULONG_PTR result = generic_call_here();
-    while (__atomic_load_n(&KiGenericCall.Running, __ATOMIC_ACQUIRE) != 0)
-        arch_pause();
+    wait_for(&KiGenericCall.Running);
     KeReleaseSpinLockFromDpcLevel(&KiGenericCallLock);
     KeLowerIrql(old);
     return result;

@@ -53,6 +53,7 @@ VOID KiInitializeRunTimeProcessor(PKPRCB Prcb)
     Prcb->AdjustDpcThreshold = KiAdjustDpcThreshold;
     Prcb->DpcTimeLimit = Prcb->DpcTimeCount = KiDpcTimeLimitTicks;
     Prcb->DpcWatchdogPeriod = Prcb->DpcWatchdogCount = (LONG)KiDpcWatchdogPeriodTicks;
+    Prcb->Irqlab.LastClockTsc = arch_rdtsc(); /* the clock watchdog counts from here, tick or no tick */
 }
 
 /* The tick's IRQL class: NT's !prcb "Times" line, and irqlab's per-level histogram. */
@@ -123,28 +124,39 @@ static VOID run_watchdog(PKPRCB Prcb, KIRQL Was)
  * watches the next one, by the TSC its ticks leave behind, and reports a
  * silent one with 0x101: P1 the limit in ticks, P3 that CPU's KPRCB.
  */
-static VOID watch_next_processor(PKPRCB Prcb, ULONG64 Now)
+BOOLEAN KiClockWatchdogExpired(ULONG64 SinceTsc)
+{
+    ULONG64 now = arch_rdtsc();
+
+    return KiClockWatchdogCycles != 0 && SinceTsc != 0 && now > SinceTsc && now - SinceTsc > KiClockWatchdogCycles;
+}
+
+VOID KiClockWatchdogTimeout(KAFFINITY Silent)
+{
+    ULONG n = (ULONG)__builtin_ctzll(Silent);
+
+    KeBugCheckEx(CLOCK_WATCHDOG_TIMEOUT, KiClockWatchdogTicks, 0, (ULONG_PTR)KiProcessorBlock[n], 0);
+}
+
+static VOID watch_next_processor(PKPRCB Prcb)
 {
     LONG count = KeNumberProcessors;
 
-    if (KiClockWatchdogCycles == 0 || count < 2)
+    if (count < 2)
         return;
     PKPRCB next = KiProcessorBlock[(Prcb->Number + 1) % (ULONG)count];
-    ULONG64 last = __atomic_load_n(&next->Irqlab.LastClockTsc, __ATOMIC_RELAXED);
-    if (last != 0 && Now > last && Now - last > KiClockWatchdogCycles)
-        KeBugCheckEx(CLOCK_WATCHDOG_TIMEOUT, KiClockWatchdogTicks, 0, (ULONG_PTR)next, 0);
+    if (KiClockWatchdogExpired(__atomic_load_n(&next->Irqlab.LastClockTsc, __ATOMIC_RELAXED)))
+        KiClockWatchdogTimeout(next->GroupSetMember);
 }
 
 VOID KiUpdateRunTime(PKPRCB Prcb, KIRQL Was)
 {
-    ULONG64 now = arch_rdtsc();
-
-    __atomic_store_n(&Prcb->Irqlab.LastClockTsc, now, __ATOMIC_RELAXED);
+    __atomic_store_n(&Prcb->Irqlab.LastClockTsc, arch_rdtsc(), __ATOMIC_RELAXED);
     Prcb->ClockInterrupts++;
     charge_tick(Prcb, Was);
     adapt_dpc_rate(Prcb);
     run_watchdog(Prcb, Was);
-    watch_next_processor(Prcb, now);
+    watch_next_processor(Prcb);
 }
 
 NTSTATUS KeQueryDpcWatchdogInformation(PKDPC_WATCHDOG_INFORMATION WatchdogInformation)

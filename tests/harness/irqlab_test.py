@@ -179,7 +179,8 @@ def boot_bugcheck(args, name: str, code: int) -> List[Result]:
     def judge(boot):
         return verdict.judge_bugcheck(boot.transcript, boot.status, boot.reason, code, name)
 
-    result, notes = run_boot(args, f"alone.{name}", f"test={name}", judge)
+    # At least two CPUs: the clock watchdog's tests need another CPU to notice the silent one.
+    result, notes = run_boot(args, f"alone.{name}", f"test={name}", judge, smp=max(args.smp, 2))
     failed = [f"kernel test {r.name} failed" for r in result.results if r.failed]
     return [Result(f"alone.{name}", result.passed, notes=result.failures + failed + notes)]
 

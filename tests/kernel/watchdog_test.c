@@ -3,7 +3,10 @@
  * that stays at DISPATCH_LEVEL too long, end in 0x133 with NT's P1; short
  * ones only use up some of the allowance.  The bugcheck tests shorten this
  * CPU's limits (KPRCB fields, as the command line would) so they end fast.
+ * And the clock watchdog: a CPU with interrupts off is reported (0x101) by
+ * another CPU's tick, or by an IPI barrier it never reaches.
  */
+#include <arch/arch.h>
 #include <irqlab/dpc.h>
 #include <irqlab/interrupt.h>
 #include <irqlab/prcb.h>
@@ -84,4 +87,49 @@ TEST_BUGCHECK(watchdog, staying_at_dispatch_level, DPC_WATCHDOG_VIOLATION)
     TEST_EXPECT_PARAM(2, 8);
     for (;;)
         KeStallExecutionProcessor(1000);
+}
+
+TEST_BUGCHECK(watchdog, a_cpu_with_interrupts_off, CLOCK_WATCHDOG_TIMEOUT)
+{
+    TEST_EXPECT_PARAM(1, ticks_of(4000));
+    TEST_EXPECT_PARAM(3, KeGetCurrentPrcb());
+    arch_disable_interrupts(); /* the DPC watchdog runs in the clock interrupt: it cannot see this */
+    for (;;)
+        arch_pause();
+}
+
+static KDPC KtSilentDpc;
+static volatile LONG KtSilent;
+
+static VOID goes_silent(PKDPC Dpc, PVOID Context, PVOID Arg1, PVOID Arg2)
+{
+    UNREFERENCED_PARAMETER(Dpc);
+    UNREFERENCED_PARAMETER(Context);
+    UNREFERENCED_PARAMETER(Arg1);
+    UNREFERENCED_PARAMETER(Arg2);
+    arch_disable_interrupts();
+    KtSilent = 1;
+    for (;;)
+        arch_pause();
+}
+
+static ULONG_PTR nothing(ULONG_PTR Context)
+{
+    return Context;
+}
+
+/* Every other CPU waits in the barrier at IPI_LEVEL, taking no tick: the barrier itself reports. */
+TEST_BUGCHECK(watchdog, an_ipi_barrier_a_cpu_never_reaches, CLOCK_WATCHDOG_TIMEOUT)
+{
+    ULONG last = (ULONG)KeNumberProcessors - 1;
+
+    TEST_EXPECT_PARAM(1, ticks_of(4000));
+    TEST_EXPECT_PARAM(3, KiProcessorBlock[last]);
+    KeInitializeDpc(&KtSilentDpc, goes_silent, NULL);
+    KeSetImportanceDpc(&KtSilentDpc, HighImportance);
+    KeSetTargetProcessorDpc(&KtSilentDpc, (CCHAR)last);
+    KeInsertQueueDpc(&KtSilentDpc, NULL, NULL);
+    while (!KtSilent)
+        arch_pause();
+    KeIpiGenericCall(nothing, 0);
 }
