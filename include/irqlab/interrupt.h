@@ -64,5 +64,7 @@ ULONG64 KeQueryInterruptTime(VOID);
 ULONG KeQueryTimeIncrement(VOID);
 /* TSC ticks per second, and where the figure came from ("CPUID 0x15", "PIT", ...). */
 ULONG64 KeQueryTscFrequency(PCSTR *Source);
+/* IRQL: any.  NT's performance counter: the TSC, and its frequency when asked. */
+LARGE_INTEGER KeQueryPerformanceCounter(PLARGE_INTEGER PerformanceFrequency);
 
 #endif

@@ -20,6 +20,8 @@ static inline PVOID MmDirectMap(ULONG64 PhysicalAddress)
 
 /* IRQL: <= HIGH_LEVEL.  A zeroed page's physical address, or 0 when none is left. */
 ULONG64 MmAllocatePhysicalPage(VOID);
+/* IRQL: <= HIGH_LEVEL.  Pages zeroed pages in a row (a linear search); 0 when there is no such run. */
+ULONG64 MmAllocateContiguousPhysicalPages(ULONG Pages);
 /* IRQL: <= HIGH_LEVEL.  Freeing a page that is not allocated bugchecks PFN_LIST_CORRUPT. */
 VOID MmFreePhysicalPage(ULONG64 PhysicalAddress);
 ULONG64 MmGetFreePageCount(VOID);

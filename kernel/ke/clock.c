@@ -36,6 +36,16 @@ ULONG64 KeQueryTscFrequency(PCSTR *Source)
     return KiCalibration.tsc_hz;
 }
 
+LARGE_INTEGER KeQueryPerformanceCounter(PLARGE_INTEGER PerformanceFrequency)
+{
+    LARGE_INTEGER now;
+
+    if (PerformanceFrequency)
+        PerformanceFrequency->QuadPart = (LONGLONG)KiCalibration.tsc_hz;
+    now.QuadPart = (LONGLONG)arch_rdtsc();
+    return now;
+}
+
 VOID KeStallExecutionProcessor(ULONG MicroSeconds)
 {
     /* Before calibration, assume a fast TSC: a stall may run long, never short. */

@@ -96,6 +96,26 @@ ULONG64 MmAllocatePhysicalPage(VOID)
     return pa;
 }
 
+ULONG64 MmAllocateContiguousPhysicalPages(ULONG Pages)
+{
+    ULONG64 run = 0, pa = 0;
+    ULONG64 flags = KiRawLockAcquire(&MiLock);
+
+    for (ULONG64 pfn = LOW_MEMORY_LIMIT / PAGE_SIZE; pfn < MiPageLimit && pa == 0; pfn++) {
+        run = bit_test(pfn) ? 0 : run + 1;
+        if (run < Pages)
+            continue;
+        pa = (pfn + 1 - Pages) * PAGE_SIZE;
+        for (ULONG64 p = pfn + 1 - Pages; p <= pfn; p++)
+            bit_set(p);
+        MiFreePages -= Pages;
+    }
+    KiRawLockRelease(&MiLock, flags);
+    if (pa)
+        memset(MmDirectMap(pa), 0, (ULONG64)Pages * PAGE_SIZE);
+    return pa;
+}
+
 VOID MmFreePhysicalPage(ULONG64 PhysicalAddress)
 {
     ULONG64 pfn = PhysicalAddress / PAGE_SIZE;
