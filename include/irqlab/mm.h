@@ -20,12 +20,13 @@ static inline PVOID MmDirectMap(ULONG64 PhysicalAddress)
 
 /* IRQL: <= HIGH_LEVEL.  A zeroed page's physical address, or 0 when none is left. */
 ULONG64 MmAllocatePhysicalPage(VOID);
-/* IRQL: <= HIGH_LEVEL.  Pages zeroed pages in a row (a linear search); 0 when there is no such run. */
+/* IRQL: <= HIGH_LEVEL.  Pages (>= 1) zeroed pages in a row (a linear search); 0 when there is no such run. */
 ULONG64 MmAllocateContiguousPhysicalPages(ULONG Pages);
 /* IRQL: <= HIGH_LEVEL.  Freeing a page that is not allocated bugchecks PFN_LIST_CORRUPT. */
 VOID MmFreePhysicalPage(ULONG64 PhysicalAddress);
 ULONG64 MmGetFreePageCount(VOID);
 ULONG64 MmGetManagedPageCount(VOID); /* usable RAM the allocator was given */
+ULONG64 MmGetPhysicalLimit(VOID);    /* the end of usable RAM: the allocator hands out nothing above */
 
 /* IRQL: PASSIVE_LEVEL.  A stack of Pages pages above an unmapped guard page; returns its top. */
 PVOID MmCreateKernelStack(ULONG Pages);

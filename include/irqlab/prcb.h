@@ -40,7 +40,9 @@ typedef struct _KPRCB_IRQLAB {
     volatile ULONG HoldAtDispatch; /* debugger lab: the idle loop stays at DISPATCH_LEVEL, not draining */
     LIST_ENTRY TimerList;          /* KTIMERs set on this CPU, by due time (NT: TimerTable) */
     volatile ULONG64 NextTimerDue; /* the first one's due time, for the clock; ~0 when none */
-    volatile ULONG64 LastClockTsc; /* TSC at this CPU's last clock tick: the clock watchdog's view */
+    ULONG WatchedNumber;           /* the clock watchdog: the CPU this one watches, */
+    ULONG WatchedClock;            /* its ClockInterrupts when they last moved, */
+    ULONG WatchedTicks;            /* and this CPU's ticks since then */
     ULONG64 FrozenRip;             /* where the bugcheck's NMI found this CPU */
     KIRQL FrozenIrql;
     BOOLEAN FrozenInterruptsOn;

@@ -73,12 +73,15 @@ LONG KeReadStateEvent(PRKEVENT Event);
  * negative value is relative, a positive one an absolute system time, in
  * 100 ns units.  STATUS_SUCCESS when the object was signaled (and a
  * synchronization object is reset again), STATUS_TIMEOUT when it was not in
- * time.  WaitReason, WaitMode and Alertable are accepted and ignored.
+ * time.  An event set since the wait began satisfies it even when it was
+ * reset before the wait looked (NT releases waiters at KeSetEvent; irqlab
+ * counts the sets in Header.Hand).  WaitReason, WaitMode and Alertable are
+ * accepted and ignored.
  */
 NTSTATUS KeWaitForSingleObject(PVOID Object, KWAIT_REASON WaitReason, KPROCESSOR_MODE WaitMode, BOOLEAN Alertable,
                                PLARGE_INTEGER Timeout);
 
-/* IRQL: <= APC_LEVEL.  Returns STATUS_SUCCESS once Interval (as a Timeout above) has passed. */
+/* IRQL: <= APC_LEVEL.  STATUS_SUCCESS once Interval (as a Timeout above) has passed; STATUS_INVALID_PARAMETER without one. */
 NTSTATUS KeDelayExecutionThread(KPROCESSOR_MODE WaitMode, BOOLEAN Alertable, PLARGE_INTEGER Interval);
 
 #endif

@@ -8,6 +8,7 @@
 #include <irqlab/rtl.h>
 #include <irqlab/spinlock.h>
 #include <irqlab/wait.h>
+#include "../ke/ki.h"
 #include "kd.h"
 
 static KSPIN_LOCK KdCrashLock;
@@ -122,8 +123,9 @@ KD_COMMAND(labcrash, "!labcrash", "!labcrash <kind> (no kind: the list)", "lab: 
             DbgPrint("  %-14s %s\n", KdCrashes[i].Name, KdCrashes[i].What);
         return;
     }
-    if (strcmp(word, "interrupts_off") == 0 && KeNumberProcessors < 2) {
-        DbgPrint("interrupts_off needs a second processor to notice (boot with SMP=2): alone, it would hang\n");
+    if (strcmp(word, "interrupts_off") == 0 && (KeNumberProcessors < 2 || !KiClockWatchdogEnabled())) {
+        DbgPrint("interrupts_off needs a second processor and the clock watchdog (SMP=2, no clockwatchdog=0) to "
+                 "notice: without them it would hang\n");
         return;
     }
     for (ULONG i = 0; i < ARRAYSIZE(KdCrashes); i++)

@@ -22,18 +22,21 @@ static struct {
 } KiGenericCall;
 
 /*
- * Waits for every CPU in *Pending to leave it.  Every CPU waiting here sits
- * at IPI_LEVEL and takes no clock tick, so the tick's clock watchdog cannot
+ * Waits until every CPU has reached the barrier.  The CPUs waiting here sit
+ * at IPI_LEVEL and take no clock tick, so the tick's clock watchdog cannot
  * see a CPU that never comes (interrupts off): the wait itself reports it.
+ * (Running the function may legitimately take long: that wait is not timed.)
  */
-static VOID wait_for(volatile KAFFINITY *Pending)
+static VOID wait_for_arrivals(VOID)
 {
     ULONG64 start = arch_rdtsc();
+    KAFFINITY pending;
 
-    while (__atomic_load_n(Pending, __ATOMIC_ACQUIRE) != 0) {
+    while ((pending = __atomic_load_n(&KiGenericCall.Arriving, __ATOMIC_ACQUIRE)) != 0) {
         arch_pause();
-        if (KiClockWatchdogExpired(start))
-            KiClockWatchdogTimeout(__atomic_load_n(Pending, __ATOMIC_ACQUIRE));
+        if (KiClockWatchdogExpired(start) &&
+            (pending = __atomic_load_n(&KiGenericCall.Arriving, __ATOMIC_ACQUIRE)) != 0)
+            KiClockWatchdogTimeout(pending);
     }
 }
 
@@ -43,7 +46,7 @@ static ULONG_PTR generic_call_here(void)
     KAFFINITY me = KeGetCurrentPrcb()->GroupSetMember;
 
     __atomic_and_fetch(&KiGenericCall.Arriving, ~me, __ATOMIC_ACQ_REL);
-    wait_for(&KiGenericCall.Arriving);
+    wait_for_arrivals();
     ULONG_PTR result = KiGenericCall.Function(KiGenericCall.Context);
     __atomic_and_fetch(&KiGenericCall.Running, ~me, __ATOMIC_ACQ_REL);
     return result;
@@ -97,7 +100,8 @@ ULONG_PTR KeIpiGenericCall(PKIPI_BROADCAST_WORKER BroadcastFunction, ULONG_PTR C
     KfRaiseIrql(IPI_LEVEL);
     KiIpiSend(cpus & ~KeGetCurrentPrcb()->GroupSetMember, KI_IPI_GENERIC_CALL);
     ULONG_PTR result = generic_call_here();
-    wait_for(&KiGenericCall.Running);
+    while (__atomic_load_n(&KiGenericCall.Running, __ATOMIC_ACQUIRE) != 0)
+        arch_pause();
     KeReleaseSpinLockFromDpcLevel(&KiGenericCallLock);
     KeLowerIrql(old);
     return result;

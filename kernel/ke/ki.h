@@ -86,8 +86,10 @@ extern ULONG KiMaximumDpcQueueDepth, KiMinimumDpcRate, KiIdealDpcRate, KiAdjustD
 VOID KiInitializeRunTime(VOID); /* after the clock: the watchdog limits are in ticks */
 VOID KiInitializeRunTimeProcessor(PKPRCB Prcb);
 VOID KiUpdateRunTime(PKPRCB Prcb, KIRQL PreviousIrql);
-/* Any IRQL: TRUE once the clock watchdog's limit has passed since SinceTsc (never when it is off). */
+/* Any IRQL: TRUE once the clock watchdog's limit has passed since SinceTsc, read on this same
+ * CPU (never when the watchdog is off). */
 BOOLEAN KiClockWatchdogExpired(ULONG64 SinceTsc);
+BOOLEAN KiClockWatchdogEnabled(VOID);
 /* Bugcheck 0x101 CLOCK_WATCHDOG_TIMEOUT for the first CPU in Silent (an affinity mask). */
 DECLSPEC_NORETURN VOID KiClockWatchdogTimeout(KAFFINITY Silent);
 

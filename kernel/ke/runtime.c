@@ -23,7 +23,7 @@ ULONG KiMinimumDpcRate = 3;
 ULONG KiIdealDpcRate = 20;
 ULONG KiAdjustDpcThreshold = 20;
 static ULONG KiDpcTimeLimitTicks, KiDpcWatchdogPeriodTicks, KiClockWatchdogTicks;
-static ULONG64 KiClockWatchdogCycles; /* the same in TSC cycles; 0: off */
+static ULONG64 KiClockWatchdogCycles; /* the same in this CPU's TSC cycles (the IPI barrier); 0: off */
 
 static ULONG ms_to_ticks(ULONG Ms)
 {
@@ -41,6 +41,11 @@ VOID KiInitializeRunTime(VOID)
     KiDpcTimeLimitTicks = ms_to_ticks(KiCommandLineNumber("dpctimelimit", 0, 600000, 500));
     KiDpcWatchdogPeriodTicks = ms_to_ticks(KiCommandLineNumber("dpcwatchdogperiod", 0, 600000, 5000));
     ULONG clock_ms = KiCommandLineNumber("clockwatchdog", 0, 600000, 4000); /* above !labirql's 3 s */
+    if (clock_ms != 0 && clock_ms < 1000) { /* the CPUs' ticks are out of phase: a few may pass unseen */
+        DbgPrint("irqlab: clockwatchdog=%u is under the 1000 ms it needs to tell a late tick from none; "
+                 "using 1000\n", clock_ms);
+        clock_ms = 1000;
+    }
     KiClockWatchdogTicks = ms_to_ticks(clock_ms);
     KiClockWatchdogCycles = KeQueryTscFrequency(NULL) / 1000 * clock_ms;
     KiInitializeRunTimeProcessor(KeGetCurrentPrcb());
@@ -53,7 +58,6 @@ VOID KiInitializeRunTimeProcessor(PKPRCB Prcb)
     Prcb->AdjustDpcThreshold = KiAdjustDpcThreshold;
     Prcb->DpcTimeLimit = Prcb->DpcTimeCount = KiDpcTimeLimitTicks;
     Prcb->DpcWatchdogPeriod = Prcb->DpcWatchdogCount = (LONG)KiDpcWatchdogPeriodTicks;
-    Prcb->Irqlab.LastClockTsc = arch_rdtsc(); /* the clock watchdog counts from here, tick or no tick */
 }
 
 /* The tick's IRQL class: NT's !prcb "Times" line, and irqlab's per-level histogram. */
@@ -121,14 +125,17 @@ static VOID run_watchdog(PKPRCB Prcb, KIRQL Was)
  * NT's clock watchdog: a processor that takes no clock interrupt for too
  * long (interrupts off, or held at CLOCK_LEVEL or above) cannot be stopped
  * by the DPC watchdog, which runs in that very interrupt.  So each CPU
- * watches the next one, by the TSC its ticks leave behind, and reports a
- * silent one with 0x101: P1 the limit in ticks, P3 that CPU's KPRCB.
+ * watches the next one's tick count and reports a silent one with 0x101:
+ * P1 the limit in ticks, P3 that CPU's KPRCB.
  */
+BOOLEAN KiClockWatchdogEnabled(VOID)
+{
+    return KiClockWatchdogTicks != 0;
+}
+
 BOOLEAN KiClockWatchdogExpired(ULONG64 SinceTsc)
 {
-    ULONG64 now = arch_rdtsc();
-
-    return KiClockWatchdogCycles != 0 && SinceTsc != 0 && now > SinceTsc && now - SinceTsc > KiClockWatchdogCycles;
+    return KiClockWatchdogCycles != 0 && arch_rdtsc() - SinceTsc > KiClockWatchdogCycles;
 }
 
 VOID KiClockWatchdogTimeout(KAFFINITY Silent)
@@ -138,21 +145,32 @@ VOID KiClockWatchdogTimeout(KAFFINITY Silent)
     KeBugCheckEx(CLOCK_WATCHDOG_TIMEOUT, KiClockWatchdogTicks, 0, (ULONG_PTR)KiProcessorBlock[n], 0);
 }
 
+/*
+ * Counted in the watcher's own ticks, as NT's is, never by comparing two
+ * CPUs' clocks: when every CPU stops ticking at once (a long call at
+ * IPI_LEVEL), the watcher's count stops too, and nothing is reported.
+ */
 static VOID watch_next_processor(PKPRCB Prcb)
 {
     LONG count = KeNumberProcessors;
+    KPRCB_IRQLAB *me = &Prcb->Irqlab;
 
-    if (count < 2)
+    if (KiClockWatchdogTicks == 0 || count < 2)
         return;
     PKPRCB next = KiProcessorBlock[(Prcb->Number + 1) % (ULONG)count];
-    if (KiClockWatchdogExpired(__atomic_load_n(&next->Irqlab.LastClockTsc, __ATOMIC_RELAXED)))
+    ULONG seen = __atomic_load_n(&next->ClockInterrupts, __ATOMIC_RELAXED);
+    if (me->WatchedNumber != next->Number || me->WatchedClock != seen) {
+        me->WatchedNumber = next->Number;
+        me->WatchedClock = seen;
+        me->WatchedTicks = 0;
+    } else if (++me->WatchedTicks > KiClockWatchdogTicks) {
         KiClockWatchdogTimeout(next->GroupSetMember);
+    }
 }
 
 VOID KiUpdateRunTime(PKPRCB Prcb, KIRQL Was)
 {
-    __atomic_store_n(&Prcb->Irqlab.LastClockTsc, arch_rdtsc(), __ATOMIC_RELAXED);
-    Prcb->ClockInterrupts++;
+    __atomic_store_n(&Prcb->ClockInterrupts, Prcb->ClockInterrupts + 1, __ATOMIC_RELAXED);
     charge_tick(Prcb, Was);
     adapt_dpc_rate(Prcb);
     run_watchdog(Prcb, Was);

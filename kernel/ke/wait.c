@@ -30,6 +30,7 @@ LONG KeSetEvent(PRKEVENT Event, KPRIORITY Increment, BOOLEAN Wait)
     UNREFERENCED_PARAMETER(Increment);
     UNREFERENCED_PARAMETER(Wait);
     ASSERT(KeGetCurrentIrql() <= DISPATCH_LEVEL);
+    __atomic_add_fetch(&Event->Header.Hand, 1, __ATOMIC_RELAXED); /* seen by a poller even if reset at once */
     return __atomic_exchange_n(&Event->Header.SignalState, 1, __ATOMIC_RELEASE);
 }
 
@@ -55,15 +56,29 @@ static BOOLEAN is_synchronization(const DISPATCHER_HEADER *Header)
     return Header->Type == EventSynchronizationObject || Header->Type == TimerSynchronizationObject;
 }
 
-/* TRUE when the object is signaled; a synchronization object's signal is taken (NT: the wait is satisfied). */
-static BOOLEAN try_satisfy(DISPATCHER_HEADER *Header)
+static BOOLEAN is_event(const DISPATCHER_HEADER *Header)
+{
+    return Header->Type == EventNotificationObject || Header->Type == EventSynchronizationObject;
+}
+
+/*
+ * TRUE when the object is signaled; a synchronization object's signal is
+ * taken (NT: the wait is satisfied).  NT releases a waiter at KeSetEvent
+ * itself, so an event set since the wait began satisfies it even if it was
+ * reset before this poll: Header.Hand counts the sets.
+ */
+static BOOLEAN try_satisfy(DISPATCHER_HEADER *Header, UCHAR SetsBefore)
 {
     LONG signaled = 1;
 
-    if (!is_synchronization(Header))
-        return __atomic_load_n(&Header->SignalState, __ATOMIC_ACQUIRE) != 0;
-    return __atomic_compare_exchange_n(&Header->SignalState, &signaled, 0, FALSE, __ATOMIC_ACQ_REL,
-                                       __ATOMIC_ACQUIRE);
+    if (is_synchronization(Header)) {
+        if (__atomic_compare_exchange_n(&Header->SignalState, &signaled, 0, FALSE, __ATOMIC_ACQ_REL,
+                                        __ATOMIC_ACQUIRE))
+            return TRUE;
+    } else if (__atomic_load_n(&Header->SignalState, __ATOMIC_ACQUIRE) != 0) {
+        return TRUE;
+    }
+    return is_event(Header) && __atomic_load_n(&Header->Hand, __ATOMIC_ACQUIRE) != SetsBefore;
 }
 
 /*
@@ -106,10 +121,11 @@ NTSTATUS KeWaitForSingleObject(PVOID Object, KWAIT_REASON WaitReason, KPROCESSOR
     UNREFERENCED_PARAMETER(Alertable);
     if (irql > DISPATCH_LEVEL || (irql == DISPATCH_LEVEL && !poll_only))
         wait_at_raised_irql("KeWaitForSingleObject", Object, irql, __builtin_return_address(0));
-    ASSERT(header->Type == EventNotificationObject || header->Type == EventSynchronizationObject ||
-           header->Type == TimerNotificationObject || header->Type == TimerSynchronizationObject);
+    ASSERT(is_event(header) || header->Type == TimerNotificationObject ||
+           header->Type == TimerSynchronizationObject);
+    UCHAR sets = __atomic_load_n(&header->Hand, __ATOMIC_ACQUIRE);
     for (ULONG64 end = deadline(Timeout);; arch_pause()) {
-        if (try_satisfy(header))
+        if (try_satisfy(header, sets))
             return STATUS_SUCCESS;
         if (KeQueryInterruptTime() >= end)
             return STATUS_TIMEOUT;
@@ -124,7 +140,8 @@ NTSTATUS KeDelayExecutionThread(KPROCESSOR_MODE WaitMode, BOOLEAN Alertable, PLA
     UNREFERENCED_PARAMETER(Alertable);
     if (irql > APC_LEVEL)
         wait_at_raised_irql("KeDelayExecutionThread", Interval, irql, __builtin_return_address(0));
-    ASSERT(Interval != NULL);
+    if (Interval == NULL) /* NT requires one; without it the delay would never end */
+        return STATUS_INVALID_PARAMETER;
     for (ULONG64 end = deadline(Interval); KeQueryInterruptTime() < end;)
         arch_pause();
     return STATUS_SUCCESS;

@@ -99,9 +99,16 @@ ULONG64 MmAllocatePhysicalPage(VOID)
 ULONG64 MmAllocateContiguousPhysicalPages(ULONG Pages)
 {
     ULONG64 run = 0, pa = 0;
-    ULONG64 flags = KiRawLockAcquire(&MiLock);
 
+    if (Pages == 0)
+        return 0;
+    ULONG64 flags = KiRawLockAcquire(&MiLock);
     for (ULONG64 pfn = LOW_MEMORY_LIMIT / PAGE_SIZE; pfn < MiPageLimit && pa == 0; pfn++) {
+        if (pfn % 64 == 0 && MiBitmap[pfn / 64] == ~0ull) { /* a word in use: skip it whole */
+            run = 0;
+            pfn += 63;
+            continue;
+        }
         run = bit_test(pfn) ? 0 : run + 1;
         if (run < Pages)
             continue;
@@ -133,6 +140,7 @@ VOID MmFreePhysicalPage(ULONG64 PhysicalAddress)
 
 ULONG64 MmGetFreePageCount(VOID) { return MiFreePages; }
 ULONG64 MmGetManagedPageCount(VOID) { return MiManagedPages; }
+ULONG64 MmGetPhysicalLimit(VOID) { return MiPageLimit * PAGE_SIZE; }
 
 /* The kernel-stack region's page tables and cursor; a lock of their own (mapping allocates pages). */
 static KI_RAW_LOCK MiMapLock;

@@ -29,6 +29,7 @@
 #define WRONG_TAG    0x0a
 #define NOT_A_BLOCK  0x46
 #define ZERO_TAG     0x9b
+#define FREE_LIST_CORRUPT 0x03 /* BAD_POOL_HEADER's */
 
 typedef struct _POOL_HEADER {
     ULONG Tag;
@@ -74,7 +75,10 @@ static POOL_HEADER *take_small(ULONG C)
         }
     }
     POOL_HEADER *h = ExFreeList[C];
-    ExFreeList[C] = *(PVOID *)(h + 1);
+    PVOID next = *(PVOID *)(h + 1);
+    if (h->State != FREED || h->Class != C) /* written after it was freed */
+        KeBugCheckEx(BAD_POOL_HEADER, FREE_LIST_CORRUPT, (ULONG_PTR)h, (ULONG_PTR)next, 0);
+    ExFreeList[C] = next;
     return h;
 }
 
@@ -142,7 +146,8 @@ static POOL_HEADER *header_of(PVOID P)
     ULONG64 at = (ULONG64)P;
     POOL_HEADER *h = (POOL_HEADER *)(at - HEADER);
 
-    if ((at & (HEADER - 1)) || at < IRQLAB_DIRECT_MAP_BASE + HEADER || !MmIsAddressValid(h))
+    if ((at & (HEADER - 1)) || at < IRQLAB_DIRECT_MAP_BASE + HEADER ||
+        at - IRQLAB_DIRECT_MAP_BASE >= MmGetPhysicalLimit() || !MmIsAddressValid(h)) /* pool is all in the direct map */
         KeBugCheckEx(BAD_POOL_CALLER, NOT_A_BLOCK, at, 0, 0);
     if (h->State == FREED)
         KeBugCheckEx(BAD_POOL_CALLER, DOUBLE_FREE, 0, *(ULONG64 *)h, at);
@@ -161,6 +166,10 @@ static VOID release(PVOID P, BOOLEAN CheckTag, ULONG Tag)
     if (CheckTag && h->Tag != Tag)
         KeBugCheckEx(BAD_POOL_CALLER, WRONG_TAG, (ULONG_PTR)P, h->Tag, Tag);
     KeAcquireSpinLock(&ExPoolLock, &old);
+    if (h->State != IN_USE) { /* another CPU freed it since header_of looked */
+        KeReleaseSpinLock(&ExPoolLock, old);
+        KeBugCheckEx(BAD_POOL_CALLER, DOUBLE_FREE, 0, *(ULONG64 *)h, (ULONG_PTR)P);
+    }
     ExBytesInUse -= h->Size;
     ExBlocksInUse--;
     h->State = FREED;

@@ -86,6 +86,28 @@ TEST(wait, a_dpc_wakes_a_passive_wait)
     CHECK_EQ(KeReadStateEvent(&KtEvent), 0);
 }
 
+static VOID set_and_clear(PKDPC Dpc, PVOID Context, PVOID Arg1, PVOID Arg2)
+{
+    UNREFERENCED_PARAMETER(Dpc);
+    UNREFERENCED_PARAMETER(Arg1);
+    UNREFERENCED_PARAMETER(Arg2);
+    KeSetEvent(Context, IO_NO_INCREMENT, FALSE);
+    KeClearEvent(Context);
+}
+
+/* NT releases the waiter at KeSetEvent: a reset right after does not take the wake-up back. */
+TEST(wait, an_event_set_and_cleared_at_once_still_wakes_the_wait)
+{
+    LARGE_INTEGER due = { .QuadPart = -2 * TICK_100NS }, limit = { .QuadPart = -64 * TICK_100NS };
+
+    KeInitializeEvent(&KtEvent, NotificationEvent, FALSE);
+    KeInitializeDpc(&KtDpc, set_and_clear, &KtEvent);
+    KeInitializeTimer(&KtTimer);
+    KeSetTimer(&KtTimer, due, &KtDpc);
+    CHECK_EQ(KeWaitForSingleObject(&KtEvent, Executive, KernelMode, FALSE, &limit), STATUS_SUCCESS);
+    CHECK_EQ(KeReadStateEvent(&KtEvent), 0);
+}
+
 TEST(wait, a_dpc_on_another_cpu_wakes_a_passive_wait)
 {
     LARGE_INTEGER limit = { .QuadPart = -64 * TICK_100NS };
