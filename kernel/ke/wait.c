@@ -30,8 +30,9 @@ LONG KeSetEvent(PRKEVENT Event, KPRIORITY Increment, BOOLEAN Wait)
     UNREFERENCED_PARAMETER(Increment);
     UNREFERENCED_PARAMETER(Wait);
     ASSERT(KeGetCurrentIrql() <= DISPATCH_LEVEL);
-    __atomic_add_fetch(&Event->Header.Hand, 1, __ATOMIC_RELAXED); /* seen by a poller even if reset at once */
-    return __atomic_exchange_n(&Event->Header.SignalState, 1, __ATOMIC_RELEASE);
+    LONG previous = __atomic_exchange_n(&Event->Header.SignalState, 1, __ATOMIC_ACQ_REL);
+    __atomic_add_fetch(&Event->Header.Hand, 1, __ATOMIC_RELEASE); /* after the signal: seen even if reset at once */
+    return previous;
 }
 
 LONG KeResetEvent(PRKEVENT Event)
@@ -67,18 +68,26 @@ static BOOLEAN is_event(const DISPATCHER_HEADER *Header)
  * itself, so an event set since the wait began satisfies it even if it was
  * reset before this poll: Header.Hand counts the sets.
  */
-static BOOLEAN try_satisfy(DISPATCHER_HEADER *Header, UCHAR SetsBefore)
+static BOOLEAN take_signal(DISPATCHER_HEADER *Header)
 {
     LONG signaled = 1;
 
-    if (is_synchronization(Header)) {
-        if (__atomic_compare_exchange_n(&Header->SignalState, &signaled, 0, FALSE, __ATOMIC_ACQ_REL,
-                                        __ATOMIC_ACQUIRE))
-            return TRUE;
-    } else if (__atomic_load_n(&Header->SignalState, __ATOMIC_ACQUIRE) != 0) {
+    return __atomic_compare_exchange_n(&Header->SignalState, &signaled, 0, FALSE, __ATOMIC_ACQ_REL,
+                                       __ATOMIC_ACQUIRE);
+}
+
+static BOOLEAN try_satisfy(DISPATCHER_HEADER *Header, UCHAR SetsBefore)
+{
+    BOOLEAN synchronization = is_synchronization(Header);
+
+    if (synchronization ? take_signal(Header) : __atomic_load_n(&Header->SignalState, __ATOMIC_ACQUIRE) != 0)
         return TRUE;
-    }
-    return is_event(Header) && __atomic_load_n(&Header->Hand, __ATOMIC_ACQUIRE) != SetsBefore;
+    if (!is_event(Header) || __atomic_load_n(&Header->Hand, __ATOMIC_ACQUIRE) == SetsBefore)
+        return FALSE;
+    /* Set since the wait began (KeSetEvent signals before it counts): a set still standing is ours to take. */
+    if (synchronization)
+        take_signal(Header);
+    return TRUE;
 }
 
 /*
