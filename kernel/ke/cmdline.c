@@ -26,7 +26,7 @@ static const struct {
     { "dpctimelimit", "dpctimelimit=<ms>: one DPC's limit before bugcheck 0x133 (500; 0 off)" },
     { "storm", "storm=<n>: DPC operations per CPU for the storm test (test=storm.*; default 40000)" },
     { "dpcwatchdogperiod", "dpcwatchdogperiod=<ms>: time at >= DISPATCH before 0x133 (5000; 0 off)" },
-    { "clockwatchdog", "clockwatchdog=<ms>: a CPU without a clock tick before 0x101 (4000; 0 off)" },
+    { "clockwatchdog", "clockwatchdog=<ms>: a CPU without a clock tick before 0x101 (4000, at least 1000; 0 off)" },
 };
 
 static char KiCommandLine[IRQLAB_CMDLINE_MAX];
