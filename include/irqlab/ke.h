@@ -40,6 +40,7 @@ VOID KeStallExecutionProcessor(ULONG MicroSeconds);
 /* ---- bugcheck ----------------------------------------------------------- */
 #define IRQL_NOT_GREATER_OR_EQUAL    0x00000009
 #define IRQL_NOT_LESS_OR_EQUAL       0x0000000A
+#define MAXIMUM_WAIT_OBJECTS_EXCEEDED 0x0000000C
 #define SPIN_LOCK_ALREADY_OWNED      0x0000000F
 #define SPIN_LOCK_NOT_OWNED          0x00000010
 #define BAD_POOL_HEADER              0x00000019

@@ -52,6 +52,7 @@ typedef struct _PROCESSOR_NUMBER {
 #endif
 
 #define STATUS_SUCCESS              ((NTSTATUS)0x00000000)
+#define STATUS_WAIT_0               ((NTSTATUS)0x00000000)
 #define STATUS_TIMEOUT              ((NTSTATUS)0x00000102)
 #define STATUS_BREAKPOINT           ((NTSTATUS)0x80000003)
 #define STATUS_SINGLE_STEP          ((NTSTATUS)0x80000004)

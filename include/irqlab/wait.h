@@ -81,6 +81,26 @@ LONG KeReadStateEvent(PRKEVENT Event);
 NTSTATUS KeWaitForSingleObject(PVOID Object, KWAIT_REASON WaitReason, KPROCESSOR_MODE WaitMode, BOOLEAN Alertable,
                                PLARGE_INTEGER Timeout);
 
+typedef enum _WAIT_TYPE { WaitAll, WaitAny } WAIT_TYPE;
+typedef struct _KWAIT_BLOCK {
+    UCHAR Opaque[0x30]; /* NT's size; irqlab keeps nothing in it (no threads to queue) */
+} KWAIT_BLOCK, *PKWAIT_BLOCK;
+#define THREAD_WAIT_OBJECTS  3  /* waited on without a caller's KWAIT_BLOCK array */
+#define MAXIMUM_WAIT_OBJECTS 64
+
+/*
+ * IRQL: as KeWaitForSingleObject.  WaitAny: STATUS_WAIT_0 + the index of the
+ * first object found signaled (and taken, if it is a synchronization one);
+ * WaitAll: STATUS_SUCCESS once all are signaled at one look (the
+ * synchronization ones then taken together); STATUS_TIMEOUT otherwise.  More
+ * than THREAD_WAIT_OBJECTS without WaitBlockArray, or more than
+ * MAXIMUM_WAIT_OBJECTS, is bugcheck 0xC MAXIMUM_WAIT_OBJECTS_EXCEEDED, as in NT;
+ * no object at all is STATUS_INVALID_PARAMETER.
+ */
+NTSTATUS KeWaitForMultipleObjects(ULONG Count, PVOID Object[], WAIT_TYPE WaitType, KWAIT_REASON WaitReason,
+                                  KPROCESSOR_MODE WaitMode, BOOLEAN Alertable, PLARGE_INTEGER Timeout,
+                                  PKWAIT_BLOCK WaitBlockArray);
+
 /* IRQL: <= APC_LEVEL.  STATUS_SUCCESS once Interval (as a Timeout above) has passed; STATUS_INVALID_PARAMETER without one. */
 NTSTATUS KeDelayExecutionThread(KPROCESSOR_MODE WaitMode, BOOLEAN Alertable, PLARGE_INTEGER Interval);
 

@@ -118,24 +118,88 @@ static ULONG64 deadline(PLARGE_INTEGER Timeout)
     return (ULONG64)Timeout->QuadPart; /* absolute: irqlab's system time is the interrupt time */
 }
 
+/* DISPATCH_LEVEL allows only a zero timeout (a test that never blocks); above it, nothing. */
+static VOID check_wait_irql(PCSTR Routine, PVOID Object, PLARGE_INTEGER Timeout, PVOID Caller)
+{
+    KIRQL irql = KeGetCurrentIrql();
+    BOOLEAN poll_only = Timeout != NULL && Timeout->QuadPart == 0;
+
+    if (irql > DISPATCH_LEVEL || (irql == DISPATCH_LEVEL && !poll_only))
+        wait_at_raised_irql(Routine, Object, irql, Caller);
+}
+
+static BOOLEAN is_waitable(const DISPATCHER_HEADER *Header)
+{
+    return is_event(Header) || Header->Type == TimerNotificationObject || Header->Type == TimerSynchronizationObject;
+}
+
 NTSTATUS KeWaitForSingleObject(PVOID Object, KWAIT_REASON WaitReason, KPROCESSOR_MODE WaitMode, BOOLEAN Alertable,
                                PLARGE_INTEGER Timeout)
 {
     DISPATCHER_HEADER *header = Object;
-    KIRQL irql = KeGetCurrentIrql();
-    BOOLEAN poll_only = Timeout != NULL && Timeout->QuadPart == 0;
 
     UNREFERENCED_PARAMETER(WaitReason);
     UNREFERENCED_PARAMETER(WaitMode);
     UNREFERENCED_PARAMETER(Alertable);
-    if (irql > DISPATCH_LEVEL || (irql == DISPATCH_LEVEL && !poll_only))
-        wait_at_raised_irql("KeWaitForSingleObject", Object, irql, __builtin_return_address(0));
-    ASSERT(is_event(header) || header->Type == TimerNotificationObject ||
-           header->Type == TimerSynchronizationObject);
+    check_wait_irql("KeWaitForSingleObject", Object, Timeout, __builtin_return_address(0));
+    ASSERT(is_waitable(header));
     UCHAR sets = __atomic_load_n(&header->Hand, __ATOMIC_ACQUIRE);
     for (ULONG64 end = deadline(Timeout);; arch_pause()) {
         if (try_satisfy(header, sets))
             return STATUS_SUCCESS;
+        if (KeQueryInterruptTime() >= end)
+            return STATUS_TIMEOUT;
+    }
+}
+
+/*
+ * WaitAll: every object signaled at one look, then the synchronization ones
+ * taken; if another waiter took one first, the ones already taken are given
+ * back and the wait goes on, so no object is consumed by a wait that fails.
+ */
+static BOOLEAN try_satisfy_all(DISPATCHER_HEADER **Headers, ULONG Count)
+{
+    for (ULONG i = 0; i < Count; i++)
+        if (__atomic_load_n(&Headers[i]->SignalState, __ATOMIC_ACQUIRE) == 0)
+            return FALSE;
+    for (ULONG i = 0; i < Count; i++) {
+        if (!is_synchronization(Headers[i]) || take_signal(Headers[i]))
+            continue;
+        while (i-- > 0)
+            if (is_synchronization(Headers[i]))
+                __atomic_store_n(&Headers[i]->SignalState, 1, __ATOMIC_RELEASE);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+NTSTATUS KeWaitForMultipleObjects(ULONG Count, PVOID Object[], WAIT_TYPE WaitType, KWAIT_REASON WaitReason,
+                                  KPROCESSOR_MODE WaitMode, BOOLEAN Alertable, PLARGE_INTEGER Timeout,
+                                  PKWAIT_BLOCK WaitBlockArray)
+{
+    DISPATCHER_HEADER **headers = (DISPATCHER_HEADER **)Object;
+    UCHAR sets[MAXIMUM_WAIT_OBJECTS];
+
+    UNREFERENCED_PARAMETER(WaitReason);
+    UNREFERENCED_PARAMETER(WaitMode);
+    UNREFERENCED_PARAMETER(Alertable);
+    check_wait_irql("KeWaitForMultipleObjects", Object, Timeout, __builtin_return_address(0));
+    /* NT: more than THREAD_WAIT_OBJECTS needs the caller's wait blocks; never more than 64. */
+    if (Count > MAXIMUM_WAIT_OBJECTS || (Count > THREAD_WAIT_OBJECTS && WaitBlockArray == NULL))
+        KeBugCheckEx(MAXIMUM_WAIT_OBJECTS_EXCEEDED, Count, (ULONG_PTR)WaitBlockArray, 0, 0);
+    if (Count == 0)
+        return STATUS_INVALID_PARAMETER;
+    ASSERT(WaitType == WaitAll || WaitType == WaitAny);
+    for (ULONG i = 0; i < Count; i++) {
+        ASSERT(is_waitable(headers[i]));
+        sets[i] = __atomic_load_n(&headers[i]->Hand, __ATOMIC_ACQUIRE);
+    }
+    for (ULONG64 end = deadline(Timeout);; arch_pause()) {
+        if (WaitType == WaitAll && try_satisfy_all(headers, Count))
+            return STATUS_SUCCESS;
+        for (ULONG i = 0; WaitType == WaitAny && i < Count; i++)
+            if (try_satisfy(headers[i], sets[i]))
+                return STATUS_WAIT_0 + (NTSTATUS)i;
         if (KeQueryInterruptTime() >= end)
             return STATUS_TIMEOUT;
     }

@@ -180,3 +180,55 @@ TEST_BUGCHECK(wait, waiting_in_a_dpc_routine, ATTEMPTED_SWITCH_FROM_DPC)
     TEST_EXPECT_PARAM(4, 0);
     KeInsertQueueDpc(&KtDpc, NULL, NULL); /* Medium, this CPU, at PASSIVE_LEVEL: runs now */
 }
+
+static KEVENT KtEvents[4];
+
+TEST(wait, wait_any_names_the_signaled_object_and_takes_only_it)
+{
+    LARGE_INTEGER zero = { .QuadPart = 0 };
+    PVOID objects[3] = { &KtEvents[0], &KtEvents[1], &KtEvents[2] };
+
+    KeInitializeEvent(&KtEvents[0], SynchronizationEvent, FALSE);
+    KeInitializeEvent(&KtEvents[1], SynchronizationEvent, TRUE);
+    KeInitializeEvent(&KtEvents[2], SynchronizationEvent, TRUE);
+    CHECK_EQ(KeWaitForMultipleObjects(3, objects, WaitAny, Executive, KernelMode, FALSE, &zero, NULL),
+             STATUS_WAIT_0 + 1);
+    CHECK_EQ(KeReadStateEvent(&KtEvents[1]), 0);
+    CHECK_EQ(KeReadStateEvent(&KtEvents[2]), 1); /* only the first one found is taken */
+    CHECK_EQ(KeWaitForMultipleObjects(3, objects, WaitAny, Executive, KernelMode, FALSE, &zero, NULL),
+             STATUS_WAIT_0 + 2);
+    CHECK_EQ(KeWaitForMultipleObjects(3, objects, WaitAny, Executive, KernelMode, FALSE, &zero, NULL),
+             STATUS_TIMEOUT);
+}
+
+TEST(wait, wait_all_takes_nothing_until_everything_is_signaled)
+{
+    LARGE_INTEGER zero = { .QuadPart = 0 }, limit = { .QuadPart = -64 * TICK_100NS };
+    PVOID objects[2] = { &KtEvents[0], &KtEvents[1] };
+    KWAIT_BLOCK blocks[2];
+
+    KeInitializeEvent(&KtEvents[0], SynchronizationEvent, TRUE);
+    KeInitializeEvent(&KtEvents[1], NotificationEvent, FALSE);
+    CHECK_EQ(KeWaitForMultipleObjects(2, objects, WaitAll, Executive, KernelMode, FALSE, &zero, blocks),
+             STATUS_TIMEOUT);
+    CHECK_EQ(KeReadStateEvent(&KtEvents[0]), 1); /* not consumed by the wait that failed */
+    KeInitializeDpc(&KtDpc, set_event, &KtEvents[1]);
+    KeInitializeTimer(&KtTimer);
+    LARGE_INTEGER due = { .QuadPart = -2 * TICK_100NS };
+    KeSetTimer(&KtTimer, due, &KtDpc);
+    CHECK_EQ(KeWaitForMultipleObjects(2, objects, WaitAll, Executive, KernelMode, FALSE, &limit, NULL),
+             STATUS_SUCCESS);
+    CHECK_EQ(KeReadStateEvent(&KtEvents[0]), 0); /* the synchronization one is taken */
+    CHECK_EQ(KeReadStateEvent(&KtEvents[1]), 1); /* the notification one stays signaled */
+}
+
+TEST_BUGCHECK(wait, more_objects_than_wait_blocks, MAXIMUM_WAIT_OBJECTS_EXCEEDED)
+{
+    PVOID objects[4] = { &KtEvents[0], &KtEvents[1], &KtEvents[2], &KtEvents[3] };
+
+    for (ULONG i = 0; i < 4; i++)
+        KeInitializeEvent(&KtEvents[i], NotificationEvent, TRUE);
+    TEST_EXPECT_PARAM(1, 4);
+    TEST_EXPECT_PARAM(2, 0);
+    KeWaitForMultipleObjects(4, objects, WaitAny, Executive, KernelMode, FALSE, NULL, NULL);
+}
