@@ -166,7 +166,7 @@ QEMU_STATUS = s=$$?; case $$s in 0|33) ;; 35) echo "irqlab: tests failed"; exit 
 	37) echo "irqlab: the kernel bugchecked (report above)"; exit 1;; \
 	*) echo "irqlab: qemu exited with status $$s"; exit 1;; esac
 
-.PHONY: all run test labs bench stress fuzz debug image clean deps host-tests FORCE
+.PHONY: all run test labs bench stress fuzz debug image clean deps host-tests check-layers FORCE
 all: $(BUILD)/esp.img
 
 deps: $(DEPS_OK)
@@ -185,6 +185,10 @@ debug: $(BUILD)/esp.img
 	@$(QEMU_BASE) -s -S; $(QEMU_STATUS)
 
 host-tests: $(HOST_TESTS)
+
+# The floors of docs/architecture.md, read from the includes; make test runs it too.
+check-layers:
+	@$(PYTHON) tools/check_layers.py
 
 test: $(BUILD)/esp.img $(HOST_TESTS)
 	$(PYTHON) tests/harness/irqlab_test.py --build $(BUILD) --smp $(SMP) --machine $(MACHINE)

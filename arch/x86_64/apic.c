@@ -8,7 +8,7 @@
  */
 #include <arch/apic.h>
 #include <arch/arch.h>
-#include <irqlab/mm.h>
+#include <irqlab/memmap.h>
 
 #define APIC_BASE_MSR    0x1b
 #define APIC_BASE_ENABLE (1ull << 11)

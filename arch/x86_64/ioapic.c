@@ -5,7 +5,7 @@
  */
 #include <arch/arch.h>
 #include <arch/ioapic.h>
-#include <irqlab/mm.h>
+#include <irqlab/memmap.h>
 
 #define IOREGSEL 0x00
 #define IOWIN 0x10

@@ -5,11 +5,12 @@
  * segment with W^X (text RX, rodata R, data/bss RW+NX), the direct map of
  * physical memory RW+NX, no identity map, and kernel stacks in their own
  * region, each above an unmapped guard page so an overflow faults at once.
+ * Pages for tables and stacks come from the allocator the caller hands
+ * arch_mmu_init (kernel/mm); running out is reported, never fatal here.
  */
 #include <arch/arch.h>
 #include <irqlab/bootinfo.h>
-#include <irqlab/ke.h>
-#include <irqlab/mm.h>
+#include <irqlab/memmap.h>
 
 #define ADDR_MASK 0x000ffffffffff000ull
 #define LARGE_PAGE (2ull << 20)
@@ -18,6 +19,7 @@
 #define CR0_WP (1ull << 16)
 
 static ULONG64 MiNxBit;
+static ULONG64 (*MiAllocatePage)(void);
 static ULONG64 MiStackNext = ARCH_STACK_BASE;
 
 static ULONG64 *table_at(ULONG64 pa)
@@ -30,26 +32,29 @@ static unsigned index_of(ULONG64 va, int level)
     return (va >> (12 + 9 * level)) & 511;
 }
 
-/* The table below entry `e`, allocating it if absent (intermediate entries are permissive). */
+/* The table below entry `e`, allocating it if absent (intermediate entries are permissive); NULL when out of pages. */
 static ULONG64 *next_table(ULONG64 *e)
 {
     if (!(*e & ARCH_PTE_PRESENT)) {
-        ULONG64 pa = MmAllocatePhysicalPage();
+        ULONG64 pa = MiAllocatePage();
         if (pa == 0)
-            KeBugCheckEx(INSTALL_MORE_MEMORY, 0, 0, 0, 0);
+            return NULL;
         *e = pa | ARCH_PTE_PRESENT | ARCH_PTE_WRITE;
     }
     return table_at(*e);
 }
 
-/* Maps one page of the given size (level 0: 4 KiB, level 1: 2 MiB). */
-static void map(ULONG64 pml4, ULONG64 va, ULONG64 pa, ULONG64 flags, int level)
+/* Maps one page of the given size (level 0: 4 KiB, level 1: 2 MiB); FALSE when out of pages. */
+static BOOLEAN map(ULONG64 pml4, ULONG64 va, ULONG64 pa, ULONG64 flags, int level)
 {
     ULONG64 *t = table_at(pml4);
 
-    for (int l = 3; l > level; l--)
+    for (int l = 3; l > level && t != NULL; l--)
         t = next_table(&t[index_of(va, l)]);
+    if (t == NULL)
+        return FALSE;
     t[index_of(va, level)] = pa | flags | (level ? ARCH_PTE_LARGE : 0);
+    return TRUE;
 }
 
 static ULONG64 direct_map_end(const struct irqlab_bootinfo *bi)
@@ -80,14 +85,16 @@ static void enable_nx(void)
     MiNxBit = ARCH_PTE_NX;
 }
 
-void arch_mmu_init(const struct irqlab_bootinfo *bi)
+BOOLEAN arch_mmu_init(const struct irqlab_bootinfo *bi, ULONG64 (*allocate_page)(void))
 {
-    ULONG64 pml4 = MmAllocatePhysicalPage();
+    MiAllocatePage = allocate_page;
+    ULONG64 pml4 = MiAllocatePage();
     ULONG64 end = direct_map_end(bi);
+    BOOLEAN ok = pml4 != 0;
 
     enable_nx();
-    for (ULONG64 pa = 0; pa < end; pa += LARGE_PAGE)
-        map(pml4, IRQLAB_DIRECT_MAP_BASE + pa, pa, ARCH_PTE_PRESENT | ARCH_PTE_WRITE | MiNxBit, 1);
+    for (ULONG64 pa = 0; ok && pa < end; pa += LARGE_PAGE)
+        ok = map(pml4, IRQLAB_DIRECT_MAP_BASE + pa, pa, ARCH_PTE_PRESENT | ARCH_PTE_WRITE | MiNxBit, 1);
     for (uint32_t s = 0; s < bi->segment_count; s++) {
         const struct irqlab_segment *seg = &bi->segments[s];
         ULONG64 flags = ARCH_PTE_PRESENT;
@@ -95,12 +102,15 @@ void arch_mmu_init(const struct irqlab_bootinfo *bi)
             flags |= ARCH_PTE_WRITE;
         if (!(seg->flags & IRQLAB_SEG_X))
             flags |= MiNxBit;
-        for (ULONG64 off = 0; off < seg->size; off += PAGE_SIZE)
-            map(pml4, seg->vaddr + off, seg->paddr + off, flags, 0);
+        for (ULONG64 off = 0; ok && off < seg->size; off += PAGE_SIZE)
+            ok = map(pml4, seg->vaddr + off, seg->paddr + off, flags, 0);
     }
+    if (!ok)
+        return FALSE; /* the loader's tables stay: the caller reports it */
     /* WP makes read-only pages read-only for ring 0 too: W^X means nothing without it. */
     arch_write_cr0(arch_read_cr0() | CR0_WP);
     arch_write_cr3(pml4);
+    return TRUE;
 }
 
 ULONG64 arch_mmu_map_stack(ULONG pages)
@@ -109,10 +119,9 @@ ULONG64 arch_mmu_map_stack(ULONG pages)
     ULONG64 pml4 = arch_read_cr3() & ADDR_MASK;
 
     for (ULONG i = 0; i < pages; i++) {
-        ULONG64 pa = MmAllocatePhysicalPage();
-        if (pa == 0)
+        ULONG64 pa = MiAllocatePage();
+        if (pa == 0 || !map(pml4, base + i * PAGE_SIZE, pa, ARCH_PTE_PRESENT | ARCH_PTE_WRITE | MiNxBit, 0))
             return 0;
-        map(pml4, base + i * PAGE_SIZE, pa, ARCH_PTE_PRESENT | ARCH_PTE_WRITE | MiNxBit, 0);
     }
     MiStackNext = base + pages * PAGE_SIZE;
     return MiStackNext;

@@ -6,12 +6,13 @@
  * for the mode switch, plus the kernel's upper half), and sends each AP
  * INIT, then STARTUP twice, with the delays the SDM gives (less the INIT
  * wait where the APIC is on the die, see init_delay_us).  The kernel
- * decides which CPUs to start and waits for them (kernel/ke/mp.c).
+ * decides which CPUs to start and waits for them (kernel/ke/mp.c), through
+ * the HAL (kernel/hal/halmp.c).
  */
 #include <arch/apic.h>
 #include <arch/arch.h>
-#include <irqlab/ke.h>
-#include <irqlab/mm.h>
+#include <arch/clocksource.h>
+#include <irqlab/memmap.h>
 #include <irqlab/rtl.h>
 #include "trampoline.h"
 
@@ -94,10 +95,10 @@ void arch_mp_launch(ULONG apic_id, ULONG64 stack_top, void (*entry)(void *), voi
     td->arg = (ULONG64)arg;
     __atomic_thread_fence(__ATOMIC_SEQ_CST);
     apic_send_init(apic_id);
-    KeStallExecutionProcessor(MpInitDelayUs);
+    arch_stall_us(MpInitDelayUs);
     for (int i = 0; i < 2; i++) {
         apic_send_startup(apic_id, (ULONG)(MpPage >> 12));
-        KeStallExecutionProcessor(SIPI_DELAY_US);
+        arch_stall_us(SIPI_DELAY_US);
     }
 }
 

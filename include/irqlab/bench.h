@@ -1,7 +1,7 @@
 /*
  * bench.h - irqlab's in-kernel benchmarks (`make bench`, docs/performance.md).
  *
- *   BENCH(dpc, insert_at_dispatch) { ... KbRecord(&m, cycles) ... KbReport(&m, &baseline, 3.0); }
+ *   BENCH(dpc, insert_at_dispatch) { ... BenchRecord(&m, cycles) ... BenchReport(&m, &baseline, 3.0); }
  *
  * BENCH registers a routine in the .kbench section; `bench=all` (or a glob
  * on suite.name) on the command line runs them at PASSIVE_LEVEL on CPU 0
@@ -23,47 +23,51 @@ typedef struct _KBENCH {
 } KBENCH;
 
 #define BENCH(suite, name)                                                                          \
-    static VOID KbRoutine_##suite##_##name(VOID);                                                  \
-    static const KBENCH KbEntry_##suite##_##name __attribute__((used, section(".kbench"), aligned(8))) = \
-        { #suite, #name, KbRoutine_##suite##_##name };                                             \
-    static VOID KbRoutine_##suite##_##name(VOID)
+    static VOID BenchRoutine_##suite##_##name(VOID);                                                  \
+    static const KBENCH BenchEntry_##suite##_##name __attribute__((used, section(".kbench"), aligned(8))) = \
+        { #suite, #name, BenchRoutine_##suite##_##name };                                             \
+    static VOID BenchRoutine_##suite##_##name(VOID)
 
-#define KB_MAX_SAMPLES 4096
+#define BENCH_MAX_SAMPLES 4096
 
 /* Samples of one measured thing, in TSC cycles. */
 typedef struct _KB_METRIC {
     PCSTR Name;
     ULONG Count;
-    ULONG64 Samples[KB_MAX_SAMPLES];
-} KB_METRIC;
+    ULONG64 Samples[BENCH_MAX_SAMPLES];
+} BENCH_METRIC;
 
 /* TSC reads fenced: lfence;rdtsc before, and lfence;rdtsc;lfence after (perf-anchors.md says
  * rdtscp;lfence, but QEMU's default CPU model has no RDTSCP: the lfence before does its job). */
-static inline ULONG64 KbStart(VOID)
+static inline ULONG64 BenchStart(VOID)
 {
     ULONG lo, hi;
     __asm__ volatile("lfence; rdtsc" : "=a"(lo), "=d"(hi)::"memory");
     return (ULONG64)hi << 32 | lo;
 }
 
-static inline ULONG64 KbStop(VOID)
+static inline ULONG64 BenchStop(VOID)
 {
     ULONG lo, hi;
     __asm__ volatile("lfence; rdtsc; lfence" : "=a"(lo), "=d"(hi)::"memory");
     return (ULONG64)hi << 32 | lo;
 }
 
-VOID KbBegin(KB_METRIC *Metric, PCSTR Name);
-/* Adds a sample (cycles); samples past KB_MAX_SAMPLES are dropped. */
-VOID KbRecord(KB_METRIC *Metric, ULONG64 Cycles);
-/* The empty KbStart/KbStop pair measured at boot: subtract it from a fenced interval. */
-ULONG64 KbOverhead(VOID);
+VOID BenchBegin(BENCH_METRIC *Metric, PCSTR Name);
+/* Adds a sample (cycles); samples past BENCH_MAX_SAMPLES are dropped. */
+VOID BenchRecord(BENCH_METRIC *Metric, ULONG64 Cycles);
+/* The empty BenchStart/BenchStop pair measured at boot: subtract it from a fenced interval. */
+ULONG64 BenchOverhead(VOID);
 /*
  * Prints the row: min / p50 / p99 / max in cycles and ns, the baseline's p50
  * and the ratio of medians with its goal (Goal 0: no goal, Baseline NULL: none).
  */
-VOID KbReport(KB_METRIC *Metric, KB_METRIC *Baseline, ULONG GoalPercent);
+VOID BenchReport(BENCH_METRIC *Metric, BENCH_METRIC *Baseline, ULONG GoalPercent);
 /* A free-form figure (a count, a rate) for the table and the JSON. */
-VOID KbReportValue(PCSTR Name, ULONG64 Value, PCSTR Unit, PCSTR Note);
+VOID BenchReportValue(PCSTR Name, ULONG64 Value, PCSTR Unit, PCSTR Note);
+
+/* The runner (kernel/kt/bench.c), for the boot sequence: bench= on the command line. */
+BOOLEAN BenchRequested(VOID);
+DECLSPEC_NORETURN VOID BenchRun(VOID);
 
 #endif

@@ -8,8 +8,6 @@
 #include <irqlab/list.h>
 #include <irqlab/spinlock.h>
 
-typedef enum _KINTERRUPT_MODE { LevelSensitive, Latched } KINTERRUPT_MODE;
-
 struct _KINTERRUPT;
 typedef BOOLEAN (*PKSERVICE_ROUTINE)(struct _KINTERRUPT *Interrupt, PVOID ServiceContext);
 

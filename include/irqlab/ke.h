@@ -1,26 +1,18 @@
 /*
- * ke.h - the public kernel interface a driver or test includes: IRQL levels,
- * bugcheck, ASSERT and DbgPrint, with NT's names and signatures.
+ * ke.h - the public kernel interface a driver or test includes: raising and
+ * lowering IRQL, the bugcheck, the command line, with NT's names and
+ * signatures (ASSERT and DbgPrint are the run-time library's: rtl.h).
  */
 #ifndef IRQLAB_KE_H
 #define IRQLAB_KE_H
 
+#include <irqlab/bugcodes.h>
+#include <irqlab/hal.h>
+#include <irqlab/list.h>
 #include <irqlab/nt.h>
+#include <irqlab/rtl.h>
 
-/* ---- IRQL (x64 NT levels; CR8 holds the current one) ------------------- */
-typedef UCHAR KIRQL, *PKIRQL;
-#define PASSIVE_LEVEL  0
-#define LOW_LEVEL      0
-#define APC_LEVEL      1
-#define DISPATCH_LEVEL 2
-#define CMCI_LEVEL     5
-#define SYNCH_LEVEL    12
-#define CLOCK_LEVEL    13
-#define IPI_LEVEL      14
-#define POWER_LEVEL    14
-#define PROFILE_LEVEL  15
-#define HIGH_LEVEL     15
-
+/* ---- IRQL: KIRQL and the levels are in nt.h; CR8 holds the current one ---- */
 /* The NT name of a level ("DISPATCH_LEVEL", "DIRQL 5", ...); never NULL. */
 const char *KeIrqlName(KIRQL Irql);
 
@@ -34,30 +26,7 @@ KIRQL KeRaiseIrqlToSynchLevel(VOID);
 /* IRQL: any; NewIrql <= current, else bugcheck IRQL_NOT_LESS_OR_EQUAL (0xA). */
 VOID KeLowerIrql(KIRQL NewIrql);
 
-/* IRQL: any.  Busy-waits at least MicroSeconds (TSC-timed once the clock is calibrated). */
-VOID KeStallExecutionProcessor(ULONG MicroSeconds);
-
-/* ---- bugcheck ----------------------------------------------------------- */
-#define IRQL_NOT_GREATER_OR_EQUAL    0x00000009
-#define IRQL_NOT_LESS_OR_EQUAL       0x0000000A
-#define MAXIMUM_WAIT_OBJECTS_EXCEEDED 0x0000000C
-#define SPIN_LOCK_ALREADY_OWNED      0x0000000F
-#define SPIN_LOCK_NOT_OWNED          0x00000010
-#define BAD_POOL_HEADER              0x00000019
-#define KMODE_EXCEPTION_NOT_HANDLED  0x0000001E
-#define PFN_LIST_CORRUPT             0x0000004E
-#define HAL_INITIALIZATION_FAILED    0x0000005C
-#define INSTALL_MORE_MEMORY          0x0000007D
-#define UNEXPECTED_KERNEL_MODE_TRAP  0x0000007F
-#define NMI_HARDWARE_FAILURE         0x00000080
-#define MACHINE_CHECK_EXCEPTION      0x0000009C
-#define ATTEMPTED_SWITCH_FROM_DPC    0x000000B8
-#define BAD_POOL_CALLER              0x000000C2
-#define MANUALLY_INITIATED_CRASH     0x000000E2
-#define LOADER_BLOCK_MISMATCH        0x00000100
-#define CLOCK_WATCHDOG_TIMEOUT       0x00000101
-#define DPC_WATCHDOG_VIOLATION       0x00000133
-
+/* ---- bugcheck (the codes are in bugcodes.h) ------------------------------ */
 /* IRQL: any.  Stops the system with an NT-style report on serial. */
 DECLSPEC_NORETURN VOID KeBugCheckEx(ULONG BugCheckCode, ULONG_PTR P1, ULONG_PTR P2, ULONG_PTR P3,
                                     ULONG_PTR P4);
@@ -66,28 +35,48 @@ DECLSPEC_NORETURN VOID KeBugCheck(ULONG BugCheckCode);
 /* Name of a bugcheck code as !analyze prints it, or NULL if irqlab has none. */
 const char *KeBugCheckName(ULONG BugCheckCode);
 
-/*
- * ASSERT: in debug builds (DBG=1, the default) a false expression bugchecks
- * with KMODE_EXCEPTION_NOT_HANDLED and STATUS_ASSERTION_FAILURE, which is
- * what NT_ASSERT's int 0x2c produces on x64 Windows.
- */
-DECLSPEC_NORETURN VOID KiAssertFailed(PCSTR Expression, PCSTR File, ULONG Line);
-#if DBG
-#define ASSERT(e) ((e) ? (void)0 : KiAssertFailed(#e, __FILE__, __LINE__))
-#else
-#define ASSERT(e) ((void)0)
-#endif
+/* NT's bugcheck callbacks (wdm.h): called after the report, at HIGH_LEVEL with the other
+ * processors frozen; the code and parameters are in KiBugCheckData[0..4], as NT keeps them. */
+typedef VOID (*PKBUGCHECK_CALLBACK_ROUTINE)(PVOID Buffer, ULONG Length);
+typedef enum _KBUGCHECK_BUFFER_DUMP_STATE {
+    BufferEmpty, BufferInserted, BufferStarted, BufferFinished, BufferIncomplete
+} KBUGCHECK_BUFFER_DUMP_STATE;
+typedef struct _KBUGCHECK_CALLBACK_RECORD {
+    LIST_ENTRY Entry;
+    PKBUGCHECK_CALLBACK_ROUTINE CallbackRoutine;
+    PVOID Buffer;
+    ULONG Length;
+    PUCHAR Component;
+    ULONG_PTR Checksum;
+    UCHAR State;
+} KBUGCHECK_CALLBACK_RECORD, *PKBUGCHECK_CALLBACK_RECORD;
+_Static_assert(sizeof(KBUGCHECK_CALLBACK_RECORD) == 0x40 && offsetof(KBUGCHECK_CALLBACK_RECORD, State) == 0x38,
+               "x64 layout, as public Windows 10 symbol dumps give it");
+#define KeInitializeCallbackRecord(CallbackRecord) ((CallbackRecord)->State = BufferEmpty)
+/* IRQL: any.  FALSE when the record is already registered. */
+BOOLEAN KeRegisterBugCheckCallback(PKBUGCHECK_CALLBACK_RECORD CallbackRecord,
+                                   PKBUGCHECK_CALLBACK_ROUTINE CallbackRoutine, PVOID Buffer, ULONG Length,
+                                   PUCHAR Component);
+/* IRQL: any.  FALSE when the record is not registered. */
+BOOLEAN KeDeregisterBugCheckCallback(PKBUGCHECK_CALLBACK_RECORD CallbackRecord);
+extern ULONG_PTR KiBugCheckData[5];
 
-/* ---- debug output --------------------------------------------------------- */
-/*
- * IRQL: any.  Each call is written to serial as one unit under a lock, so a
- * caller that prints a whole line per call never has it torn by another CPU.
- * Output longer than 511 bytes is cut and ends in "...".
- */
-ULONG DbgPrint(PCSTR Format, ...) __attribute__((format(printf, 1, 2)));
 
 /* ---- kernel command line (key=value words, from \irqlab\cmdline.txt) ----- */
-/* The value of key, or NULL if absent; "" for a bare key. */
+/* Boot, once (the boot sequence): keeps the words; unknown keys are reported with the known ones. */
+VOID KeParseCommandLine(PCSTR CommandLine);
+/* IRQL: any.  The value of key, or NULL if absent; "" for a bare key. */
 PCSTR KeGetCommandLineValue(PCSTR Key);
+/* IRQL: any.  Key's value as a number in [Minimum, Maximum]; Default when absent or bad (said on serial). */
+ULONG KeGetCommandLineNumber(PCSTR Key, ULONG Minimum, ULONG Maximum, ULONG Default);
+
+/* A key some floor reads, with its help line, kept in the .kopts section: declared where it is read. */
+typedef struct _KCOMMAND_LINE_OPTION {
+    PCSTR Key;
+    PCSTR Help;
+} KCOMMAND_LINE_OPTION;
+#define KE_COMMAND_LINE_OPTION(ident, key, help)                                                   \
+    static const KCOMMAND_LINE_OPTION KeOption_##ident __attribute__((used, section(".kopts"), aligned(8))) = \
+        { key, help }
 
 #endif

@@ -1,22 +1,15 @@
 /*
- * mm.h - physical pages and kernel stacks.
- *
- * All physical memory is mapped at IRQLAB_DIRECT_MAP_BASE (the direct map),
- * so a physical address p is reachable at MmDirectMap(p).
+ * mm.h - physical pages and kernel stacks (kernel/mm/, below the HAL and Ke:
+ * it takes no Ke lock and reaches the bugcheck only through the routine the
+ * boot sequence hands MmInitializePfnDatabase).
  */
 #ifndef IRQLAB_MM_H
 #define IRQLAB_MM_H
 
 #include <irqlab/bootinfo.h>
+#include <irqlab/bugcodes.h>
+#include <irqlab/memmap.h>
 #include <irqlab/nt.h>
-
-#define PAGE_SIZE 4096
-#define PAGE_SHIFT 12
-
-static inline PVOID MmDirectMap(ULONG64 PhysicalAddress)
-{
-    return (PVOID)(IRQLAB_DIRECT_MAP_BASE + PhysicalAddress);
-}
 
 /* IRQL: <= HIGH_LEVEL.  A zeroed page's physical address, or 0 when none is left. */
 ULONG64 MmAllocatePhysicalPage(VOID);
@@ -56,7 +49,8 @@ NTSTATUS MmCopyMemory(PVOID TargetAddress, MM_COPY_ADDRESS SourceAddress, SIZE_T
 /* Boot: Pages contiguous usable physical pages below 1 MiB (the AP start-up code); 0 if none. */
 ULONG64 MmReserveLowPages(ULONG Pages);
 
-/* Boot: builds the allocator from the loader's memory map. */
-VOID MmInitializePfnDatabase(const struct irqlab_bootinfo *BootInfo);
+/* Boot: builds the allocator from the loader's memory map; BugCheck (KeBugCheckEx) stops the
+ * system on a corrupt free (PFN_LIST_CORRUPT) or too little memory (INSTALL_MORE_MEMORY). */
+VOID MmInitializePfnDatabase(const struct irqlab_bootinfo *BootInfo, PBUGCHECK_ROUTINE BugCheck);
 
 #endif

@@ -76,4 +76,20 @@ typedef struct _PROCESSOR_NUMBER {
 
 #define DECLSPEC_NORETURN __attribute__((noreturn))
 
+/* IRQL: x64 NT's levels (wdm.h); CR8 holds the current one (Intel SDM vol. 3, 10.8.6). */
+typedef UCHAR KIRQL, *PKIRQL;
+#define PASSIVE_LEVEL  0
+#define LOW_LEVEL      0
+#define APC_LEVEL      1
+#define DISPATCH_LEVEL 2
+#define CMCI_LEVEL     5
+#define SYNCH_LEVEL    12
+#define CLOCK_LEVEL    13
+#define IPI_LEVEL      14
+#define POWER_LEVEL    14
+#define PROFILE_LEVEL  15
+#define HIGH_LEVEL     15
+
+typedef enum _KINTERRUPT_MODE { LevelSensitive, Latched } KINTERRUPT_MODE;
+
 #endif

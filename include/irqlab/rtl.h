@@ -30,6 +30,38 @@ int strcmp(const char *a, const char *b);
 int strncmp(const char *a, const char *b, size_t n);
 char *strchr(const char *s, int c);
 
+/* ---- debug output (NT's DbgPrint is an Rtl routine too) ---------------- */
+/*
+ * IRQL: any.  Formats and hands the text, as one unit, to the routine the
+ * boot sequence set (the kernel's serial debug port: each call is written
+ * whole under a lock, so a caller that prints a whole line per call never
+ * has it torn by another CPU).  Output longer than 511 bytes is cut and
+ * ends in "...".  Before a routine is set, nothing is printed.
+ */
+ULONG DbgPrint(PCSTR Format, ...) __attribute__((format(printf, 1, 2)));
+typedef VOID (*PRTL_DEBUG_PRINT_ROUTINE)(PCSTR Text, SIZE_T Length);
+VOID RtlSetDebugPrintRoutine(PRTL_DEBUG_PRINT_ROUTINE Routine);
+
+/*
+ * ASSERT: in debug builds (DBG=1, the default) a false expression prints
+ * where it failed (RtlAssert) and executes int 0x2c at that place, as
+ * NT_ASSERT does on x64; the kernel's trap handler turns it into
+ * KMODE_EXCEPTION_NOT_HANDLED with STATUS_ASSERTION_FAILURE and the int's
+ * address (kernel/ke/trap.c).  So any floor can assert: a trap, not a call,
+ * reaches the bugcheck.
+ */
+VOID RtlAssert(PCSTR Expression, PCSTR File, ULONG Line);
+static inline __attribute__((always_inline, noreturn)) VOID RtlpRaiseAssertion(VOID)
+{
+    __asm__ volatile("int $0x2c");
+    __builtin_unreachable();
+}
+#if DBG
+#define ASSERT(e) ((e) ? (void)0 : (RtlAssert(#e, __FILE__, __LINE__), RtlpRaiseAssertion()))
+#else
+#define ASSERT(e) ((void)0)
+#endif
+
 /* Shell-style match of '*' and '?' (no character classes). */
 BOOLEAN RtlMatchGlob(const char *pattern, const char *text);
 

@@ -96,4 +96,9 @@ VOID KtStallTicks(ULONG Ticks);
 
 #define TEST_EXPECT_PARAM(index, value) KtExpectBugCheckParameter((index), (ULONG_PTR)(value))
 
+/* The runner (kernel/kt/test.c), for the boot sequence: test= on the command line runs the
+ * selected tests at PASSIVE_LEVEL on CPU 0, prints KTAP and exits QEMU (docs/testing.md). */
+BOOLEAN KtTestsRequested(VOID);
+DECLSPEC_NORETURN VOID KtRunTests(VOID);
+
 #endif

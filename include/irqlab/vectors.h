@@ -6,9 +6,10 @@
 #ifndef IRQLAB_VECTORS_H
 #define IRQLAB_VECTORS_H
 
-#include <irqlab/ke.h>
+#include <irqlab/nt.h>
 
 #define APC_VECTOR        0x1f
+#define ASSERTION_VECTOR  0x2c /* int 0x2c: NT_ASSERT's trap, not an interrupt */
 #define DISPATCH_VECTOR   0x2f
 #define CLOCK_VECTOR      0xd1
 #define CLOCK_IPI_VECTOR  0xd2

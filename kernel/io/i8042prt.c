@@ -11,12 +11,10 @@
  * translated by the controller to set 1, LEDs off, scanning on.  Anything
  * missing or failing is reported and the kernel runs on without a keyboard.
  */
-#include <arch/arch.h>
 #include <irqlab/dpc.h>
 #include <irqlab/hal.h>
 #include <irqlab/prcb.h>
-#include "../kd/kd.h"
-#include "i8042prt.h"
+#include <irqlab/kbd.h>
 #include "kbdxlat.h"
 
 #define DATA_PORT    ((PUCHAR)0x60)
@@ -59,6 +57,8 @@ static struct {
     UCHAR LedStep;    /* 0 idle, 1 sent 0xED, 2 sent the LED byte */
     BOOLEAN LedAgain; /* the LEDs changed during an update */
     PI8042_ISR_HOOK Hook;
+    PI8042_SERVICE_CALLBACK Service; /* the consumer the boot sequence connected */
+    PVOID ServiceContext;
     I8042_STATISTICS Stats;
 } I8042;
 
@@ -165,7 +165,7 @@ static BOOLEAN I8042KeyboardInterruptService(PKINTERRUPT Interrupt, PVOID Contex
     I8042.Stats.IsrOffLevel += KeGetCurrentIrql() != Interrupt->Irql;
     ASSERT(KeGetCurrentIrql() == Interrupt->SynchronizeIrql);
     if (I8042.Head == I8042.Tail)
-        I8042.IsrStamp = arch_rdtsc();
+        I8042.IsrStamp = (ULONG64)KeQueryPerformanceCounter(NULL).QuadPart;
     if (I8042.Head - I8042.Tail == RING) {
         I8042.Stats.OverrunBytes++;
         I8042.Stats.OverrunKeys += byte != 0 && byte < 0x80; /* a lost make code: a lost key */
@@ -198,7 +198,7 @@ static BOOLEAN take_bytes(PVOID Context)
     batch->Stamp = I8042.IsrStamp;
     for (batch->Count = 0; batch->Count < sizeof(batch->Bytes) && I8042.Tail != I8042.Head; batch->Count++)
         batch->Bytes[batch->Count] = I8042.Ring[I8042.Tail++ % RING];
-    I8042.IsrStamp = arch_rdtsc(); /* bytes still in the ring are measured from now */
+    I8042.IsrStamp = (ULONG64)KeQueryPerformanceCounter(NULL).QuadPart; /* bytes still in the ring are measured from now */
     return batch->Count != 0;
 }
 
@@ -265,13 +265,14 @@ static VOID handle_byte(UCHAR Byte)
     ULONG n = KbdEventToTerminal(&event, out, sizeof(out));
     if (n) {
         I8042.Stats.Chars++;
-        KdInputPush(out, n);
+        if (I8042.Service)
+            I8042.Service(I8042.ServiceContext, out, n);
     }
 }
 
 static VOID I8042KeyboardIsrDpc(PKDPC Dpc, PVOID Context, PVOID Arg1, PVOID Arg2)
 {
-    ULONG64 start = arch_rdtsc();
+    ULONG64 start = (ULONG64)KeQueryPerformanceCounter(NULL).QuadPart;
     RING_BATCH batch;
 
     UNREFERENCED_PARAMETER(Dpc);
@@ -316,11 +317,14 @@ static BOOLEAN connect(UCHAR Config)
     return HalEnableSystemInterrupt(vector, dirql, Latched);
 }
 
-VOID I8042Initialize(VOID)
+VOID I8042Initialize(PI8042_SERVICE_CALLBACK ServiceCallback, PVOID Context)
 {
     UCHAR config = 0;
     PCSTR failure;
 
+    ASSERT(KeGetCurrentIrql() == PASSIVE_LEVEL);
+    I8042.Service = ServiceCallback;
+    I8042.ServiceContext = Context;
     if (HalQuery8042Present() == 0) {
         DbgPrint("i8042: the FADT says there is no 8042; running without a keyboard\n");
         return;

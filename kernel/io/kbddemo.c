@@ -16,8 +16,7 @@
  */
 #include <irqlab/dpc.h>
 #include <irqlab/timer.h>
-#include "i8042prt.h"
-#include "kbddemo.h"
+#include <irqlab/kbd.h>
 
 #define JOBS       64
 #define PERIOD_MS  50
@@ -27,12 +26,12 @@ static struct {
     KSPIN_LOCK Lock; /* first: the bugcheck names the lock as irqlab!DeviceJobQueue */
     UCHAR Jobs[JOBS];
     ULONG JobCount;
-    KDEMO_MODE Mode;
+    KBDDEMO_MODE Mode;
     KTIMER Timer;
     KDPC Dpc;
     KIRQL DeviceJobIrql; /* the keyboard's SynchronizeIrql */
     volatile BOOLEAN RoutineActive;
-    KDEMO_STATISTICS Stats;
+    KBDDEMO_STATISTICS Stats;
 } DeviceJobQueue;
 
 /* The ISR's part, at DIRQL: queue the byte as a job. */
@@ -86,14 +85,14 @@ static VOID RunQueuedItems(PKDPC Dpc, PVOID Context, PVOID Arg1, PVOID Arg2)
     UNREFERENCED_PARAMETER(Arg2);
     DeviceJobQueue.RoutineActive = TRUE;
     DeviceJobQueue.Stats.Runs++;
-    if (DeviceJobQueue.Mode == KDEMO_BROKEN)
+    if (DeviceJobQueue.Mode == KBDDEMO_BROKEN)
         run_broken();
     else
         run_fixed();
     DeviceJobQueue.RoutineActive = FALSE;
 }
 
-BOOLEAN KdemoSetMode(KDEMO_MODE Mode)
+BOOLEAN KbdDemoSetMode(KBDDEMO_MODE Mode)
 {
     PKINTERRUPT keyboard = I8042GetInterrupt();
     LARGE_INTEGER due = { .QuadPart = -PERIOD_MS * 10000ll };
@@ -104,7 +103,7 @@ BOOLEAN KdemoSetMode(KDEMO_MODE Mode)
     I8042SetIsrHook(NULL);
     KeFlushQueuedDpcs(); /* no RunQueuedItems of the old mode still queued or running */
     DeviceJobQueue.Mode = Mode;
-    if (Mode == KDEMO_OFF)
+    if (Mode == KBDDEMO_OFF)
         return TRUE;
     KeInitializeSpinLock(&DeviceJobQueue.Lock);
     DeviceJobQueue.JobCount = 0;
@@ -116,7 +115,7 @@ BOOLEAN KdemoSetMode(KDEMO_MODE Mode)
     return TRUE;
 }
 
-KDEMO_MODE KdemoQuery(PKDEMO_STATISTICS Statistics)
+KBDDEMO_MODE KbdDemoQuery(PKBDDEMO_STATISTICS Statistics)
 {
     *Statistics = DeviceJobQueue.Stats;
     return DeviceJobQueue.Mode;

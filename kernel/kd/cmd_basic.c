@@ -5,7 +5,8 @@
 #include <arch/arch.h>
 #include <irqlab/interrupt.h>
 #include <irqlab/rtl.h>
-#include "../ke/ki.h"
+#include <irqlab/hal.h>
+#include <irqlab/kequery.h>
 #include "kd.h"
 
 KD_COMMAND(version, "version", "version", "kernel version, processors and clock")
@@ -42,7 +43,8 @@ KD_COMMAND(ln, "ln", "ln <address>", "the symbol nearest at or below an address"
 
     if (!KdNextValue(&Args, &address, TRUE, "address") || !KdNoMoreArguments(Args, "ln <address>"))
         return;
-    KdFormatSymbol(address, symbol, sizeof(symbol));
+    if (!KiFormatSymbol(address, symbol, sizeof(symbol)))
+        symbol[0] = '\0';
     KdFormatAddress(address, text, sizeof(text));
     if (symbol[0])
         DbgPrint("(%s)   %s\n", text, symbol);
@@ -52,35 +54,29 @@ KD_COMMAND(ln, "ln", "ln <address>", "the symbol nearest at or below an address"
 
 KD_COMMAND(registers, "r", "r", "this CPU's registers (the console's own context)")
 {
-    ULONG64 rsp, rbp, cr0, cr3, cr4, flags = arch_read_flags();
+    ULONG64 rsp = arch_stack_pointer(), rbp = arch_frame_pointer(), flags = arch_read_flags();
 
     if (!KdNoMoreArguments(Args, "r"))
         return;
-    __asm__ volatile("mov %%rsp, %0; mov %%rbp, %1" : "=r"(rsp), "=r"(rbp));
-    __asm__ volatile("mov %%cr0, %0; mov %%cr3, %1; mov %%cr4, %2" : "=r"(cr0), "=r"(cr3), "=r"(cr4));
     DbgPrint("rsp=%016llx rbp=%016llx rip=%016llx\n", rsp, rbp, (ULONG64)(ULONG_PTR)KdCmd_registers);
-    DbgPrint("cr0=%016llx cr3=%016llx cr4=%016llx cr8=%016llx\n", cr0, cr3, cr4, arch_read_cr8());
+    DbgPrint("cr0=%016llx cr3=%016llx cr4=%016llx cr8=%016llx\n", arch_read_cr0(), arch_read_cr3(), arch_read_cr4(),
+             arch_read_cr8());
     DbgPrint("efl=%08llx gs_base=%016llx  irql=%u (%s)\n", flags, arch_rdmsr(ARCH_MSR_GS_BASE),
              KeGetCurrentIrql(), KeIrqlName(KeGetCurrentIrql()));
 }
 
 KD_COMMAND(backtrace, "k", "k", "this CPU's stack backtrace (frame pointers)")
 {
-    ULONG64 rbp = arch_frame_pointer();
+    ULONG64 frames[32], returns[32];
     CHAR symbol[96];
 
     if (!KdNoMoreArguments(Args, "k"))
         return;
+    ULONG count = KiWalkFrameChain(arch_frame_pointer(), frames, returns, ARRAYSIZE(frames));
     DbgPrint(" # Child-SP          RetAddr           Call Site\n");
-    for (ULONG n = 0; n < 32 && rbp; n++) {
-        ULONG64 frame[2]; /* saved rbp, return address */
-        if (!KdReadMemory(rbp, frame, sizeof(frame)) || frame[1] == 0)
-            break;
-        KiFormatReturnAddress(frame[1], symbol, sizeof(symbol));
-        DbgPrint("%02x %016llx %016llx %s\n", n, rbp + 16, frame[1], symbol);
-        if (frame[0] <= rbp) /* frames grow upward; anything else ends the walk */
-            break;
-        rbp = frame[0];
+    for (ULONG n = 0; n < count; n++) {
+        KiFormatReturnAddress(returns[n], symbol, sizeof(symbol));
+        DbgPrint("%02x %016llx %016llx %s\n", n, frames[n] + 16, returns[n], symbol);
     }
 }
 
@@ -88,12 +84,12 @@ KD_COMMAND(quit, "quit", "quit", "power off (ends QEMU)")
 {
     UNREFERENCED_PARAMETER(Args);
     DbgPrint("irqlab: powering off\n");
-    arch_exit_emulator(KI_EXIT_SUCCESS);
+    HalReturnToFirmware(HalPowerDownRoutine);
 }
 
 KD_COMMAND(reboot, "reboot", "reboot", "reset the machine")
 {
     UNREFERENCED_PARAMETER(Args);
     DbgPrint("irqlab: resetting\n");
-    arch_reset();
+    HalReturnToFirmware(HalRebootRoutine);
 }

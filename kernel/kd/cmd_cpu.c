@@ -7,7 +7,7 @@
 #include <irqlab/interrupt.h>
 #include <irqlab/rtl.h>
 #include <irqlab/vectors.h>
-#include "../ke/ki.h"
+#include <irqlab/kequery.h>
 #include "kd.h"
 
 KD_COMMAND(pcr, "!pcr", "!pcr [processor]", "the KPCR of a processor (default: this one)")
@@ -32,7 +32,8 @@ KD_COMMAND(pcr, "!pcr", "!pcr [processor]", "the KPCR of a processor (default: t
     DbgPrint("\t          DpcQueue: ");
     for (ULONG i = 0; i < s->DpcEntries; i++) {
         CHAR symbol[96];
-        KdFormatSymbol((ULONG64)s->Dpcs[i].Routine, symbol, sizeof(symbol));
+        if (!KiFormatSymbol((ULONG64)s->Dpcs[i].Routine, symbol, sizeof(symbol)))
+            symbol[0] = '\0';
         DbgPrint("%s0x%016llx 0x%016llx %s\n", i ? "\t                    " : "", (ULONG64)s->Dpcs[i].Dpc,
                  (ULONG64)s->Dpcs[i].Routine, symbol);
     }
@@ -108,13 +109,15 @@ static VOID dump_vector(ULONG Vector, BOOLEAN Always)
         KdMemoryError((ULONG64)KeGetPcr()->IdtBase + Vector * 16ull);
         return;
     }
-    KdFormatSymbol(target, symbol, sizeof(symbol));
+    if (!KiFormatSymbol(target, symbol, sizeof(symbol)))
+        symbol[0] = '\0';
     if (count == 0) {
         DbgPrint("%02x:\t%016llx %s\n", Vector, target, symbol);
         return;
     }
     for (ULONG i = 0; i < count; i++) {
-        KdFormatSymbol((ULONG64)chain[i]->ServiceRoutine, symbol, sizeof(symbol));
+        if (!KiFormatSymbol((ULONG64)chain[i]->ServiceRoutine, symbol, sizeof(symbol)))
+            symbol[0] = '\0';
         DbgPrint("%02x:\t%016llx %s (KINTERRUPT %016llx) IRQL %u\n", Vector, target, symbol, (ULONG64)chain[i],
                  chain[i]->Irql);
     }

@@ -8,7 +8,7 @@
 #include <irqlab/rtl.h>
 #include <irqlab/spinlock.h>
 #include <irqlab/wait.h>
-#include "../ke/ki.h"
+#include <irqlab/kequery.h>
 #include "kd.h"
 
 static KSPIN_LOCK KdCrashLock;

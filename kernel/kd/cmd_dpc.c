@@ -4,7 +4,7 @@
  */
 #include <irqlab/interrupt.h>
 #include <irqlab/timer.h>
-#include "../ke/ki.h"
+#include <irqlab/kequery.h>
 #include "kd.h"
 
 static PCSTR type_name(UCHAR Type)
@@ -17,7 +17,8 @@ static ULONG print_queue(ULONG Cpu, const KD_CPU_SNAPSHOT *S)
     CHAR symbol[96];
 
     for (ULONG i = 0; i < S->DpcEntries; i++) {
-        KdFormatSymbol((ULONG64)S->Dpcs[i].Routine, symbol, sizeof(symbol));
+        if (!KiFormatSymbol((ULONG64)S->Dpcs[i].Routine, symbol, sizeof(symbol)))
+            symbol[0] = '\0';
         DbgPrint("%2u: %s: 0x%016llx 0x%016llx %s\n", Cpu, type_name(S->Dpcs[i].Type), (ULONG64)S->Dpcs[i].Dpc,
                  (ULONG64)S->Dpcs[i].Routine, symbol);
     }
@@ -59,7 +60,8 @@ KD_COMMAND(timer, "!timer", "!timer", "the set kernel timers of every processor,
         for (ULONG i = 0; i < count; i++) {
             KI_TIMER_INFO *t = &timers[i];
             LONG64 in_ms = ((LONG64)t->DueTime - (LONG64)now) / 10000;
-            KdFormatSymbol((ULONG64)t->Routine, symbol, sizeof(symbol));
+            if (!KiFormatSymbol((ULONG64)t->Routine, symbol, sizeof(symbol)))
+                symbol[0] = '\0';
             DbgPrint("%016llx %08llx %08llx %8lld %7u  %016llx %s\n", (ULONG64)t->Timer, t->DueTime & 0xffffffff,
                      t->DueTime >> 32, in_ms, t->Period, (ULONG64)t->Dpc, symbol);
         }

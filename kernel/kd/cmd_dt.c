@@ -86,7 +86,8 @@ static VOID print_pointer(const KD_FIELD *F, ULONG64 Value)
         DbgPrint("0x%s %s", text, F->Target ? F->Target : "Void");
         return;
     }
-    KdFormatSymbol(Value, symbol, sizeof(symbol));
+    if (!KiFormatSymbol(Value, symbol, sizeof(symbol)))
+        symbol[0] = '\0';
     DbgPrint("0x%s     void  %s%s", text, symbol, symbol[0] && !strchr(symbol, '+') ? "+0" : "");
 }
 

@@ -7,7 +7,7 @@
 #include <irqlab/interrupt.h>
 #include <irqlab/rtl.h>
 #include <irqlab/timer.h>
-#include "../ke/ki.h"
+#include <irqlab/kequery.h>
 #include "kd.h"
 
 #define LAB_DPCS 16

@@ -10,7 +10,7 @@
 #include <arch/arch.h>
 #include <irqlab/interrupt.h>
 #include <irqlab/rtl.h>
-#include "../ke/ki.h"
+#include <irqlab/kequery.h>
 #include "kd.h"
 
 #define LINE_MAX 160

@@ -19,10 +19,11 @@ static struct {
     ULONG64 Dropped;
 } KdInput;
 
-VOID KdInputPush(const CHAR *Bytes, ULONG Count)
+VOID KdInputPush(PVOID Context, const CHAR *Bytes, ULONG Count)
 {
     KIRQL old;
 
+    UNREFERENCED_PARAMETER(Context);
     KeAcquireSpinLock(&KdInput.Lock, &old);
     for (ULONG i = 0; i < Count; i++) {
         if (KdInput.Head - KdInput.Tail == RING) {

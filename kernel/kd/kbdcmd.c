@@ -5,8 +5,7 @@
  */
 #include <irqlab/interrupt.h>
 #include <irqlab/rtl.h>
-#include "../io/i8042prt.h"
-#include "../io/kbddemo.h"
+#include <irqlab/kbd.h>
 #include "kd.h"
 
 KD_COMMAND(kbd, "!kbd", "!kbd", "keyboard driver counters: ISR, DPC, keys, overruns, ISR->DPC latency")
@@ -36,7 +35,7 @@ KD_COMMAND(kbd, "!kbd", "!kbd", "keyboard driver counters: ISR, DPC, keys, overr
 KD_COMMAND(kbddemo, "!kbddemo", "!kbddemo [off|broken|fixed]", "the seed's cross-IRQL spin-lock deadlock, broken or fixed")
 {
     static const PCSTR names[] = { "off", "broken", "fixed" };
-    KDEMO_STATISTICS s;
+    KBDDEMO_STATISTICS s;
 
     CHAR word[16];
     if (KdNextWord(&Args, word, sizeof(word))) {
@@ -47,12 +46,12 @@ KD_COMMAND(kbddemo, "!kbddemo", "!kbddemo [off|broken|fixed]", "the seed's cross
             DbgPrint("usage: !kbddemo [off|broken|fixed]\n");
             return;
         }
-        if (!KdemoSetMode((KDEMO_MODE)mode)) {
+        if (!KbdDemoSetMode((KBDDEMO_MODE)mode)) {
             DbgPrint("kbddemo: no keyboard (see the i8042 line at boot)\n");
             return;
         }
     }
-    KDEMO_MODE mode = KdemoQuery(&s);
+    KBDDEMO_MODE mode = KbdDemoQuery(&s);
     DbgPrint("kbddemo: %s mode; RunQueuedItems ran %llu times, %llu key bytes came while it ran; jobs "
              "%llu queued, %llu processed, %llu dropped\n", names[mode], s.Runs, s.KeysWhileRunning, s.Queued,
              s.Processed, s.Dropped);

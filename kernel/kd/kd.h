@@ -1,29 +1,14 @@
 /*
- * kd.h - the kernel debugger console (kernel/kd/): its entry point, the
- * input stream, and what a command needs: registration, argument parsing
+ * kd.h - the console's own header (kernel/kd/ only; include/irqlab/kd.h is
+ * its public face): the input stream, and what a command needs: registration, argument parsing
  * in WinDbg's syntax, safe memory reads and snapshots of other CPUs.
  */
 #ifndef KERNEL_KD_KD_H
 #define KERNEL_KD_KD_H
 
+#include <irqlab/kd.h>
+#include <irqlab/kequery.h>
 #include <irqlab/prcb.h>
-
-/* ---- commands ------------------------------------------------------------
- *   KD_COMMAND(dd, "dd", "dd <address> [L<count>]", "dump memory as ULONGs") { ... Args ... }
- * registers a command in the .kdcmds section; Args is the rest of the line,
- * leading spaces skipped.  A command reports bad arguments itself and returns. */
-typedef struct _KD_COMMAND {
-    PCSTR Name;
-    PCSTR Usage;
-    PCSTR Help;
-    VOID (*Run)(PCSTR Args);
-} KD_COMMAND;
-
-#define KD_COMMAND(ident, name, usage, help)                                                     \
-    static VOID KdCmd_##ident(PCSTR Args);                                                        \
-    static const KD_COMMAND KdEntry_##ident __attribute__((used, section(".kdcmds"), aligned(8))) = \
-        { name, usage, help, KdCmd_##ident };                                                     \
-    static VOID KdCmd_##ident(PCSTR Args)
 
 /* ---- arguments (kdargs.c) ------------------------------------------------ */
 /* The next space-separated word into Word (cut to Size - 1); FALSE when no word is left. */
@@ -45,8 +30,6 @@ BOOLEAN KdReadMemory(ULONG64 Address, PVOID Buffer, ULONG Size);
 VOID KdMemoryError(ULONG64 Address); /* "Memory access error at 'fffff800`00001000'" */
 /* WinDbg's 64-bit form: fffff800`4150b2e0 (Out: at least 18 bytes). */
 VOID KdFormatAddress(ULONG64 Address, CHAR *Out, ULONG Size);
-/* "irqlab!Name+0x10" or "" when Address is not in the kernel image. */
-VOID KdFormatSymbol(ULONG64 Address, CHAR *Out, ULONG Size);
 
 /* ---- other processors (kdsnap.c) ----------------------------------------- */
 #define KD_SNAPSHOT_DPCS 64
@@ -76,18 +59,10 @@ typedef struct _KD_CPU_SNAPSHOT {
 const KD_CPU_SNAPSHOT *KdSnapshotProcessors(VOID);
 
 /* ---- input (input.c) ----------------------------------------------------- */
-/* IRQL <= DISPATCH_LEVEL: queue bytes for the console (the keyboard's DPC does). */
-VOID KdInputPush(const CHAR *Bytes, ULONG Count);
 /* IRQL: PASSIVE_LEVEL.  The next byte from any source, or -1; KdInputWait halts until one comes. */
 int KdInputRead(VOID);
 int KdInputWait(VOID);
 /* Bytes pushed while the ring was full. */
 ULONG64 KdInputDropped(VOID);
-
-/* ---- the console (console.c) --------------------------------------------- */
-/* Runs one command line, as if typed (the tests and the labs' replays use it too). */
-VOID KdExecuteLine(PCSTR Line);
-/* Runs the console on this CPU forever: prompt, line editing, history, commands. */
-DECLSPEC_NORETURN VOID KdConsoleLoop(VOID);
 
 #endif

@@ -5,7 +5,7 @@
  */
 #include <irqlab/mm.h>
 #include <irqlab/rtl.h>
-#include "../ke/ki.h"
+#include <irqlab/kequery.h>
 #include "kd.h"
 #include "kdexpr.h"
 
@@ -142,17 +142,4 @@ VOID KdMemoryError(ULONG64 Address)
 
     KdFormatAddress(Address, text, sizeof(text));
     DbgPrint("Memory access error at '%s'\n", text);
-}
-
-VOID KdFormatSymbol(ULONG64 Address, CHAR *Out, ULONG Size)
-{
-    PCSTR name;
-    ULONG_PTR offset;
-
-    if (!KiLookupSymbol(Address, &name, &offset))
-        *Out = '\0';
-    else if (offset == 0)
-        RtlFormat(Out, Size, "irqlab!%s", name);
-    else
-        RtlFormat(Out, Size, "irqlab!%s+0x%llx", name, (ULONG64)offset);
 }

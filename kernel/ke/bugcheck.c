@@ -5,9 +5,9 @@
  * processors stopped (by NMI here), one report, then no return.  The report opens with the two lines WinDbg prints when a
  * target bugchecks ("*** Fatal System Error: ..."), adds what !analyze would
  * show first (name, parameters, registers, STACK_TEXT), and QEMU exits with
- * KI_EXIT_BUGCHECK so a harness can never mistake it for success.
+ * ARCH_EXIT_BUGCHECK so a harness can never mistake it for success.
  */
-#include <arch/apic.h>
+#include <irqlab/hal.h>
 #include <arch/arch.h>
 #include <irqlab/rtl.h>
 #include "ki.h"
@@ -63,16 +63,6 @@ static void print_registers(const KTRAP_FRAME *f)
              f->SegSs, f->EFlags, f->Vector, arch_exception_name((ULONG)f->Vector), f->ErrorCode);
 }
 
-/* A saved frame pointer we may follow: aligned, mapped, and above the last one. */
-static BOOLEAN frame_ok(ULONG64 rbp, ULONG64 previous)
-{
-    if (rbp == 0 || (rbp & 7) || rbp <= previous)
-        return FALSE;
-    if ((rbp >> 47) != 0x1ffff) /* kernel half, canonical */
-        return FALSE;
-    return arch_mmu_query(rbp) != 0 && arch_mmu_query(rbp + 8) != 0;
-}
-
 static void print_frame(int index, ULONG64 address, BOOLEAN return_address)
 {
     char symbol[96];
@@ -84,23 +74,18 @@ static void print_frame(int index, ULONG64 address, BOOLEAN return_address)
     DbgPrint("%02x %016llx %s\n", index, address, symbol);
 }
 
-/* Walks the RBP chain (the kernel keeps frame pointers) starting at rip/rbp. */
+/* The trap frame's RIP (the instruction itself), then the return addresses of the RBP chain. */
 static void print_stack(ULONG64 rip, ULONG64 rbp)
 {
+    ULONG64 returns[MAX_FRAMES];
     int n = 0;
-    ULONG64 previous = 0;
 
     DbgPrint("STACK_TEXT:\n # RetAddr          Call Site\n");
     if (rip)
         print_frame(n++, rip, FALSE);
-    while (n < MAX_FRAMES && frame_ok(rbp, previous)) {
-        ULONG64 *frame = (ULONG64 *)rbp;
-        if (frame[1] == 0)
-            break;
-        print_frame(n++, frame[1], TRUE);
-        previous = rbp;
-        rbp = frame[0];
-    }
+    ULONG count = KiWalkFrameChain(rbp, NULL, returns, MAX_FRAMES - n);
+    for (ULONG i = 0; i < count; i++)
+        print_frame(n++, returns[i], TRUE);
 }
 
 static void report(ULONG Code, const ULONG_PTR P[4], PKTRAP_FRAME TrapFrame, ULONG64 Rbp, KIRQL Irql)
@@ -146,7 +131,7 @@ static ULONG freeze_others(void)
 
     if (KeNumberProcessors < 2)
         return 0;
-    apic_send_nmi(0, APIC_DEST_OTHERS);
+    HalSendNmiToOthers();
     for (ULONG waited = 0; waited < FREEZE_WAIT_US; waited += 100) {
         frozen = 0;
         for (LONG n = 0; n < KeNumberProcessors; n++)
@@ -188,7 +173,7 @@ static DECLSPEC_NORETURN void bugcheck(ULONG Code, const ULONG_PTR P[4], PKTRAP_
         KiPrintForceUnlock();
         DbgPrint("\n*** nested bugcheck 0x%08x during the bugcheck report\n", Code);
         DbgPrint("# irqlab: system halted after bugcheck 0x%08X\n", Code);
-        arch_exit_emulator(KI_EXIT_BUGCHECK);
+        arch_exit_emulator(ARCH_EXIT_BUGCHECK);
     }
     ULONG frozen = freeze_others();
     KiPrintForceUnlock(); /* a frozen CPU may have held it */
@@ -197,9 +182,9 @@ static DECLSPEC_NORETURN void bugcheck(ULONG Code, const ULONG_PTR P[4], PKTRAP_
         DbgPrint("other processors: %u of %d stopped by NMI\n", frozen, KeNumberProcessors - 1);
     if (Code == CLOCK_WATCHDOG_TIMEOUT)
         describe_silent_processor(P);
-    KiTestBugCheckVerdict(Code, P);
+    KiInvokeBugCheckCallbacks(Code, P);
     DbgPrint("# irqlab: system halted after bugcheck 0x%08X\n", Code);
-    arch_exit_emulator(KI_EXIT_BUGCHECK);
+    arch_exit_emulator(ARCH_EXIT_BUGCHECK);
 }
 
 void KiBugCheckWithFrame(ULONG Code, ULONG_PTR P1, ULONG_PTR P2, ULONG_PTR P3, ULONG_PTR P4,
@@ -219,14 +204,4 @@ VOID KeBugCheck(ULONG BugCheckCode)
 {
     const ULONG_PTR p[4] = { 0, 0, 0, 0 };
     bugcheck(BugCheckCode, p, NULL, arch_frame_pointer());
-}
-
-VOID KiAssertFailed(PCSTR Expression, PCSTR File, ULONG Line)
-{
-    ULONG_PTR where = (ULONG_PTR)__builtin_return_address(0);
-
-    arch_disable_interrupts();
-    DbgPrint("\n*** Assertion failed: %s\n***   Source File: %s, line %u\n", Expression, File, Line);
-    const ULONG_PTR p[4] = { (ULONG_PTR)(LONG_PTR)STATUS_ASSERTION_FAILURE, where, 0, 0 };
-    bugcheck(KMODE_EXCEPTION_NOT_HANDLED, p, NULL, arch_frame_pointer());
 }

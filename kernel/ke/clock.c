@@ -7,9 +7,8 @@
  * The default rate is 64 Hz, Windows' 15.625 ms; `tick=<hz>` on the command
  * line sets another (16-1000).
  */
-#include <arch/apic.h>
 #include <arch/arch.h>
-#include <arch/timer.h>
+#include <irqlab/hal.h>
 #include <irqlab/interrupt.h>
 #include <irqlab/rtl.h>
 #include <irqlab/vectors.h>
@@ -23,7 +22,6 @@ volatile ULONG64 KeTickCount;
 static volatile ULONG64 KiInterruptTime;
 static ULONG KiTimeIncrement;
 static ULONG KiClockHz;
-static struct arch_timer_calibration KiCalibration;
 static KINTERRUPT KiClockInterrupt;
 
 ULONG64 KeQueryInterruptTime(VOID) { return KiInterruptTime; }
@@ -31,9 +29,7 @@ ULONG KeQueryTimeIncrement(VOID) { return KiTimeIncrement; }
 
 ULONG64 KeQueryTscFrequency(PCSTR *Source)
 {
-    if (Source)
-        *Source = KiCalibration.tsc_source;
-    return KiCalibration.tsc_hz;
+    return HalQueryTscFrequency(Source);
 }
 
 LARGE_INTEGER KeQueryPerformanceCounter(PLARGE_INTEGER PerformanceFrequency)
@@ -41,19 +37,9 @@ LARGE_INTEGER KeQueryPerformanceCounter(PLARGE_INTEGER PerformanceFrequency)
     LARGE_INTEGER now;
 
     if (PerformanceFrequency)
-        PerformanceFrequency->QuadPart = (LONGLONG)KiCalibration.tsc_hz;
+        PerformanceFrequency->QuadPart = (LONGLONG)HalQueryTscFrequency(NULL);
     now.QuadPart = (LONGLONG)arch_rdtsc();
     return now;
-}
-
-VOID KeStallExecutionProcessor(ULONG MicroSeconds)
-{
-    /* Before calibration, assume a fast TSC: a stall may run long, never short. */
-    ULONG64 hz = KiCalibration.tsc_hz ? KiCalibration.tsc_hz : 5000000000ull;
-    ULONG64 end = arch_rdtsc() + hz / 1000000 * MicroSeconds;
-
-    while (arch_rdtsc() < end)
-        arch_pause();
 }
 
 /* Every CPU takes the clock; only the clock owner advances system time (NT's KeUpdateSystemTime). */
@@ -74,19 +60,21 @@ static BOOLEAN KiClockService(PKINTERRUPT Interrupt, PVOID Context)
 
 void KiInitializeClock(void)
 {
-    ULONG hz = KiClockHz = KiCommandLineNumber("tick", MIN_HZ, MAX_HZ, DEFAULT_HZ);
+    ULONG hz = KiClockHz = KeGetCommandLineNumber("tick", MIN_HZ, MAX_HZ, DEFAULT_HZ);
+    PCSTR source;
 
-    if (!arch_timer_calibrate(&KiCalibration))
+    if (!HalInitializeClock())
         KeBugCheckEx(HAL_INITIALIZATION_FAILED, 1, 0, 0, 0); /* no PIT: nothing to time against */
     KiTimeIncrement = 10000000 / hz;
     KiConnectSystemInterrupt(&KiClockInterrupt, KiClockService, CLOCK_VECTOR);
-    arch_timer_start(CLOCK_VECTOR, KiCalibration.apic_timer_hz, hz);
+    HalStartClock(CLOCK_VECTOR, hz);
+    ULONG64 tsc = HalQueryTscFrequency(&source);
     DbgPrint("clock: TSC %llu.%03llu MHz (%s), APIC timer %llu kHz, tick %u Hz (%u.%04u ms)\n",
-             KiCalibration.tsc_hz / 1000000, KiCalibration.tsc_hz / 1000 % 1000, KiCalibration.tsc_source,
-             KiCalibration.apic_timer_hz / 1000, hz, KiTimeIncrement / 10000, KiTimeIncrement % 10000);
+             tsc / 1000000, tsc / 1000 % 1000, source, HalQueryApicTimerFrequency() / 1000, hz,
+             KiTimeIncrement / 10000, KiTimeIncrement % 10000);
 }
 
 void KiStartClockProcessor(void)
 {
-    arch_timer_start(CLOCK_VECTOR, KiCalibration.apic_timer_hz, KiClockHz);
+    HalStartClock(CLOCK_VECTOR, KiClockHz);
 }

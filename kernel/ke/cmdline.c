@@ -2,6 +2,8 @@
  * cmdline.c - the kernel command line: space-separated key=value words read
  * by the loader from \irqlab\cmdline.txt.  Unknown keys are reported, not
  * silently ignored, so a typo in a lab's command line is visible at boot.
+ * Each floor declares the keys it reads in the .kopts section, so this list
+ * knows the runners' keys without calling up to them.
  */
 #include <irqlab/bootinfo.h>
 #include <irqlab/rtl.h>
@@ -9,25 +11,18 @@
 
 #define MAX_OPTIONS 32
 
-/* Every key the kernel understands, with what it does (printed for a typo). */
-static const struct {
-    PCSTR Key;
-    PCSTR Help;
-} KiKnownOptions[] = {
-    { "test", "test=all|<suite>|<glob on suite.name>: run in-kernel tests and exit" },
-    { "bench", "bench=all|<suite>|<glob>: run benchmarks, print the table and exit (make bench)" },
-    { "tick", "tick=<hz>: clock interrupt rate, 16-1000 (default 64, Windows' 15.625 ms)" },
-    { "apic", "apic=xapic: use the xAPIC MMIO interface even when x2APIC exists" },
-    { "numproc", "numproc=<n>: start at most n processors, 1-64 (NT's /NUMPROC)" },
-    { "dpcqueuedepth", "dpcqueuedepth=<n>: queue depth that forces a DPC request (NT's default 4)" },
-    { "minimumdpcrate", "minimumdpcrate=<n>: DPCs per tick below which any DPC requests (3)" },
-    { "idealdpcrate", "idealdpcrate=<n>: DPCs per tick the depth adapts toward (20)" },
-    { "adjustdpcthreshold", "adjustdpcthreshold=<n>: quiet ticks before the depth grows back (20)" },
-    { "dpctimelimit", "dpctimelimit=<ms>: one DPC's limit before bugcheck 0x133 (500; 0 off)" },
-    { "storm", "storm=<n>: DPC operations per CPU for the storm test (test=storm.*; default 40000)" },
-    { "dpcwatchdogperiod", "dpcwatchdogperiod=<ms>: time at >= DISPATCH before 0x133 (5000; 0 off)" },
-    { "clockwatchdog", "clockwatchdog=<ms>: a CPU without a clock tick before 0x101 (4000, at least 1000; 0 off)" },
-};
+/* Ke's own keys; the floors above declare theirs where they read them (KE_COMMAND_LINE_OPTION). */
+KE_COMMAND_LINE_OPTION(tick, "tick", "tick=<hz>: clock interrupt rate, 16-1000 (default 64, Windows' 15.625 ms)");
+KE_COMMAND_LINE_OPTION(numproc, "numproc", "numproc=<n>: start at most n processors, 1-64 (NT's /NUMPROC)");
+KE_COMMAND_LINE_OPTION(depth, "dpcqueuedepth", "dpcqueuedepth=<n>: queue depth that forces a DPC request (NT's default 4)");
+KE_COMMAND_LINE_OPTION(minrate, "minimumdpcrate", "minimumdpcrate=<n>: DPCs per tick below which any DPC requests (3)");
+KE_COMMAND_LINE_OPTION(idealrate, "idealdpcrate", "idealdpcrate=<n>: DPCs per tick the depth adapts toward (20)");
+KE_COMMAND_LINE_OPTION(adjust, "adjustdpcthreshold", "adjustdpcthreshold=<n>: quiet ticks before the depth grows back (20)");
+KE_COMMAND_LINE_OPTION(dpclimit, "dpctimelimit", "dpctimelimit=<ms>: one DPC's limit before bugcheck 0x133 (500; 0 off)");
+KE_COMMAND_LINE_OPTION(dpcperiod, "dpcwatchdogperiod", "dpcwatchdogperiod=<ms>: time at >= DISPATCH before 0x133 (5000; 0 off)");
+KE_COMMAND_LINE_OPTION(clockdog, "clockwatchdog", "clockwatchdog=<ms>: a CPU without a clock tick before 0x101 (4000, at least 1000; 0 off)");
+
+extern const KCOMMAND_LINE_OPTION __start_kopts[], __stop_kopts[];
 
 static char KiCommandLine[IRQLAB_CMDLINE_MAX];
 static struct {
@@ -38,8 +33,8 @@ static ULONG KiOptionCount;
 
 static BOOLEAN option_known(PCSTR key)
 {
-    for (size_t i = 0; i < ARRAYSIZE(KiKnownOptions); i++)
-        if (strcmp(KiKnownOptions[i].Key, key) == 0)
+    for (const KCOMMAND_LINE_OPTION *o = __start_kopts; o < __stop_kopts; o++)
+        if (strcmp(o->Key, key) == 0)
             return TRUE;
     return FALSE;
 }
@@ -55,8 +50,8 @@ static void add_option(char *word)
     }
     if (!option_known(word)) {
         DbgPrint("irqlab: ignoring unknown command-line option '%s'; known options:\n", word);
-        for (size_t i = 0; i < ARRAYSIZE(KiKnownOptions); i++)
-            DbgPrint("    %s\n", KiKnownOptions[i].Help);
+        for (const KCOMMAND_LINE_OPTION *o = __start_kopts; o < __stop_kopts; o++)
+            DbgPrint("    %s\n", o->Help);
         return;
     }
     if (KiOptionCount == MAX_OPTIONS) {
@@ -68,7 +63,7 @@ static void add_option(char *word)
     KiOptionCount++;
 }
 
-void KiParseCommandLine(PCSTR CommandLine)
+VOID KeParseCommandLine(PCSTR CommandLine)
 {
     size_t n = strnlen(CommandLine, sizeof(KiCommandLine) - 1);
     char *p = KiCommandLine;
@@ -98,7 +93,7 @@ PCSTR KeGetCommandLineValue(PCSTR Key)
     return NULL;
 }
 
-ULONG KiCommandLineNumber(PCSTR Key, ULONG Minimum, ULONG Maximum, ULONG Default)
+ULONG KeGetCommandLineNumber(PCSTR Key, ULONG Minimum, ULONG Maximum, ULONG Default)
 {
     PCSTR value = KeGetCommandLineValue(Key), p = value;
     ULONG n = 0;

@@ -11,7 +11,7 @@
  * another CPU.  Retiring runs on the CPU's DpcStack from the 0x2F handler,
  * and from the idle loop.
  */
-#include <arch/apic.h>
+#include <irqlab/hal.h>
 #include <irqlab/dpc.h>
 #include <irqlab/interrupt.h>
 #include <irqlab/vectors.h>
@@ -150,7 +150,7 @@ BOOLEAN KeInsertQueueDpc(PKDPC Dpc, PVOID SystemArgument1, PVOID SystemArgument2
     }
     KeReleaseSpinLockFromDpcLevel(&data->DpcLock);
     if (request && target == self)
-        apic_self_ipi(DISPATCH_VECTOR); /* held in the IRR until CR8 < DISPATCH_LEVEL */
+        HalRequestSoftwareInterrupt(DISPATCH_LEVEL); /* held in the IRR until CR8 < DISPATCH_LEVEL */
     else if (request)
         KiIpiSend(target->GroupSetMember, KI_IPI_DPC);
     KeLowerIrql(old);

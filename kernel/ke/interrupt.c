@@ -6,16 +6,16 @@
  * routine(s) chained on the vector under the object's lock, then EOI and
  * return to the interrupted level with interrupts off (iretq restores IF).
  */
-#include <arch/apic.h>
+#include <irqlab/hal.h>
 #include <arch/arch.h>
 #include <irqlab/interrupt.h>
 #include <irqlab/vectors.h>
 #include "ki.h"
-#include "rawlock.h"
+#include <arch/rawlock.h>
 
 static LIST_ENTRY KiVectorChains[256];
 static ULONG64 KiUnexpected[256];
-static KI_RAW_LOCK KiConnectLock;
+static ARCH_RAW_LOCK KiConnectLock;
 
 void KiInitializeInterrupts(void)
 {
@@ -53,26 +53,26 @@ BOOLEAN KeConnectInterrupt(PKINTERRUPT Interrupt)
     /* The APIC masks by vector class, so the class must be the level. */
     if (v < 32 || v > 255 || VECTOR_IRQL(v) != Interrupt->Irql || Interrupt->SynchronizeIrql < Interrupt->Irql)
         return FALSE;
-    ULONG64 flags = KiRawLockAcquire(&KiConnectLock);
+    ULONG64 flags = arch_raw_lock_acquire(&KiConnectLock);
     PLIST_ENTRY chain = &KiVectorChains[v];
     if (!Interrupt->Connected && (IsListEmpty(chain) ||
         (Interrupt->ShareVector && CONTAINING_RECORD(chain->Flink, KINTERRUPT, InterruptListEntry)->ShareVector))) {
         InsertTailList(chain, &Interrupt->InterruptListEntry);
         Interrupt->Connected = ok = TRUE;
     }
-    KiRawLockRelease(&KiConnectLock, flags);
+    arch_raw_lock_release(&KiConnectLock, flags);
     return ok;
 }
 
 BOOLEAN KeDisconnectInterrupt(PKINTERRUPT Interrupt)
 {
     ASSERT(KeGetCurrentIrql() <= DISPATCH_LEVEL);
-    ULONG64 flags = KiRawLockAcquire(&KiConnectLock);
+    ULONG64 flags = arch_raw_lock_acquire(&KiConnectLock);
     BOOLEAN was = Interrupt->Connected;
     if (was)
         RemoveEntryList(&Interrupt->InterruptListEntry);
     Interrupt->Connected = FALSE;
-    KiRawLockRelease(&KiConnectLock, flags);
+    arch_raw_lock_release(&KiConnectLock, flags);
     return was;
 }
 
@@ -106,10 +106,10 @@ ULONG KiQueryVectorInterrupts(ULONG Vector, PKINTERRUPT *Interrupts, ULONG Max)
 
     if (Vector >= 256)
         return 0;
-    ULONG64 flags = KiRawLockAcquire(&KiConnectLock);
+    ULONG64 flags = arch_raw_lock_acquire(&KiConnectLock);
     for (PLIST_ENTRY e = KiVectorChains[Vector].Flink; e != &KiVectorChains[Vector] && n < Max; e = e->Flink)
         Interrupts[n++] = CONTAINING_RECORD(e, KINTERRUPT, InterruptListEntry);
-    KiRawLockRelease(&KiConnectLock, flags);
+    arch_raw_lock_release(&KiConnectLock, flags);
     return n;
 }
 
@@ -123,7 +123,7 @@ static void unexpected(PKTRAP_FRAME f, ULONG v)
     if (__atomic_fetch_add(&KiUnexpected[v], 1, __ATOMIC_RELAXED) == 0)
         DbgPrint("irqlab: unexpected interrupt at vector 0x%02x (rip %016llx); counting further ones\n", v,
                  f->Rip);
-    apic_eoi();
+    HalPerformEndOfInterrupt();
 }
 
 VOID KiConnectSystemInterrupt(PKINTERRUPT Interrupt, PKSERVICE_ROUTINE ServiceRoutine, ULONG Vector)
@@ -182,6 +182,6 @@ void KiInterruptDispatch(PKTRAP_FRAME TrapFrame)
     service_chain(chain);
     arch_disable_interrupts();
     prcb->Irqlab.PreviousIrql = outer;
-    apic_eoi();
+    HalPerformEndOfInterrupt();
     arch_write_cr8(old);
 }

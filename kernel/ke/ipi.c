@@ -7,7 +7,7 @@
  * function on every CPU at once at IPI_LEVEL, with a barrier so that all
  * are inside it together, as NT's does.
  */
-#include <arch/apic.h>
+#include <irqlab/hal.h>
 #include <irqlab/interrupt.h>
 #include <irqlab/vectors.h>
 #include "ki.h"
@@ -63,7 +63,7 @@ static BOOLEAN KiIpiService(PKINTERRUPT Interrupt, PVOID Context)
     if (requests & KI_IPI_GENERIC_CALL)
         generic_call_here();
     if (requests & KI_IPI_DPC) /* runs as soon as this CPU is below DISPATCH_LEVEL */
-        apic_self_ipi(DISPATCH_VECTOR);
+        HalRequestSoftwareInterrupt(DISPATCH_LEVEL);
     return TRUE;
 }
 
@@ -80,7 +80,7 @@ VOID KiIpiSend(KAFFINITY Targets, ULONG Request)
         if (!(Targets & 1) || target == NULL)
             continue;
         __atomic_or_fetch(&target->Irqlab.IpiRequests, Request, __ATOMIC_RELEASE);
-        apic_send_ipi(target->InitialApicId, IPI_VECTOR, APIC_DEST_SINGLE);
+        HalSendIpi(target->InitialApicId, IPI_VECTOR);
     }
 }
 

@@ -1,16 +1,15 @@
 /*
  * mp.c - bringing up the application processors (NT's KeStartAllProcessors).
  *
- * The boot CPU walks the MADT's processor entries and starts each enabled
- * one in turn: a KPCR, descriptor tables and guarded stacks are prepared,
- * the AP is sent INIT-STARTUP-STARTUP (arch/x86_64/mp.c), and the boot CPU
+ * The boot CPU walks the processors the HAL found in the MADT and starts
+ * each enabled one in turn: a KPCR, descriptor tables and guarded stacks are
+ * prepared, the HAL sends the AP INIT-STARTUP-STARTUP (kernel/hal/halmp.c), and the boot CPU
  * waits a bounded time for the AP to say it is up.  One that stays silent is
  * reported, sent back to sleep and skipped; the system runs on the others.
  * Each AP sets up its own tables, APIC and clock, then idles at
  * DISPATCH_LEVEL in KiIdleLoop.
  */
-#include <arch/acpi.h>
-#include <arch/apic.h>
+#include <irqlab/hal.h>
 #include <irqlab/interrupt.h>
 #include <irqlab/mm.h>
 #include <irqlab/rtl.h>
@@ -33,7 +32,9 @@ static DECLSPEC_NORETURN void KiSystemStartupAp(void *Context)
     PKPRCB prcb = &p->Pcr.Prcb;
 
     arch_cpu_init(p->ArchTables, &p->Pcr, &p->StackTop[KI_STACK_DOUBLE_FAULT]);
-    KiInitializeHalProcessor();
+    ULONG apic_id = HalInitializeProcessor();
+    /* The boot CPU chose this CPU by the APIC ID the MADT gave; the APIC must agree. */
+    ASSERT(apic_id == prcb->InitialApicId);
     KiStartClockProcessor();
     /* NT's idle loop runs at DISPATCH_LEVEL: DPC interrupts stay pending, it drains them itself. */
     arch_write_cr8(DISPATCH_LEVEL);
@@ -68,9 +69,9 @@ static BOOLEAN start_one(ULONG ApicId, ULONG Number)
         DbgPrint("smp: out of memory for CPU %u's stacks\n", Number);
         return FALSE;
     }
-    arch_mp_launch(ApicId, p->StackTop[KI_STACK_KERNEL], KiSystemStartupAp, p);
+    HalStartProcessor(ApicId, p->StackTop[KI_STACK_KERNEL], KiSystemStartupAp, p);
     if (!wait_started(&p->Pcr.Prcb)) {
-        arch_mp_cancel(ApicId);
+        HalCancelProcessorStart(ApicId);
         DbgPrint("smp: the processor with APIC ID %u did not answer within %u ms; skipping it\n", ApicId,
                  AP_ANSWER_MS);
         return FALSE;
@@ -80,21 +81,21 @@ static BOOLEAN start_one(ULONG ApicId, ULONG Number)
     return TRUE;
 }
 
-static void start_all(const struct acpi_info *acpi, struct mp_tally *t)
+static void start_all(struct mp_tally *t)
 {
     ULONG self = KeGetCurrentPrcb()->InitialApicId;
+    HAL_PROCESSOR c;
 
-    for (ULONG i = 0; i < acpi->cpu_count; i++) {
-        const struct acpi_cpu *c = &acpi->cpus[i];
-        if (c->apic_id == self)
+    for (ULONG i = 0; HalQueryProcessor(i, &c); i++) {
+        if (c.ApicId == self)
             continue;
-        if (!c->enabled) {
-            t->Disabled++; /* absent, or online-capable: hot-add is not supported */
+        if (!c.Enabled) {
+            t->Disabled++;
         } else if ((ULONG)KeNumberProcessors >= KiProcessorLimit) {
             t->TooMany++;
-        } else if (!apic_is_x2apic() && c->apic_id > 254) {
-            t->Unreachable++; /* xAPIC destinations are 8 bits, 0xff is broadcast */
-        } else if (start_one(c->apic_id, (ULONG)KeNumberProcessors)) {
+        } else if (!c.Reachable) {
+            t->Unreachable++;
+        } else if (start_one(c.ApicId, (ULONG)KeNumberProcessors)) {
             t->Started++;
         } else {
             t->Silent++;
@@ -121,21 +122,23 @@ static void report(const struct mp_tally *t, ULONG64 ms)
     DbgPrint("%s\n", line);
 }
 
-VOID KiStartProcessors(VOID)
+VOID KeStartAllProcessors(VOID)
 {
-    const struct acpi_info *acpi = HalGetAcpiInfo();
     struct mp_tally t = { 0 };
+    HAL_PROCESSOR first, second;
     ULONG64 start = arch_rdtsc(), hz = KeQueryTscFrequency(NULL);
 
-    KiProcessorLimit = KiCommandLineNumber("numproc", 1, MAXIMUM_PROCESSORS, MAXIMUM_PROCESSORS);
-    if (acpi == NULL) {
+    KiProcessorLimit = KeGetCommandLineNumber("numproc", 1, MAXIMUM_PROCESSORS, MAXIMUM_PROCESSORS);
+    ASSERT(KeGetCurrentIrql() == PASSIVE_LEVEL);
+    if (!HalQueryProcessor(0, &first)) {
         DbgPrint("smp: no usable MADT; running on the boot processor only\n");
         return;
     }
-    if (acpi->cpu_count > 1 && !arch_mp_prepare(MmReserveLowPages(ARCH_TRAMPOLINE_PAGES))) {
+    if (HalQueryProcessor(1, &second) && !HalPrepareProcessorStart()) {
         DbgPrint("smp: no free memory below 1 MiB for the start-up code; boot processor only\n");
         return;
     }
-    start_all(acpi, &t);
-    report(&t, (arch_rdtsc() - start) * 1000 / hz);
+    start_all(&t);
+    KiProcessorsUpTsc = arch_rdtsc();
+    report(&t, (KiProcessorsUpTsc - start) * 1000 / hz);
 }

@@ -1,18 +1,17 @@
 /*
- * print.c - DbgPrint and the serial print lock.
+ * print.c - the serial debug port that DbgPrint (kernel/rtl/debug.c) writes
+ * to, and the capture of one CPU's output for tests of the console.
  *
- * Each DbgPrint call is formatted into a local buffer first and then written
- * with the lock held and interrupts off, so output from several CPUs (and
- * from interrupt handlers) interleaves only at call boundaries.
+ * Each DbgPrint call arrives formatted and is written with the lock held and
+ * interrupts off, so output from several CPUs (and from interrupt handlers)
+ * interleaves only at call boundaries.
  */
 #include <arch/arch.h>
 #include <irqlab/rtl.h>
 #include "ki.h"
-#include "rawlock.h"
+#include <arch/rawlock.h>
 
-#define PRINT_BUFFER 512
-
-static KI_RAW_LOCK KiPrintLock;
+static ARCH_RAW_LOCK KiPrintLock;
 
 /* A capture (KiCaptureOutput): one CPU's DbgPrint output goes to a buffer instead of serial. */
 static struct {
@@ -32,17 +31,17 @@ static BOOLEAN captured(const char *Text, size_t Length)
     return TRUE;
 }
 
-void KiPrintRaw(const char *Text, size_t Length)
+VOID KiPrintRaw(PCSTR Text, SIZE_T Length)
 {
-    ULONG64 flags = KiRawLockAcquire(&KiPrintLock);
+    ULONG64 flags = arch_raw_lock_acquire(&KiPrintLock);
     if (!captured(Text, Length))
         arch_serial_write(Text, Length);
-    KiRawLockRelease(&KiPrintLock, flags);
+    arch_raw_lock_release(&KiPrintLock, flags);
 }
 
 VOID KiCaptureOutput(char *Buffer, size_t Size)
 {
-    ULONG64 flags = KiRawLockAcquire(&KiPrintLock);
+    ULONG64 flags = arch_raw_lock_acquire(&KiPrintLock);
     ASSERT(Buffer == NULL || Size > 0);
     KiCapture.Owner = Buffer ? KeGetCurrentPrcb() : NULL;
     KiCapture.Buffer = Buffer;
@@ -50,7 +49,7 @@ VOID KiCaptureOutput(char *Buffer, size_t Size)
     KiCapture.Length = 0;
     if (Buffer)
         Buffer[0] = '\0';
-    KiRawLockRelease(&KiPrintLock, flags);
+    arch_raw_lock_release(&KiPrintLock, flags);
 }
 
 size_t KiCapturedLength(VOID)
@@ -62,20 +61,4 @@ size_t KiCapturedLength(VOID)
 void KiPrintForceUnlock(void)
 {
     __atomic_store_n(&KiPrintLock, 0, __ATOMIC_RELEASE);
-}
-
-ULONG DbgPrint(PCSTR Format, ...)
-{
-    char buffer[PRINT_BUFFER];
-    va_list ap;
-
-    va_start(ap, Format);
-    int n = RtlFormatV(buffer, sizeof(buffer), Format, ap);
-    va_end(ap);
-    if (n >= (int)sizeof(buffer)) {
-        memcpy(buffer + sizeof(buffer) - 5, "...\n", 4);
-        n = sizeof(buffer) - 1;
-    }
-    KiPrintRaw(buffer, (size_t)n);
-    return STATUS_SUCCESS;
 }

@@ -12,7 +12,7 @@
  * dpcwatchdogperiod= (a stretch at >= DISPATCH_LEVEL, 5000 ms), and
  * clockwatchdog= (a CPU without a clock tick, 4000 ms); 0 turns one off.
  */
-#include <arch/apic.h>
+#include <irqlab/hal.h>
 #include <arch/arch.h>
 #include <irqlab/interrupt.h>
 #include <irqlab/vectors.h>
@@ -34,13 +34,13 @@ static ULONG ms_to_ticks(ULONG Ms)
 
 VOID KiInitializeRunTime(VOID)
 {
-    KiMaximumDpcQueueDepth = KiCommandLineNumber("dpcqueuedepth", 1, 1000, KiMaximumDpcQueueDepth);
-    KiMinimumDpcRate = KiCommandLineNumber("minimumdpcrate", 0, 1000, KiMinimumDpcRate);
-    KiIdealDpcRate = KiCommandLineNumber("idealdpcrate", 1, 1000, KiIdealDpcRate);
-    KiAdjustDpcThreshold = KiCommandLineNumber("adjustdpcthreshold", 1, 1000, KiAdjustDpcThreshold);
-    KiDpcTimeLimitTicks = ms_to_ticks(KiCommandLineNumber("dpctimelimit", 0, 600000, 500));
-    KiDpcWatchdogPeriodTicks = ms_to_ticks(KiCommandLineNumber("dpcwatchdogperiod", 0, 600000, 5000));
-    ULONG clock_ms = KiCommandLineNumber("clockwatchdog", 0, 600000, 4000); /* above !labirql's 3 s */
+    KiMaximumDpcQueueDepth = KeGetCommandLineNumber("dpcqueuedepth", 1, 1000, KiMaximumDpcQueueDepth);
+    KiMinimumDpcRate = KeGetCommandLineNumber("minimumdpcrate", 0, 1000, KiMinimumDpcRate);
+    KiIdealDpcRate = KeGetCommandLineNumber("idealdpcrate", 1, 1000, KiIdealDpcRate);
+    KiAdjustDpcThreshold = KeGetCommandLineNumber("adjustdpcthreshold", 1, 1000, KiAdjustDpcThreshold);
+    KiDpcTimeLimitTicks = ms_to_ticks(KeGetCommandLineNumber("dpctimelimit", 0, 600000, 500));
+    KiDpcWatchdogPeriodTicks = ms_to_ticks(KeGetCommandLineNumber("dpcwatchdogperiod", 0, 600000, 5000));
+    ULONG clock_ms = KeGetCommandLineNumber("clockwatchdog", 0, 600000, 4000); /* above !labirql's 3 s */
     if (clock_ms != 0 && clock_ms < 1000) { /* the CPUs' ticks are out of phase: a few may pass unseen */
         DbgPrint("irqlab: clockwatchdog=%u is under the 1000 ms it needs to tell a late tick from none; "
                  "using 1000\n", clock_ms);
@@ -88,7 +88,7 @@ static VOID adapt_dpc_rate(PKPRCB Prcb)
     if (data->DpcQueueDepth != 0 && !Prcb->DpcRoutineActive &&
         !(__atomic_fetch_or(&Prcb->DpcRequestSummary, DPC_NORMAL_PROCESSING_REQUESTED, __ATOMIC_RELAXED) &
           DPC_NORMAL_PROCESSING_REQUESTED)) {
-        apic_self_ipi(DISPATCH_VECTOR);
+        HalRequestSoftwareInterrupt(DISPATCH_LEVEL);
         Prcb->AdjustDpcThreshold = KiAdjustDpcThreshold;
         if (Prcb->DpcRequestRate < KiIdealDpcRate && Prcb->MaximumDpcQueueDepth > 1)
             Prcb->MaximumDpcQueueDepth--;

@@ -35,17 +35,20 @@ BOOLEAN KiLookupSymbol(ULONG_PTR Address, PCSTR *Name, ULONG_PTR *Offset)
     return TRUE;
 }
 
-void KiFormatSymbol(ULONG_PTR Address, char *Buffer, size_t Size)
+BOOLEAN KiFormatSymbol(ULONG_PTR Address, char *Buffer, size_t Size)
 {
     PCSTR name;
     ULONG_PTR offset;
 
-    if (!KiLookupSymbol(Address, &name, &offset))
+    if (!KiLookupSymbol(Address, &name, &offset)) {
         RtlFormat(Buffer, Size, "%016llx", (ULONG64)Address);
-    else if (offset == 0)
+        return FALSE;
+    }
+    if (offset == 0)
         RtlFormat(Buffer, Size, "irqlab!%s", name);
     else
         RtlFormat(Buffer, Size, "irqlab!%s+0x%llx", name, (ULONG64)offset);
+    return TRUE;
 }
 
 /*

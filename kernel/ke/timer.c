@@ -12,7 +12,7 @@
  * One lock guards every list and every timer's place in one: setting a
  * timer on one CPU may take it off another's.
  */
-#include <arch/apic.h>
+#include <irqlab/hal.h>
 #include <irqlab/interrupt.h>
 #include <irqlab/timer.h>
 #include <irqlab/vectors.h>
@@ -134,7 +134,7 @@ VOID KiCheckTimers(PKPRCB Prcb)
         return;
     if (!(__atomic_fetch_or(&Prcb->DpcRequestSummary, DPC_NORMAL_TIMER_EXPIRATION, __ATOMIC_RELAXED) &
           DPC_NORMAL_TIMER_EXPIRATION))
-        apic_self_ipi(DISPATCH_VECTOR);
+        HalRequestSoftwareInterrupt(DISPATCH_LEVEL);
 }
 
 /* Lock held.  Moves up to BATCH expired timers' DPCs into Dpcs; returns how many. */

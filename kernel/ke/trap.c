@@ -5,9 +5,11 @@
  * handlers to unwind to, so each one becomes the bugcheck NT would raise for
  * it.  The one exception is an instruction listed in the fixup table (the
  * debugger's safe copy), which resumes at its fixup, like a __try around a
- * probe.  Vectors from 32 up are interrupts: kernel/ke/interrupt.c.
+ * probe.  Vectors from 32 up are interrupts (kernel/ke/interrupt.c), but
+ * for 0x2C, NT's assertion trap (ASSERT in include/irqlab/rtl.h).
  */
 #include <arch/arch.h>
+#include <irqlab/vectors.h>
 #include "ki.h"
 
 /* x86 exception vector -> NT exception code, as KiXxxFault raises them on x64. */
@@ -79,8 +81,18 @@ static BOOLEAN fixup(PKTRAP_FRAME f)
     return FALSE;
 }
 
+/* int 0x2c, as NT's KiRaiseAssertion: STATUS_ASSERTION_FAILURE at the int, unhandled in kernel mode. */
+static DECLSPEC_NORETURN void assertion_bugcheck(PKTRAP_FRAME f)
+{
+    f->Rip -= 2; /* the trap saved the address after the two-byte int */
+    KiBugCheckWithFrame(KMODE_EXCEPTION_NOT_HANDLED, (ULONG_PTR)(LONG_PTR)STATUS_ASSERTION_FAILURE, f->Rip, 0, 0,
+                        f);
+}
+
 void KiDispatchTrap(PKTRAP_FRAME TrapFrame)
 {
+    if (TrapFrame->Vector == ASSERTION_VECTOR)
+        assertion_bugcheck(TrapFrame);
     if (TrapFrame->Vector < 32 && fixup(TrapFrame))
         return;
     if (TrapFrame->Vector < 32)

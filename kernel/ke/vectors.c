@@ -16,6 +16,7 @@ _Static_assert(VECTOR_IRQL(PROFILE_VECTOR) == PROFILE_LEVEL, "profile");
 
 const KVECTOR_INFO KeVectorMap[] = {
     { APC_VECTOR, "APC software interrupt" },
+    { ASSERTION_VECTOR, "assertion (int 0x2c, a trap)" },
     { DISPATCH_VECTOR, "DISPATCH (DPC) software interrupt" },
     { CLOCK_VECTOR, "clock" },
     { CLOCK_IPI_VECTOR, "clock IPI" },

@@ -98,9 +98,8 @@ static BOOLEAN try_satisfy(DISPATCHER_HEADER *Header, UCHAR SetsBefore)
 static DECLSPEC_NORETURN VOID wait_at_raised_irql(PCSTR Routine, PVOID Object, KIRQL Irql, PVOID Caller)
 {
     PKPRCB prcb = KeGetCurrentPrcb();
-    ULONG64 rsp;
+    ULONG64 rsp = arch_stack_pointer();
 
-    __asm__ volatile("mov %%rsp, %0" : "=r"(rsp));
     DbgPrint("%s(%016llx) at IRQL %u (%s)%s: a wait may block only at APC_LEVEL or below\n", Routine,
              (ULONG64)Object, Irql, KeIrqlName(Irql), prcb->DpcRoutineActive ? " in a DPC routine" : "");
     if (prcb->DpcRoutineActive) /* P1/P2 would be the old and new threads; irqlab has none */

@@ -5,10 +5,9 @@
  * needs them, and firmware parks the APs there until they are woken.
  */
 #include <arch/arch.h>
-#include <irqlab/ke.h>
 #include <irqlab/mm.h>
 #include <irqlab/rtl.h>
-#include "../ke/rawlock.h"
+#include <arch/rawlock.h>
 
 #define LOW_MEMORY_LIMIT 0x100000ull
 
@@ -16,7 +15,8 @@ static ULONG64 *MiBitmap;
 static ULONG64 MiPageLimit; /* pages covered by the bitmap */
 static ULONG64 MiFreePages, MiManagedPages;
 static ULONG64 MiHintWord;
-static KI_RAW_LOCK MiLock;
+static PBUGCHECK_ROUTINE MiBugCheck; /* KeBugCheckEx, handed down by the boot sequence */
+static ARCH_RAW_LOCK MiLock;
 static const struct irqlab_mem_range *MiRanges; /* the loader's map, kept for MmReserveLowPages */
 static uint32_t MiRangeCount;
 static ULONG64 MiLowNext = LOW_MEMORY_LIMIT; /* low pages handed out so far start here */
@@ -43,11 +43,12 @@ static ULONG64 find_bitmap_home(const struct irqlab_bootinfo *bi, ULONG64 bytes)
         if (end > base && end - base >= bytes)
             return base;
     }
-    KeBugCheckEx(INSTALL_MORE_MEMORY, (ULONG_PTR)MiPageLimit, 0, 0, bytes);
+    MiBugCheck(INSTALL_MORE_MEMORY, (ULONG_PTR)MiPageLimit, 0, 0, bytes);
 }
 
-VOID MmInitializePfnDatabase(const struct irqlab_bootinfo *BootInfo)
+VOID MmInitializePfnDatabase(const struct irqlab_bootinfo *BootInfo, PBUGCHECK_ROUTINE BugCheck)
 {
+    MiBugCheck = BugCheck;
     const struct irqlab_mem_range *r = ranges(BootInfo);
 
     for (uint32_t i = 0; i < BootInfo->memmap_count; i++)
@@ -76,7 +77,7 @@ VOID MmInitializePfnDatabase(const struct irqlab_bootinfo *BootInfo)
 ULONG64 MmAllocatePhysicalPage(VOID)
 {
     ULONG64 words = (MiPageLimit + 63) / 64, pa = 0;
-    ULONG64 flags = KiRawLockAcquire(&MiLock);
+    ULONG64 flags = arch_raw_lock_acquire(&MiLock);
 
     for (ULONG64 n = 0; n < words && pa == 0; n++) {
         ULONG64 w = (MiHintWord + n) % words;
@@ -90,7 +91,7 @@ ULONG64 MmAllocatePhysicalPage(VOID)
         MiHintWord = w;
         pa = pfn * PAGE_SIZE;
     }
-    KiRawLockRelease(&MiLock, flags);
+    arch_raw_lock_release(&MiLock, flags);
     if (pa)
         memset(MmDirectMap(pa), 0, PAGE_SIZE);
     return pa;
@@ -102,7 +103,7 @@ ULONG64 MmAllocateContiguousPhysicalPages(ULONG Pages)
 
     if (Pages == 0)
         return 0;
-    ULONG64 flags = KiRawLockAcquire(&MiLock);
+    ULONG64 flags = arch_raw_lock_acquire(&MiLock);
     for (ULONG64 pfn = LOW_MEMORY_LIMIT / PAGE_SIZE; pfn < MiPageLimit && pa == 0; pfn++) {
         if (pfn % 64 == 0 && MiBitmap[pfn / 64] == ~0ull) { /* a word in use: skip it whole */
             run = 0;
@@ -117,7 +118,7 @@ ULONG64 MmAllocateContiguousPhysicalPages(ULONG Pages)
             bit_set(p);
         MiFreePages -= Pages;
     }
-    KiRawLockRelease(&MiLock, flags);
+    arch_raw_lock_release(&MiLock, flags);
     if (pa)
         memset(MmDirectMap(pa), 0, (ULONG64)Pages * PAGE_SIZE);
     return pa;
@@ -126,16 +127,16 @@ ULONG64 MmAllocateContiguousPhysicalPages(ULONG Pages)
 VOID MmFreePhysicalPage(ULONG64 PhysicalAddress)
 {
     ULONG64 pfn = PhysicalAddress / PAGE_SIZE;
-    ULONG64 flags = KiRawLockAcquire(&MiLock);
+    ULONG64 flags = arch_raw_lock_acquire(&MiLock);
 
     if ((PhysicalAddress & (PAGE_SIZE - 1)) || pfn >= MiPageLimit || !bit_test(pfn)) {
-        KiRawLockRelease(&MiLock, flags);
+        arch_raw_lock_release(&MiLock, flags);
         /* NT's PFN_LIST_CORRUPT 0x99: a free of a page that is not in use. */
-        KeBugCheckEx(PFN_LIST_CORRUPT, 0x99, (ULONG_PTR)pfn, 0, (ULONG_PTR)PhysicalAddress);
+        MiBugCheck(PFN_LIST_CORRUPT, 0x99, (ULONG_PTR)pfn, 0, (ULONG_PTR)PhysicalAddress);
     }
     bit_clear(pfn);
     MiFreePages++;
-    KiRawLockRelease(&MiLock, flags);
+    arch_raw_lock_release(&MiLock, flags);
 }
 
 ULONG64 MmGetFreePageCount(VOID) { return MiFreePages; }
@@ -143,13 +144,13 @@ ULONG64 MmGetManagedPageCount(VOID) { return MiManagedPages; }
 ULONG64 MmGetPhysicalLimit(VOID) { return MiPageLimit * PAGE_SIZE; }
 
 /* The kernel-stack region's page tables and cursor; a lock of their own (mapping allocates pages). */
-static KI_RAW_LOCK MiMapLock;
+static ARCH_RAW_LOCK MiMapLock;
 
 PVOID MmCreateKernelStack(ULONG Pages)
 {
-    ULONG64 flags = KiRawLockAcquire(&MiMapLock);
+    ULONG64 flags = arch_raw_lock_acquire(&MiMapLock);
     ULONG64 top = arch_mmu_map_stack(Pages);
-    KiRawLockRelease(&MiMapLock, flags);
+    arch_raw_lock_release(&MiMapLock, flags);
     return (PVOID)top;
 }
 

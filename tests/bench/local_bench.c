@@ -4,7 +4,7 @@
  * beside one `lock cmpxchg` plus a list link; insert -> routine start beside
  * a bare self-IPI to an empty handler; DPC throughput.
  */
-#include <arch/apic.h>
+#include <irqlab/hal.h>
 #include <arch/arch.h>
 #include <irqlab/bench.h>
 #include <irqlab/dpc.h>
@@ -15,31 +15,31 @@
 #define ROUNDS 2000
 #define EMPTY_VECTOR DEVICE_VECTOR(3, 14) /* the lowest device class: nothing else there */
 
-static KB_METRIC KbA, KbB, KbC;
+static BENCH_METRIC BenchA, BenchB, BenchC;
 
 static ULONG64 net(ULONG64 T0, ULONG64 T1)
 {
     ULONG64 d = T1 - T0;
-    return d > KbOverhead() ? d - KbOverhead() : 0;
+    return d > BenchOverhead() ? d - BenchOverhead() : 0;
 }
 
 BENCH(local, raise_lower_irql)
 {
     KIRQL old;
 
-    KbBegin(&KbA, "KeRaiseIrql(2)+KeLowerIrql(0)");
-    KbBegin(&KbB, "two bare mov cr8");
+    BenchBegin(&BenchA, "KeRaiseIrql(2)+KeLowerIrql(0)");
+    BenchBegin(&BenchB, "two bare mov cr8");
     for (ULONG i = 0; i < ROUNDS; i++) {
-        ULONG64 t0 = KbStart();
+        ULONG64 t0 = BenchStart();
         KeRaiseIrql(DISPATCH_LEVEL, &old);
         KeLowerIrql(old);
-        KbRecord(&KbA, net(t0, KbStop()));
-        t0 = KbStart();
+        BenchRecord(&BenchA, net(t0, BenchStop()));
+        t0 = BenchStart();
         arch_write_cr8(DISPATCH_LEVEL);
         arch_write_cr8(PASSIVE_LEVEL);
-        KbRecord(&KbB, net(t0, KbStop()));
+        BenchRecord(&BenchB, net(t0, BenchStop()));
     }
-    KbReport(&KbA, &KbB, 120);
+    BenchReport(&BenchA, &BenchB, 120);
 }
 
 static VOID empty_dpc(PKDPC Dpc, PVOID Context, PVOID Arg1, PVOID Arg2)
@@ -69,31 +69,31 @@ BENCH(local, insert_at_dispatch)
     KIRQL old;
 
     KeInitializeDpc(&dpc, empty_dpc, NULL);
-    KbBegin(&KbA, "KeInsertQueueDpc (this CPU)");
-    KbBegin(&KbB, "lock cmpxchg + list link");
-    KbBegin(&KbC, "KeInsertQueueDpc, already queued");
+    BenchBegin(&BenchA, "KeInsertQueueDpc (this CPU)");
+    BenchBegin(&BenchB, "lock cmpxchg + list link");
+    BenchBegin(&BenchC, "KeInsertQueueDpc, already queued");
     KeRaiseIrql(DISPATCH_LEVEL, &old);
     for (ULONG i = 0; i < ROUNDS; i++) {
-        ULONG64 t0 = KbStart();
+        ULONG64 t0 = BenchStart();
         KeInsertQueueDpc(&dpc, NULL, NULL);
-        KbRecord(&KbA, net(t0, KbStop()));
-        t0 = KbStart();
+        BenchRecord(&BenchA, net(t0, BenchStop()));
+        t0 = BenchStart();
         KeInsertQueueDpc(&dpc, NULL, NULL); /* FALSE: nothing changes */
-        KbRecord(&KbC, net(t0, KbStop()));
+        BenchRecord(&BenchC, net(t0, BenchStop()));
         KeRemoveQueueDpc(&dpc);
         word = 0;
         head.Next = NULL;
         tail = &head;
-        t0 = KbStart();
+        t0 = BenchStart();
         claim_and_link(&word, &node, &tail);
-        KbRecord(&KbB, net(t0, KbStop()));
+        BenchRecord(&BenchB, net(t0, BenchStop()));
     }
     KeLowerIrql(old);
-    KbReport(&KbA, &KbB, 300);
-    KbReport(&KbC, &KbB, 0);
+    BenchReport(&BenchA, &BenchB, 300);
+    BenchReport(&BenchC, &BenchB, 0);
 }
 
-static volatile ULONG64 KbArrived;
+static volatile ULONG64 BenchArrived;
 
 static VOID stamp_dpc(PKDPC Dpc, PVOID Context, PVOID Arg1, PVOID Arg2)
 {
@@ -101,14 +101,14 @@ static VOID stamp_dpc(PKDPC Dpc, PVOID Context, PVOID Arg1, PVOID Arg2)
     UNREFERENCED_PARAMETER(Context);
     UNREFERENCED_PARAMETER(Arg1);
     UNREFERENCED_PARAMETER(Arg2);
-    KbArrived = KbStop();
+    BenchArrived = BenchStop();
 }
 
 static BOOLEAN stamp_isr(PKINTERRUPT Interrupt, PVOID Context)
 {
     UNREFERENCED_PARAMETER(Interrupt);
     UNREFERENCED_PARAMETER(Context);
-    KbArrived = KbStop();
+    BenchArrived = BenchStop();
     return TRUE;
 }
 
@@ -120,21 +120,21 @@ BENCH(local, insert_to_routine_same_cpu)
     KeInitializeDpc(&dpc, stamp_dpc, NULL);
     KeInitializeInterrupt(&empty, stamp_isr, NULL, NULL, EMPTY_VECTOR, 3, 3, Latched, FALSE);
     if (!KeConnectInterrupt(&empty)) {
-        KbReportValue("insert -> routine (same CPU)", 0, "", "vector taken: not measured");
+        BenchReportValue("insert -> routine (same CPU)", 0, "", "vector taken: not measured");
         return;
     }
-    KbBegin(&KbA, "insert -> routine (PASSIVE, here)");
-    KbBegin(&KbB, "self-IPI -> empty handler");
+    BenchBegin(&BenchA, "insert -> routine (PASSIVE, here)");
+    BenchBegin(&BenchB, "self-IPI -> empty handler");
     for (ULONG i = 0; i < ROUNDS; i++) {
-        ULONG64 t0 = KbStart();
+        ULONG64 t0 = BenchStart();
         KeInsertQueueDpc(&dpc, NULL, NULL); /* Medium at PASSIVE: the 0x2F fires before it returns */
-        KbRecord(&KbA, net(t0, KbArrived));
-        t0 = KbStart();
-        apic_self_ipi(EMPTY_VECTOR);
-        KbRecord(&KbB, net(t0, KbArrived));
+        BenchRecord(&BenchA, net(t0, BenchArrived));
+        t0 = BenchStart();
+        HalSendSelfIpi(EMPTY_VECTOR);
+        BenchRecord(&BenchB, net(t0, BenchArrived));
     }
     KeDisconnectInterrupt(&empty);
-    KbReport(&KbA, &KbB, 130);
+    BenchReport(&BenchA, &BenchB, 130);
 }
 
 /* Throughput: DPCs retired per second on this CPU, batched and one interrupt each. */
@@ -145,23 +145,23 @@ BENCH(local, dpc_throughput)
 
     for (ULONG i = 0; i < 256; i++)
         KeInitializeDpc(&dpcs[i], empty_dpc, NULL);
-    KbBegin(&KbA, "per DPC, batched (256 per drain)");
-    KbBegin(&KbB, "per DPC, one 0x2F each");
+    BenchBegin(&BenchA, "per DPC, batched (256 per drain)");
+    BenchBegin(&BenchB, "per DPC, one 0x2F each");
     for (ULONG round = 0; round < 64; round++) {
         KeRaiseIrql(DISPATCH_LEVEL, &old);
         for (ULONG i = 0; i < 256; i++)
             KeInsertQueueDpc(&dpcs[i], NULL, NULL);
-        ULONG64 t0 = KbStart();
+        ULONG64 t0 = BenchStart();
         KeLowerIrql(old); /* one drain runs all 256 */
-        KbRecord(&KbA, net(t0, KbStop()) / 256);
-        t0 = KbStart();
+        BenchRecord(&BenchA, net(t0, BenchStop()) / 256);
+        t0 = BenchStart();
         for (ULONG i = 0; i < 256; i++)
             KeInsertQueueDpc(&dpcs[i], NULL, NULL); /* each runs before the next insert */
-        KbRecord(&KbB, net(t0, KbStop()) / 256);
+        BenchRecord(&BenchB, net(t0, BenchStop()) / 256);
     }
-    KbReport(&KbA, NULL, 0);
-    KbReport(&KbB, &KbA, 0);
+    BenchReport(&BenchA, NULL, 0);
+    BenchReport(&BenchB, &BenchA, 0);
     ULONG64 hz = KeQueryTscFrequency(NULL);
-    KbReportValue("batched DPCs per second (this CPU)", KbA.Samples[KbA.Count / 2] ? hz / KbA.Samples[KbA.Count / 2] : 0,
+    BenchReportValue("batched DPCs per second (this CPU)", BenchA.Samples[BenchA.Count / 2] ? hz / BenchA.Samples[BenchA.Count / 2] : 0,
                   "DPC/s", "empty routine");
 }

@@ -5,7 +5,8 @@
  * retiring DPCs at once; keyboard ISR -> DPC; timer lateness.  The
  * runner adds figure 8 (the longest DPC and DISPATCH_LEVEL stretch seen).
  */
-#include <arch/apic.h>
+#include <arch/arch.h>
+#include <irqlab/hal.h>
 #include <irqlab/bench.h>
 #include <irqlab/dpc.h>
 #include <irqlab/interrupt.h>
@@ -13,19 +14,19 @@
 #include <irqlab/rtl.h>
 #include <irqlab/timer.h>
 #include <irqlab/vectors.h>
-#include "../../kernel/io/i8042prt.h"
-#include "../../kernel/ke/ki.h"
+#include <irqlab/kbd.h>
+#include <irqlab/kequery.h>
 
 #define ROUNDS 500
 #define PROBE_VECTOR DEVICE_VECTOR(3, 13)
 
-static KB_METRIC KbA, KbB, KbC;
-static volatile ULONG64 KbArrived;
+static BENCH_METRIC BenchA, BenchB, BenchC;
+static volatile ULONG64 BenchArrived;
 
 static ULONG64 net(ULONG64 T0, ULONG64 T1)
 {
     ULONG64 d = T1 - T0;
-    return T1 > T0 && d > KbOverhead() ? d - KbOverhead() : 0;
+    return T1 > T0 && d > BenchOverhead() ? d - BenchOverhead() : 0;
 }
 
 static VOID stamp_dpc(PKDPC Dpc, PVOID Context, PVOID Arg1, PVOID Arg2)
@@ -34,33 +35,33 @@ static VOID stamp_dpc(PKDPC Dpc, PVOID Context, PVOID Arg1, PVOID Arg2)
     UNREFERENCED_PARAMETER(Context);
     UNREFERENCED_PARAMETER(Arg1);
     UNREFERENCED_PARAMETER(Arg2);
-    KbArrived = KbStop();
+    BenchArrived = BenchStop();
 }
 
 static BOOLEAN stamp_isr(PKINTERRUPT Interrupt, PVOID Context)
 {
     UNREFERENCED_PARAMETER(Interrupt);
     UNREFERENCED_PARAMETER(Context);
-    KbArrived = KbStop();
+    BenchArrived = BenchStop();
     return TRUE;
 }
 
 /* Waits (bounded) for the stamp a routine on another CPU leaves; 0 when it never came. */
 static ULONG64 wait_stamp(VOID)
 {
-    for (ULONG i = 0; i < 100000 && KbArrived == 0; i++)
+    for (ULONG i = 0; i < 100000 && BenchArrived == 0; i++)
         arch_pause();
-    return KbArrived;
+    return BenchArrived;
 }
 
-static VOID target_dpc(KB_METRIC *Metric, KDPC *Dpc)
+static VOID target_dpc(BENCH_METRIC *Metric, KDPC *Dpc)
 {
     for (ULONG i = 0; i < ROUNDS; i++) {
-        KbArrived = 0;
+        BenchArrived = 0;
         KeStallExecutionProcessor(200); /* let a halting target reach hlt again */
-        ULONG64 t0 = KbStart();
+        ULONG64 t0 = BenchStart();
         KeInsertQueueDpc(Dpc, NULL, NULL);
-        KbRecord(Metric, net(t0, wait_stamp()));
+        BenchRecord(Metric, net(t0, wait_stamp()));
     }
 }
 
@@ -70,7 +71,7 @@ BENCH(remote, targeted_high_dpc)
     static KINTERRUPT probe;
 
     if (KeNumberProcessors < 2) {
-        KbReportValue("targeted DPC to another CPU", 0, "", "one CPU: not measured");
+        BenchReportValue("targeted DPC to another CPU", 0, "", "one CPU: not measured");
         return;
     }
     KeInitializeDpc(&dpc, stamp_dpc, NULL);
@@ -79,34 +80,34 @@ BENCH(remote, targeted_high_dpc)
     KeInitializeInterrupt(&probe, stamp_isr, NULL, NULL, PROBE_VECTOR, 3, 3, Latched, FALSE);
     if (!KeConnectInterrupt(&probe))
         return;
-    KbBegin(&KbA, "insert -> routine, CPU 1 halted");
-    KbBegin(&KbB, "IPI -> empty handler, CPU 1 halted");
-    KbBegin(&KbC, "insert -> routine, CPU 1 busy");
-    static KB_METRIC busy_ipi;
-    KbBegin(&busy_ipi, "IPI -> empty handler, CPU 1 busy");
-    target_dpc(&KbA, &dpc);
+    BenchBegin(&BenchA, "insert -> routine, CPU 1 halted");
+    BenchBegin(&BenchB, "IPI -> empty handler, CPU 1 halted");
+    BenchBegin(&BenchC, "insert -> routine, CPU 1 busy");
+    static BENCH_METRIC busy_ipi;
+    BenchBegin(&busy_ipi, "IPI -> empty handler, CPU 1 busy");
+    target_dpc(&BenchA, &dpc);
     for (ULONG i = 0; i < ROUNDS; i++) {
-        KbArrived = 0;
+        BenchArrived = 0;
         KeStallExecutionProcessor(200);
-        ULONG64 t0 = KbStart();
-        apic_send_ipi(KiProcessorBlock[1]->InitialApicId, PROBE_VECTOR, APIC_DEST_SINGLE);
-        KbRecord(&KbB, net(t0, wait_stamp()));
+        ULONG64 t0 = BenchStart();
+        HalSendIpi(KiProcessorBlock[1]->InitialApicId, PROBE_VECTOR);
+        BenchRecord(&BenchB, net(t0, wait_stamp()));
     }
     KiProcessorBlock[1]->Irqlab.IdlePoll = TRUE; /* busy: its idle loop spins instead of halting */
-    target_dpc(&KbC, &dpc);
+    target_dpc(&BenchC, &dpc);
     for (ULONG i = 0; i < ROUNDS; i++) {
-        KbArrived = 0;
-        ULONG64 t0 = KbStart();
-        apic_send_ipi(KiProcessorBlock[1]->InitialApicId, PROBE_VECTOR, APIC_DEST_SINGLE);
-        KbRecord(&busy_ipi, net(t0, wait_stamp()));
+        BenchArrived = 0;
+        ULONG64 t0 = BenchStart();
+        HalSendIpi(KiProcessorBlock[1]->InitialApicId, PROBE_VECTOR);
+        BenchRecord(&busy_ipi, net(t0, wait_stamp()));
     }
     KiProcessorBlock[1]->Irqlab.IdlePoll = FALSE;
     KeDisconnectInterrupt(&probe);
-    KbReport(&KbA, &KbB, 130);
-    KbReport(&KbC, &busy_ipi, 130);
+    BenchReport(&BenchA, &BenchB, 130);
+    BenchReport(&BenchC, &busy_ipi, 130);
 }
 
-static volatile LONG KbAllLeft;
+static volatile LONG BenchAllLeft;
 
 static VOID empty_dpc(PKDPC Dpc, PVOID Context, PVOID Arg1, PVOID Arg2)
 {
@@ -116,8 +117,8 @@ static VOID empty_dpc(PKDPC Dpc, PVOID Context, PVOID Arg1, PVOID Arg2)
     UNREFERENCED_PARAMETER(Arg2);
 }
 
-static KDPC KbDriver[MAXIMUM_PROCESSORS], KbBatch[MAXIMUM_PROCESSORS][256];
-static ULONG KbRounds[MAXIMUM_PROCESSORS];
+static KDPC BenchDriver[MAXIMUM_PROCESSORS], BenchBatch[MAXIMUM_PROCESSORS][256];
+static ULONG BenchRounds[MAXIMUM_PROCESSORS];
 
 /* Each run queues 256 empty DPCs here and itself behind them: 16 batches per CPU. */
 static VOID driver(PKDPC Dpc, PVOID Context, PVOID Arg1, PVOID Arg2)
@@ -127,12 +128,12 @@ static VOID driver(PKDPC Dpc, PVOID Context, PVOID Arg1, PVOID Arg2)
     UNREFERENCED_PARAMETER(Context);
     UNREFERENCED_PARAMETER(Arg1);
     UNREFERENCED_PARAMETER(Arg2);
-    if (KbRounds[n]++ == 16) {
-        __atomic_sub_fetch(&KbAllLeft, 1, __ATOMIC_RELEASE);
+    if (BenchRounds[n]++ == 16) {
+        __atomic_sub_fetch(&BenchAllLeft, 1, __ATOMIC_RELEASE);
         return;
     }
     for (ULONG i = 0; i < 256; i++)
-        KeInsertQueueDpc(&KbBatch[n][i], NULL, NULL);
+        KeInsertQueueDpc(&BenchBatch[n][i], NULL, NULL);
     KeInsertQueueDpc(Dpc, NULL, NULL);
 }
 
@@ -143,11 +144,11 @@ static VOID start_driver(PKDPC Dpc, PVOID Context, PVOID Arg1, PVOID Arg2)
     UNREFERENCED_PARAMETER(Dpc);
     UNREFERENCED_PARAMETER(Context);
     UNREFERENCED_PARAMETER(Arg2);
-    KbRounds[n] = 0;
+    BenchRounds[n] = 0;
     for (ULONG i = 0; i < 256; i++)
-        KeInitializeDpc(&KbBatch[n][i], empty_dpc, NULL);
-    KeInitializeDpc(&KbDriver[n], driver, NULL);
-    KeInsertQueueDpc(&KbDriver[n], NULL, NULL);
+        KeInitializeDpc(&BenchBatch[n][i], empty_dpc, NULL);
+    KeInitializeDpc(&BenchDriver[n], driver, NULL);
+    KeInsertQueueDpc(&BenchDriver[n], NULL, NULL);
     KeSignalCallDpcDone(Arg1);
 }
 
@@ -155,19 +156,19 @@ BENCH(remote, dpc_throughput_all_cpus)
 {
     ULONG64 hz = KeQueryTscFrequency(NULL);
 
-    KbAllLeft = KeNumberProcessors;
-    ULONG64 t0 = KbStart();
+    BenchAllLeft = KeNumberProcessors;
+    ULONG64 t0 = BenchStart();
     KeGenericCallDpc(start_driver, NULL);
-    while (__atomic_load_n(&KbAllLeft, __ATOMIC_ACQUIRE) != 0)
+    while (__atomic_load_n(&BenchAllLeft, __ATOMIC_ACQUIRE) != 0)
         arch_pause();
-    ULONG64 cycles = net(t0, KbStop());
+    ULONG64 cycles = net(t0, BenchStop());
     ULONG64 dpcs = (ULONG64)KeNumberProcessors * 16 * 257;
-    KbReportValue("DPCs per second, all CPUs at once", cycles ? dpcs * hz / cycles : 0, "DPC/s",
+    BenchReportValue("DPCs per second, all CPUs at once", cycles ? dpcs * hz / cycles : 0, "DPC/s",
                   "batches of 256 per CPU, empty routine");
 }
 
-static ULONG64 KbDueTsc;
-static KB_METRIC KbLate;
+static ULONG64 BenchDueTsc;
+static BENCH_METRIC BenchLate;
 
 static VOID late_dpc(PKDPC Dpc, PVOID Context, PVOID Arg1, PVOID Arg2)
 {
@@ -175,9 +176,9 @@ static VOID late_dpc(PKDPC Dpc, PVOID Context, PVOID Arg1, PVOID Arg2)
     UNREFERENCED_PARAMETER(Context);
     UNREFERENCED_PARAMETER(Arg1);
     UNREFERENCED_PARAMETER(Arg2);
-    ULONG64 now = KbStop();
-    KbRecord(&KbLate, now > KbDueTsc ? now - KbDueTsc : 0);
-    KbArrived = now;
+    ULONG64 now = BenchStop();
+    BenchRecord(&BenchLate, now > BenchDueTsc ? now - BenchDueTsc : 0);
+    BenchArrived = now;
 }
 
 BENCH(timer, lateness)
@@ -188,20 +189,20 @@ BENCH(timer, lateness)
     CHAR name[64];
 
     RtlFormat(name, sizeof(name), "timer due -> DPC start (tick %llu us)", tick_us);
-    KbBegin(&KbLate, name);
+    BenchBegin(&BenchLate, name);
     KeInitializeTimer(&timer);
     KeInitializeDpc(&dpc, late_dpc, NULL);
     for (ULONG i = 0; i < 200; i++) {
         ULONG64 due_us = 1000 + (i * 397) % 3000; /* due times that fall anywhere between ticks */
         LARGE_INTEGER due = { .QuadPart = -(LONGLONG)due_us * 10 };
-        KbArrived = 0;
+        BenchArrived = 0;
         KeStallExecutionProcessor((ULONG)((i * 7919) % tick_us)); /* a random phase against the tick */
-        KbDueTsc = KbStart() + due_us * hz / 1000000;
+        BenchDueTsc = BenchStart() + due_us * hz / 1000000;
         KeSetTimer(&timer, due, &dpc);
-        for (ULONG w = 0; w < 200 && KbArrived == 0; w++)
+        for (ULONG w = 0; w < 200 && BenchArrived == 0; w++)
             KeStallExecutionProcessor(1000);
     }
-    KbReport(&KbLate, NULL, 0);
+    BenchReport(&BenchLate, NULL, 0);
 }
 
 BENCH(keyboard, isr_to_dpc)
@@ -211,7 +212,7 @@ BENCH(keyboard, isr_to_dpc)
 
     I8042QueryStatistics(&s);
     if (!s.Present) {
-        KbReportValue("keyboard ISR -> DPC", 0, "", "no keyboard");
+        BenchReportValue("keyboard ISR -> DPC", 0, "", "no keyboard");
         return;
     }
     ULONG64 before = s.LatencyCount;
@@ -222,11 +223,11 @@ BENCH(keyboard, isr_to_dpc)
             break;
         KeStallExecutionProcessor(1000);
     }
-    KbBegin(&KbA, "keyboard ISR entry -> DPC start");
+    BenchBegin(&BenchA, "keyboard ISR entry -> DPC start");
     for (ULONG i = 0; i < s.RecentCount && i < I8042_RECENT; i++)
-        KbRecord(&KbA, s.RecentLatency[i]);
-    KbReport(&KbA, NULL, 0);
-    KbReportValue("keyboard DPCs measured", s.LatencyCount - before, "", "");
-    KbReportValue("keyboard ISR -> DPC, microseconds (p50)", KbA.Count ? KbA.Samples[KbA.Count / 2] * 1000000 / hz : 0,
+        BenchRecord(&BenchA, s.RecentLatency[i]);
+    BenchReport(&BenchA, NULL, 0);
+    BenchReportValue("keyboard DPCs measured", s.LatencyCount - before, "", "");
+    BenchReportValue("keyboard ISR -> DPC, microseconds (p50)", BenchA.Count ? BenchA.Samples[BenchA.Count / 2] * 1000000 / hz : 0,
                   "us", "Windows healthy: 1.2-2.7 us (LatencyMon)");
 }

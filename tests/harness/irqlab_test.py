@@ -74,6 +74,16 @@ def host_tests(build: str) -> List[Result]:
     return results
 
 
+def layer_check() -> List[Result]:
+    """tools/check_layers.py: no include runs up a floor, no file or function past its size."""
+    script = os.path.join(os.path.dirname(__file__), "..", "..", "tools", "check_layers.py")
+    done = subprocess.run([sys.executable, script], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                          universal_newlines=True, errors="replace", timeout=HOST_TIMEOUT)
+    lines = done.stdout.strip().split("\n")
+    say(f"# {lines[-1]}")
+    return [Result("layers.check_layers", done.returncode == 0, notes=lines)]
+
+
 def host_binary(path: str) -> List[Result]:
     binary = os.path.basename(path)
     try:
@@ -305,7 +315,7 @@ def main(argv) -> int:
         if args.labs:
             results = lab_boots(args)
         else:
-            results = [] if args.only else host_tests(args.build) + harness_tests()
+            results = [] if args.only else layer_check() + host_tests(args.build) + harness_tests()
             results += kernel_boots(args, pool)
     except KeyboardInterrupt:
         # Ctrl-C reaches make and us, not QEMU (own session): kill it, then let workers reap.

@@ -6,7 +6,7 @@
 #include <irqlab/mm.h>
 #include <irqlab/rtl.h>
 #include <irqlab/test.h>
-#include "../../kernel/ke/ki.h"
+#include <irqlab/kequery.h>
 
 extern const char __KernelStart[];
 static const char KtReadOnly[] = "rodata";
@@ -97,8 +97,8 @@ TEST(boot, symbols_resolve)
     REQUIRE(KiLookupSymbol((ULONG_PTR)KeBugCheckEx + 3, &name, &offset));
     CHECK_STR_EQ(name, "KeBugCheckEx");
     CHECK_EQ(offset, 3);
-    KiFormatSymbol((ULONG_PTR)KiRunTests, text, sizeof(text));
-    CHECK_STR_EQ(text, "irqlab!KiRunTests");
+    KiFormatSymbol((ULONG_PTR)KtRunTests, text, sizeof(text));
+    CHECK_STR_EQ(text, "irqlab!KtRunTests");
     CHECK(!KiLookupSymbol((ULONG_PTR)__KernelStart - 1, &name, &offset));
     CHECK(!KiLookupSymbol(0x1000, &name, &offset));
 }

@@ -3,12 +3,13 @@
  * the list head and tail, DpcCount and DpcQueueDepth) and as NT documents
  * it: when a DPC runs, where, in what order, and with what state.
  */
+#include <arch/arch.h>
 #include <irqlab/dpc.h>
 #include <irqlab/mm.h>
 #include <irqlab/prcb.h>
 #include <irqlab/rtl.h>
 #include <irqlab/test.h>
-#include "../../kernel/ke/ki.h"
+#include <irqlab/kequery.h>
 
 struct seen {
     volatile ULONG Runs;

@@ -7,12 +7,13 @@
  * a request is then visible as the summary bit and as 0x2F in the APIC's IRR,
  * and no clock tick can come and request the queue behind the test's back.
  */
-#include <arch/apic.h>
+#include <arch/arch.h>
+#include <irqlab/hal.h>
 #include <irqlab/dpc.h>
 #include <irqlab/prcb.h>
 #include <irqlab/test.h>
 #include <irqlab/vectors.h>
-#include "../../kernel/ke/ki.h"
+#include <irqlab/kequery.h>
 
 #define MAX_DEPTH 16
 
@@ -28,7 +29,7 @@ static VOID count_run(PKDPC Dpc, PVOID Context, PVOID Arg1, PVOID Arg2)
 
 static BOOLEAN requested(PKPRCB Prcb)
 {
-    return (Prcb->DpcRequestSummary & DPC_NORMAL_PROCESSING_REQUESTED) && apic_irr_pending(DISPATCH_VECTOR);
+    return (Prcb->DpcRequestSummary & DPC_NORMAL_PROCESSING_REQUESTED) && HalIsInterruptRequested(DISPATCH_VECTOR);
 }
 
 TEST(dpcpolicy, low_importance_requests_only_at_maximum_depth)

@@ -8,7 +8,7 @@
 #include <arch/ioapic.h>
 #include <irqlab/test.h>
 #include <irqlab/vectors.h>
-#include "../../kernel/ke/ki.h"
+#include <irqlab/kequery.h>
 
 TEST(hal, madt_describes_this_machine)
 {

@@ -3,7 +3,7 @@
  * KeAcquireInterruptSpinLock run at the object's SynchronizeIrql holding its
  * lock, so the ISR (here driven by a self-IPI) waits until they are done.
  */
-#include <arch/apic.h>
+#include <irqlab/hal.h>
 #include <irqlab/interrupt.h>
 #include <irqlab/test.h>
 #include <irqlab/vectors.h>
@@ -33,7 +33,7 @@ static BOOLEAN inside(PVOID Context)
 
     s->Irql = KeGetCurrentIrql();
     s->LockHeld = !KeTestSpinLock(s->Interrupt->ActualLock);
-    apic_self_ipi(SYNC_VECTOR); /* the ISR must wait for us */
+    HalSendSelfIpi(SYNC_VECTOR); /* the ISR must wait for us */
     KeStallExecutionProcessor(1000);
     s->IsrRunsInside = KtIsrRuns;
     return s->Irql == 8 ? 0x2a : 0; /* BOOLEAN, passed through as is */
@@ -68,7 +68,7 @@ TEST(interrupt, interrupt_spin_lock_holds_off_the_isr)
     old = KeAcquireInterruptSpinLock(&isr);
     CHECK_EQ(old, PASSIVE_LEVEL);
     CHECK_EQ(KeGetCurrentIrql(), 7);
-    apic_self_ipi(SYNC_VECTOR);
+    HalSendSelfIpi(SYNC_VECTOR);
     KeStallExecutionProcessor(1000);
     CHECK_EQ(KtIsrRuns, 0);
     KeReleaseInterruptSpinLock(&isr, old);

@@ -2,7 +2,7 @@
  * irql_test.c - IRQL is CR8, and CR8 masks real interrupts: shown with the
  * local APIC's own registers (IRR) and the clock, not with software flags.
  */
-#include <arch/apic.h>
+#include <irqlab/hal.h>
 #include <arch/arch.h>
 #include <irqlab/dpc.h>
 #include <irqlab/interrupt.h>
@@ -79,11 +79,11 @@ TEST(irql, dispatch_self_ipi_waits_for_lower)
     KeRaiseIrql(DISPATCH_LEVEL, &old);
     CHECK(KeInsertQueueDpc(&dpc, NULL, NULL)); /* requests 0x2F as a self-IPI */
     KtStallTicks(2);
-    CHECK(apic_irr_pending(DISPATCH_VECTOR));
+    CHECK(HalIsInterruptRequested(DISPATCH_VECTOR));
     CHECK_EQ(p.Runs, 0);
     KeLowerIrql(APC_LEVEL); /* 2 > 1: delivered right here */
     CHECK_EQ(p.Runs, 1);
-    CHECK(!apic_irr_pending(DISPATCH_VECTOR));
+    CHECK(!HalIsInterruptRequested(DISPATCH_VECTOR));
     KeLowerIrql(PASSIVE_LEVEL);
     CHECK_EQ(p.Runs, 1);
     CHECK_EQ(p.IrqlSeen, DISPATCH_LEVEL);
@@ -102,7 +102,7 @@ TEST(irql, clock_stops_at_clock_level)
     ULONG64 held = KeTickCount;
     KtStallTicks(4);
     CHECK_EQ(KeTickCount, held);
-    CHECK(apic_irr_pending(CLOCK_VECTOR));
+    CHECK(HalIsInterruptRequested(CLOCK_VECTOR));
     KeLowerIrql(old);
     KtStallTicks(2);
     CHECK_GT(KeTickCount, held);
@@ -121,7 +121,7 @@ static BOOLEAN high_device_service(PKINTERRUPT Interrupt, PVOID Context)
 {
     struct nesting *n = Context;
     UNREFERENCED_PARAMETER(Interrupt);
-    apic_self_ipi(LOW_DEVICE_VECTOR); /* must wait: its class is below ours */
+    HalSendSelfIpi(LOW_DEVICE_VECTOR); /* must wait: its class is below ours */
     ULONG64 start = KeTickCount;
     KtStallTicks(3);                    /* the clock's class is above ours: it preempts */
     n->TicksInsideHigh = KeTickCount - start;
@@ -138,7 +138,7 @@ TEST(irql, device_isr_preempted_by_clock_not_by_lower_device)
     KeInitializeInterrupt(&low, probe_service, &n.Low, NULL, LOW_DEVICE_VECTOR, 5, 5, Latched, FALSE);
     REQUIRE(KeConnectInterrupt(&high));
     REQUIRE(KeConnectInterrupt(&low));
-    apic_self_ipi(HIGH_DEVICE_VECTOR);
+    HalSendSelfIpi(HIGH_DEVICE_VECTOR);
     KtStallTicks(1);
     CHECK_EQ(high.ServiceCount, 1);
     CHECK_GT(n.TicksInsideHigh, 0);
@@ -166,9 +166,9 @@ TEST(irql, unexpected_vector_is_counted)
     ULONG vector = DEVICE_VECTOR(6, 10);
     ULONG64 before = KeQueryUnexpectedInterruptCount(vector);
 
-    apic_self_ipi(vector);
+    HalSendSelfIpi(vector);
     CHECK_EQ(KeQueryUnexpectedInterruptCount(vector), before + 1);
-    CHECK(!apic_in_service(vector)); /* EOI'd, or every lower vector would stay blocked */
+    CHECK(!HalIsInterruptInService(vector)); /* EOI'd, or every lower vector would stay blocked */
 }
 
 TEST_BUGCHECK(irql, raise_below_current, IRQL_NOT_GREATER_OR_EQUAL)

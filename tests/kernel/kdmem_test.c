@@ -8,8 +8,8 @@
 #include <irqlab/prcb.h>
 #include <irqlab/rtl.h>
 #include <irqlab/test.h>
-#include "../../kernel/kd/kd.h"
-#include "../../kernel/ke/ki.h"
+#include <irqlab/kd.h>
+#include <irqlab/kequery.h>
 
 static char KtOutput[8192];
 

@@ -3,9 +3,10 @@
  * time in <irqlab/prcb.h>; here they are read back through GS at run time,
  * as NT code reads them), and the per-CPU counters the clock keeps.
  */
+#include <arch/arch.h>
 #include <irqlab/prcb.h>
 #include <irqlab/test.h>
-#include "../../kernel/ke/ki.h"
+#include <irqlab/kequery.h>
 
 static ULONG64 idt_base(void)
 {

@@ -3,12 +3,13 @@
  * answers IPIs: checked on each CPU itself (through KeIpiGenericCall) and
  * gathered on the boot CPU, which is the only one that may CHECK.
  */
+#include <arch/arch.h>
 #include <arch/acpi.h>
-#include <arch/apic.h>
+#include <irqlab/hal.h>
 #include <irqlab/prcb.h>
 #include <irqlab/rtl.h>
 #include <irqlab/test.h>
-#include "../../kernel/ke/ki.h"
+#include <irqlab/kequery.h>
 
 struct identity {
     volatile ULONG Calls;
@@ -33,7 +34,7 @@ static ULONG_PTR record_identity(ULONG_PTR Context)
     me->Irql = KeGetCurrentIrql();
     me->InterruptsOff = !(arch_read_flags() & ARCH_FLAGS_IF);
     me->Number = n;
-    me->ApicId = apic_id();
+    me->ApicId = HalGetCurrentApicId();
     me->Pcr = KeGetPcr();
     me->Prcb = KeGetCurrentPrcb();
     me->GsBase = arch_rdmsr(ARCH_MSR_GS_BASE);

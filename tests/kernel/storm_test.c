@@ -16,7 +16,9 @@
 #include <irqlab/rtl.h>
 #include <irqlab/test.h>
 #include <irqlab/timer.h>
-#include "../../kernel/ke/ki.h"
+#include <irqlab/kequery.h>
+
+KE_COMMAND_LINE_OPTION(storm, "storm", "storm=<n>: DPC operations per CPU for the storm test (test=storm.*; default 40000)");
 
 #define POOL        32  /* DPCs each CPU owns and juggles */
 #define BATCH       32  /* operations per worker run */
@@ -141,7 +143,7 @@ static VOID prepare(ULONG64 OpsPerCpu)
 
 TEST(storm, every_accepted_insert_runs_exactly_once)
 {
-    ULONG64 ops = KeGetCommandLineValue("storm") ? KiCommandLineNumber("storm", 1, 100000000, DEFAULT_OPS)
+    ULONG64 ops = KeGetCommandLineValue("storm") ? KeGetCommandLineNumber("storm", 1, 100000000, DEFAULT_OPS)
                                                   : DEFAULT_OPS;
     LONG cpus = KeNumberProcessors;
     ULONG rounds = 0;

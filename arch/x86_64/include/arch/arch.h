@@ -110,6 +110,12 @@ static inline ULONG64 arch_gs_read64(ULONG offset)
 /* Enables interrupts and halts with no window between (sti's one-instruction shadow). */
 static inline void arch_enable_and_halt(void) { __asm__ volatile("sti; hlt" ::: "memory"); }
 
+static inline ULONG64 arch_stack_pointer(void)
+{
+    ULONG64 rsp;
+    __asm__ volatile("mov %%rsp, %0" : "=r"(rsp));
+    return rsp;
+}
 static inline ULONG64 arch_frame_pointer(void)
 {
     return (ULONG64)__builtin_frame_address(0);
@@ -151,6 +157,10 @@ void arch_serial_write(const char *s, size_t n);
 int arch_serial_read(void); /* a byte, or -1 when none is waiting */
 
 /* ---- power.c: leaving the machine ---------------------------------------- */
+/* Values for isa-debug-exit; QEMU exits with (value << 1) | 1 (docs/testing.md). */
+#define ARCH_EXIT_SUCCESS     0x10 /* status 33 */
+#define ARCH_EXIT_TEST_FAILED 0x11 /* status 35 */
+#define ARCH_EXIT_BUGCHECK    0x12 /* status 37 */
 DECLSPEC_NORETURN void arch_exit_emulator(uint8_t code);
 DECLSPEC_NORETURN void arch_halt_forever(void);
 DECLSPEC_NORETURN void arch_reset(void);
@@ -166,7 +176,8 @@ void arch_call_on_stack(ULONG64 top, void (*fn)(void *), void *arg);
 #define ARCH_PTE_LARGE   0x80ull
 #define ARCH_PTE_NX      (1ull << 63)
 #define ARCH_STACK_BASE  0xffffff0000000000ull /* kernel stacks, each above a guard page */
-void arch_mmu_init(const struct irqlab_bootinfo *bi);
+/* The kernel's page tables, with pages from allocate_page (0 when none left); FALSE when it ran out. */
+BOOLEAN arch_mmu_init(const struct irqlab_bootinfo *bi, ULONG64 (*allocate_page)(void));
 ULONG64 arch_mmu_map_stack(ULONG pages); /* returns the top; 0 when out of memory */
 /* The leaf entry mapping va (with ARCH_PTE_LARGE for 2 MiB), or 0 if unmapped. */
 ULONG64 arch_mmu_query(ULONG64 va);

@@ -10,7 +10,7 @@
 #include <irqlab/prcb.h>
 #include <irqlab/rtl.h>
 #include <irqlab/test.h>
-#include "ki.h"
+#include <irqlab/kequery.h>
 
 extern const KTEST __start_ktests[], __stop_ktests[];
 
@@ -90,19 +90,24 @@ VOID KtExpectBugCheckParameter(ULONG Index, ULONG_PTR Value)
     KtExpected[Index - 1].Value = Value;
 }
 
-void KiTestBugCheckVerdict(ULONG Code, const ULONG_PTR Parameters[4])
+/* A bugcheck callback (KeRegisterBugCheckCallback): the verdict on the code and parameters NT keeps in KiBugCheckData. */
+static VOID KtBugCheckVerdict(PVOID Buffer, ULONG Length)
 {
+    ULONG code = (ULONG)KiBugCheckData[0];
+
+    UNREFERENCED_PARAMETER(Buffer);
+    UNREFERENCED_PARAMETER(Length);
     if (KtCurrent == NULL || !KtCurrent->ExpectsBugCheck)
         return;
-    if (Code != KtCurrent->ExpectedBugCheck) {
-        DbgPrint("# bugcheck-verdict: not ok - code 0x%08X, expected 0x%08X\n", Code,
+    if (code != KtCurrent->ExpectedBugCheck) {
+        DbgPrint("# bugcheck-verdict: not ok - code 0x%08X, expected 0x%08X\n", code,
                  KtCurrent->ExpectedBugCheck);
         return;
     }
     for (ULONG i = 0; i < 4; i++) {
-        if (KtExpected[i].Pinned && KtExpected[i].Value != Parameters[i]) {
+        if (KtExpected[i].Pinned && KtExpected[i].Value != KiBugCheckData[i + 1]) {
             DbgPrint("# bugcheck-verdict: not ok - P%u = 0x%llx, expected 0x%llx\n", i + 1,
-                     (ULONG64)Parameters[i], (ULONG64)KtExpected[i].Value);
+                     (ULONG64)KiBugCheckData[i + 1], (ULONG64)KtExpected[i].Value);
             return;
         }
     }
@@ -146,21 +151,27 @@ static BOOLEAN run_one(const KTEST *t)
 /* Booted alone for a bugcheck test: the bugcheck path prints the verdict. */
 static DECLSPEC_NORETURN void run_bugcheck_test(const KTEST *t)
 {
+    static KBUGCHECK_CALLBACK_RECORD verdict;
+
+    KeInitializeCallbackRecord(&verdict);
+    KeRegisterBugCheckCallback(&verdict, KtBugCheckVerdict, NULL, 0, (PUCHAR) "irqlab tests");
     DbgPrint("# irqlab: running %s.%s, expecting bugcheck 0x%08X\n", t->Suite, t->Name,
              t->ExpectedBugCheck);
     run_one(t);
     DbgPrint("KTAP version 1\n1..1\nnot ok 1 - %s.%s # returned without bugcheck 0x%08X\n", t->Suite,
              t->Name, t->ExpectedBugCheck);
     DbgPrint("# irqlab: tests done: 0 passed, 1 failed, 0 skipped\n");
-    arch_exit_emulator(KI_EXIT_TEST_FAILED);
+    arch_exit_emulator(ARCH_EXIT_TEST_FAILED);
 }
 
-BOOLEAN KiTestsRequested(void)
+KE_COMMAND_LINE_OPTION(test, "test", "test=all|<suite>|<glob on suite.name>: run in-kernel tests and exit");
+
+BOOLEAN KtTestsRequested(VOID)
 {
     return KeGetCommandLineValue("test") != NULL;
 }
 
-void KiRunTests(void)
+VOID KtRunTests(VOID)
 {
     PCSTR selection = KeGetCommandLineValue("test");
     ULONG count = 0, number = 0, passed = 0, failed = 0, skipped = 0;
@@ -173,7 +184,7 @@ void KiRunTests(void)
         DbgPrint("# irqlab: no test matches 'test=%s' (use all, a suite, or a glob on suite.name)\n",
                  selection);
         DbgPrint("# irqlab: tests done: 0 passed, 1 failed, 0 skipped\n");
-        arch_exit_emulator(KI_EXIT_TEST_FAILED);
+        arch_exit_emulator(ARCH_EXIT_TEST_FAILED);
     }
     if (count == 1 && only->ExpectsBugCheck)
         run_bugcheck_test(only);
@@ -199,5 +210,5 @@ void KiRunTests(void)
         }
     }
     DbgPrint("# irqlab: tests done: %u passed, %u failed, %u skipped\n", passed, failed, skipped);
-    arch_exit_emulator(failed ? KI_EXIT_TEST_FAILED : KI_EXIT_SUCCESS);
+    arch_exit_emulator(failed ? ARCH_EXIT_TEST_FAILED : ARCH_EXIT_SUCCESS);
 }

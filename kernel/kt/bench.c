@@ -7,28 +7,28 @@
 #include <irqlab/bench.h>
 #include <irqlab/interrupt.h>
 #include <irqlab/rtl.h>
-#include "ki.h"
+#include <irqlab/kequery.h>
 
 extern const KBENCH __start_kbench[], __stop_kbench[];
 
-static ULONG64 KbEmptyPair;
-static PCSTR KbSuite, KbBench;
+static ULONG64 BenchEmptyPair;
+static PCSTR BenchSuite, BenchBench;
 
-VOID KbBegin(KB_METRIC *Metric, PCSTR Name)
+VOID BenchBegin(BENCH_METRIC *Metric, PCSTR Name)
 {
     Metric->Name = Name;
     Metric->Count = 0;
 }
 
-VOID KbRecord(KB_METRIC *Metric, ULONG64 Cycles)
+VOID BenchRecord(BENCH_METRIC *Metric, ULONG64 Cycles)
 {
-    if (Metric->Count < KB_MAX_SAMPLES)
+    if (Metric->Count < BENCH_MAX_SAMPLES)
         Metric->Samples[Metric->Count++] = Cycles;
 }
 
-ULONG64 KbOverhead(VOID)
+ULONG64 BenchOverhead(VOID)
 {
-    return KbEmptyPair;
+    return BenchEmptyPair;
 }
 
 /* Shell sort: a few thousand samples, no recursion. */
@@ -43,7 +43,7 @@ static VOID sort(ULONG64 *A, ULONG N)
             }
 }
 
-static ULONG64 percentile(KB_METRIC *M, ULONG Percent)
+static ULONG64 percentile(BENCH_METRIC *M, ULONG Percent)
 {
     return M->Count ? M->Samples[(ULONG64)(M->Count - 1) * Percent / 100] : 0;
 }
@@ -54,7 +54,7 @@ static ULONG64 to_ns(ULONG64 Cycles)
     return hz ? Cycles * 1000000000ull / hz : 0;
 }
 
-VOID KbReport(KB_METRIC *Metric, KB_METRIC *Baseline, ULONG GoalPercent)
+VOID BenchReport(BENCH_METRIC *Metric, BENCH_METRIC *Baseline, ULONG GoalPercent)
 {
     ULONG64 base = 0, ratio = 0;
 
@@ -74,15 +74,15 @@ VOID KbReport(KB_METRIC *Metric, KB_METRIC *Baseline, ULONG GoalPercent)
     DbgPrint("\n");
     DbgPrint("# bench-json: {\"bench\":\"%s.%s\",\"metric\":\"%s\",\"samples\":%u,\"min\":%llu,\"p50\":%llu,"
              "\"p99\":%llu,\"max\":%llu,\"p50_ns\":%llu,\"baseline\":\"%s\",\"baseline_p50\":%llu,"
-             "\"ratio_percent\":%llu,\"goal_percent\":%u}\n", KbSuite, KbBench, Metric->Name, Metric->Count, min,
+             "\"ratio_percent\":%llu,\"goal_percent\":%u}\n", BenchSuite, BenchBench, Metric->Name, Metric->Count, min,
              p50, p99, max, to_ns(p50), Baseline ? Baseline->Name : "", base, ratio, GoalPercent);
 }
 
-VOID KbReportValue(PCSTR Name, ULONG64 Value, PCSTR Unit, PCSTR Note)
+VOID BenchReportValue(PCSTR Name, ULONG64 Value, PCSTR Unit, PCSTR Note)
 {
     DbgPrint("%-34s %llu %s  %s\n", Name, Value, Unit, Note);
-    DbgPrint("# bench-json: {\"bench\":\"%s.%s\",\"metric\":\"%s\",\"value\":%llu,\"unit\":\"%s\"}\n", KbSuite,
-             KbBench, Name, Value, Unit);
+    DbgPrint("# bench-json: {\"bench\":\"%s.%s\",\"metric\":\"%s\",\"value\":%llu,\"unit\":\"%s\"}\n", BenchSuite,
+             BenchBench, Name, Value, Unit);
 }
 
 static BOOLEAN selected(const KBENCH *B, PCSTR Selection)
@@ -95,15 +95,15 @@ static BOOLEAN selected(const KBENCH *B, PCSTR Selection)
 
 static VOID measure_overhead(VOID)
 {
-    static KB_METRIC empty;
+    static BENCH_METRIC empty;
 
-    KbBegin(&empty, "empty pair");
+    BenchBegin(&empty, "empty pair");
     for (ULONG i = 0; i < 1000; i++) {
-        ULONG64 t0 = KbStart();
-        KbRecord(&empty, KbStop() - t0);
+        ULONG64 t0 = BenchStart();
+        BenchRecord(&empty, BenchStop() - t0);
     }
     sort(empty.Samples, empty.Count);
-    KbEmptyPair = percentile(&empty, 50);
+    BenchEmptyPair = percentile(&empty, 50);
 }
 
 /* Figure 8: what the DPC watchdog would have seen during the whole run, on any CPU. */
@@ -113,8 +113,8 @@ static VOID report_watchdog_figures(VOID)
     PVOID routine = NULL;
     char symbol[96];
 
-    KbSuite = "watchdog";
-    KbBench = "run";
+    BenchSuite = "watchdog";
+    BenchBench = "run";
     for (LONG n = 0; n < KeNumberProcessors; n++) {
         KPRCB_IRQLAB *x = &KiProcessorBlock[n]->Irqlab;
         if (x->LongestDpcCycles > longest)
@@ -123,19 +123,21 @@ static VOID report_watchdog_figures(VOID)
             stretch = x->LongestDispatchStretch;
     }
     KiFormatSymbol((ULONG_PTR)routine, symbol, sizeof(symbol));
-    KbReportValue("longest single DPC (us)", hz ? longest * 1000000 / hz : 0, "us",
+    BenchReportValue("longest single DPC (us)", hz ? longest * 1000000 / hz : 0, "us",
                   "Microsoft's guidance: under 100 us");
     DbgPrint("%-34s %s\n", "  ... that DPC", symbol);
-    KbReportValue("longest stretch at >= DISPATCH (ms)", stretch * (KeQueryTimeIncrement() / 10000), "ms",
+    BenchReportValue("longest stretch at >= DISPATCH (ms)", stretch * (KeQueryTimeIncrement() / 10000), "ms",
                   "tick-granular, as the cumulative watchdog counts");
 }
 
-BOOLEAN KiBenchmarksRequested(VOID)
+KE_COMMAND_LINE_OPTION(bench, "bench", "bench=all|<suite>|<glob>: run benchmarks, print the table and exit (make bench)");
+
+BOOLEAN BenchRequested(VOID)
 {
     return KeGetCommandLineValue("bench") != NULL;
 }
 
-VOID KiRunBenchmarks(VOID)
+VOID BenchRun(VOID)
 {
     PCSTR selection = KeGetCommandLineValue("bench"), source;
     ULONG64 hz = KeQueryTscFrequency(&source);
@@ -143,19 +145,19 @@ VOID KiRunBenchmarks(VOID)
 
     measure_overhead();
     DbgPrint("# bench: TSC %llu.%03llu MHz (%s), %d CPUs, empty rdtsc pair %llu cycles (subtracted)\n",
-             hz / 1000000, hz / 1000 % 1000, source, KeNumberProcessors, KbEmptyPair);
+             hz / 1000000, hz / 1000 % 1000, source, KeNumberProcessors, BenchEmptyPair);
     DbgPrint("%-34s %6s %8s %8s %8s %9s %11s  %-26s %8s  %s\n", "metric", "n", "min", "p50", "p99", "max",
              "p50", "baseline", "base p50", "ratio");
     for (const KBENCH *b = __start_kbench; b < __stop_kbench; b++) {
         if (!selected(b, selection))
             continue;
-        KbSuite = b->Suite;
-        KbBench = b->Name;
+        BenchSuite = b->Suite;
+        BenchBench = b->Name;
         b->Routine();
         ASSERT(KeGetCurrentIrql() == PASSIVE_LEVEL);
         ran++;
     }
     report_watchdog_figures();
     DbgPrint("# irqlab: benchmarks done: %u run\n", ran);
-    arch_exit_emulator(ran ? KI_EXIT_SUCCESS : KI_EXIT_TEST_FAILED);
+    arch_exit_emulator(ran ? ARCH_EXIT_SUCCESS : ARCH_EXIT_TEST_FAILED);
 }

@@ -10,15 +10,16 @@
 #include <arch/arch.h>
 #include <arch/ioapic.h>
 #include <irqlab/hal.h>
+#include <irqlab/rtl.h>
 #include <irqlab/vectors.h>
-#include "ki.h"
+#include "halp.h"
 
 #define ISA_IRQS 16
 
 static struct {
     ULONG Vector; /* 0: not routed */
     ULONG Gsi;
-} KiIsaRoutes[ISA_IRQS];
+} HalpIsaRoutes[ISA_IRQS];
 
 UCHAR READ_PORT_UCHAR(PUCHAR Port)
 {
@@ -43,12 +44,11 @@ ULONG HalGetInterruptVector(INTERFACE_TYPE InterfaceType, ULONG BusNumber, ULONG
     KIRQL dirql = (KIRQL)(11 - irq / 2);
     ULONG vector = (ULONG)dirql << 4 | irq;
     ULONG gsi = acpi_isa_irq_to_gsi(acpi, (uint8_t)irq, &active_low, &level);
-    ULONG cpu0 = KiProcessorBlock[0]->InitialApicId;
-    if (!ioapic_route(gsi, vector, cpu0, active_low, level))
+    if (!ioapic_route(gsi, vector, HalpBootApicId, active_low, level))
         return 0; /* no I/O APIC serves that GSI */
     ioapic_mask(gsi);
-    KiIsaRoutes[irq].Vector = vector;
-    KiIsaRoutes[irq].Gsi = gsi;
+    HalpIsaRoutes[irq].Vector = vector;
+    HalpIsaRoutes[irq].Gsi = gsi;
     *Irql = dirql;
     *Affinity = 1;
     return vector;
@@ -57,7 +57,7 @@ ULONG HalGetInterruptVector(INTERFACE_TYPE InterfaceType, ULONG BusNumber, ULONG
 static LONG route_of(ULONG Vector)
 {
     for (LONG irq = 0; irq < ISA_IRQS; irq++)
-        if (KiIsaRoutes[irq].Vector == Vector && Vector != 0)
+        if (HalpIsaRoutes[irq].Vector == Vector && Vector != 0)
             return irq;
     return -1;
 }
@@ -67,8 +67,9 @@ BOOLEAN HalEnableSystemInterrupt(ULONG Vector, KIRQL Irql, KINTERRUPT_MODE Inter
     LONG irq = route_of(Vector);
 
     UNREFERENCED_PARAMETER(InterruptMode);
-    ASSERT(irq < 0 || VECTOR_IRQL(Vector) == Irql);
-    return irq >= 0 && ioapic_unmask(KiIsaRoutes[irq].Gsi);
+    if (irq < 0 || VECTOR_IRQL(Vector) != Irql)
+        return FALSE; /* not a vector this HAL routed, or not at its level */
+    return ioapic_unmask(HalpIsaRoutes[irq].Gsi);
 }
 
 VOID HalDisableSystemInterrupt(ULONG Vector, KIRQL Irql)
@@ -77,7 +78,7 @@ VOID HalDisableSystemInterrupt(ULONG Vector, KIRQL Irql)
 
     UNREFERENCED_PARAMETER(Irql);
     if (irq >= 0)
-        ioapic_mask(KiIsaRoutes[irq].Gsi);
+        ioapic_mask(HalpIsaRoutes[irq].Gsi);
 }
 
 LONG HalQuery8042Present(VOID)

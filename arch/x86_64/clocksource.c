@@ -1,5 +1,5 @@
 /*
- * timer.c - calibrating the TSC and the local APIC timer.
+ * clocksource.c - calibrating the TSC and the local APIC timer; stalls.
  *
  * The TSC frequency comes from CPUID when the CPU or hypervisor states it
  * (leaf 0x15, or leaf 0x40000010 under some hypervisors), and otherwise from
@@ -9,7 +9,7 @@
  */
 #include <arch/apic.h>
 #include <arch/arch.h>
-#include <arch/timer.h>
+#include <arch/clocksource.h>
 
 #define PIT_HZ 1193182ull
 #define PIT_CH2 0x42
@@ -18,6 +18,8 @@
 #define WINDOW_MS 10
 #define APIC_DIVIDE_16 0x3
 #define PIT_SPIN_LIMIT 100000000ull
+
+static ULONG64 ArchTscHz; /* 0 until calibrated */
 
 static ULONG64 tsc_from_cpuid(PCSTR *source)
 {
@@ -71,7 +73,18 @@ BOOLEAN arch_timer_calibrate(struct arch_timer_calibration *out)
         out->tsc_hz = (tsc1 - tsc0) * 1000 / WINDOW_MS;
         out->tsc_source = "PIT";
     }
+    ArchTscHz = out->tsc_hz;
     return TRUE;
+}
+
+void arch_stall_us(ULONG us)
+{
+    /* Before calibration, assume a fast TSC: a stall may run long, never short. */
+    ULONG64 hz = ArchTscHz ? ArchTscHz : 5000000000ull;
+    ULONG64 end = arch_rdtsc() + hz / 1000000 * us;
+
+    while (arch_rdtsc() < end)
+        arch_pause();
 }
 
 void arch_timer_start(ULONG vector, ULONG64 apic_timer_hz, ULONG hz)

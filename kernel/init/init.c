@@ -1,20 +1,27 @@
 /*
- * init.c - from the loader's jump to the idle loop.
+ * init.c - the boot sequence, the top floor: the one place that knows every
+ * component and starts them in order (docs/architecture.md, "Booting").
  *
  * Phase 0 runs on the small boot stack in .bss with the loader's page
- * tables: descriptor tables first (so any fault is a readable bugcheck),
- * then the boot record, memory, and our own page tables.  Phase 1 runs on a
- * guarded kernel stack, starts the other processors, and decides between
- * the test runner and the console.  NT's equivalents are KiSystemStartup and
- * the phase 0/1 initialisation.
+ * tables: Ke's descriptor tables first (so any fault is a readable
+ * bugcheck), then the boot record, the command line, memory and our own
+ * page tables.  Phase 1 runs on a guarded kernel stack: the HAL, Ke's
+ * interrupts, DPCs and clock, the other processors, the keyboard connected
+ * to the console, then the test runner, the benchmark runner or the
+ * console.  NT's equivalents are KiSystemStartup, phase 0 and
+ * Phase1Initialization (its ntos/init).
  */
 #include <arch/arch.h>
+#include <irqlab/bench.h>
 #include <irqlab/bootinfo.h>
+#include <irqlab/kbd.h>
+#include <irqlab/kd.h>
+#include <irqlab/keboot.h>
+#include <irqlab/kequery.h>
 #include <irqlab/mm.h>
-#include <irqlab/rtl.h>
-#include "../io/i8042prt.h"
-#include "ki.h"
-#include "../kd/kd.h"
+#include <irqlab/test.h>
+
+KE_COMMAND_LINE_OPTION(apic, "apic", "apic=xapic: use the xAPIC MMIO interface even when x2APIC exists");
 
 static void check_boot_record(const struct irqlab_bootinfo *bi, ULONG64 phys)
 {
@@ -50,52 +57,43 @@ static void print_banner(const struct irqlab_bootinfo *bi)
              bi->memmap_count, (ULONG64)bi->rsdp, bi->rsdp_revision, bi->fb.base ? "present" : "none");
 }
 
-static DECLSPEC_NORETURN void KiSystemStartupPhase1(void *Context)
+static BOOLEAN force_xapic(void)
+{
+    PCSTR mode = KeGetCommandLineValue("apic");
+
+    if (mode && strcmp(mode, "xapic") != 0)
+        DbgPrint("apic: apic=%s is not known (apic=xapic is); ignoring it\n", mode);
+    return mode && strcmp(mode, "xapic") == 0;
+}
+
+static DECLSPEC_NORETURN void Phase1Initialization(void *Context)
 {
     const struct irqlab_bootinfo *bi = Context;
 
     DbgPrint("mm: %llu KiB free of %llu KiB managed; page tables W^X, NX %s; guarded stacks\n",
              MmGetFreePageCount() * 4, MmGetManagedPageCount() * 4,
              arch_mmu_nx_enabled() ? "on" : "unavailable");
-    KiInitializeHal(bi->rsdp);
-    KiInitializeIpi();
-    KiInitializeDpc();
-    KiInitializeClock();
-    KiInitializeRunTime();
-    /* From here on the CPU takes interrupts; CR8 (IRQL) decides which. */
-    arch_enable_interrupts();
-    KiStartProcessors();
-    KiProcessorsUpTsc = arch_rdtsc();
-    I8042Initialize();
-    if (KiTestsRequested())
-        KiRunTests();
-    if (KiBenchmarksRequested())
-        KiRunBenchmarks();
+    KeInitializeSystem(HalInitSystem(bi->rsdp, force_xapic()));
+    KeStartAllProcessors();
+    I8042Initialize(KdInputPush, NULL); /* the console is the keyboard's class driver */
+    if (KtTestsRequested())
+        KtRunTests();
+    if (BenchRequested())
+        BenchRun();
     KdConsoleLoop();
 }
 
-ULONG64 KiBootTsc, KiProcessorsUpTsc;
-
+/* The kernel's entry (arch/x86_64/entry.asm), interrupts off, on the boot stack. */
 void KiSystemStartup(ULONG64 BootInfoPhysical)
 {
-    KiBootTsc = arch_rdtsc();
     const struct irqlab_bootinfo *bi = MmDirectMap(BootInfoPhysical);
-    PKI_PROCESSOR boot = KiBootProcessorBlock();
 
-    /* GS and the descriptor tables first: from here a fault is a readable bugcheck. */
-    KiInitializeProcessorBlock(boot, 0, 0);
-    arch_cpu_init(boot->ArchTables, &boot->Pcr, NULL);
-    boot->Pcr.Prcb.ClockOwner = TRUE;
-    KiAddActiveProcessor(&boot->Pcr.Prcb);
-    arch_serial_init();
+    KeInitializeBootProcessor();
     check_boot_record(bi, BootInfoPhysical);
     print_banner(bi);
-    KiParseCommandLine(bi->cmdline);
-    MmInitializePfnDatabase(bi);
-    arch_mmu_init(bi);
-    if (!KiAllocateProcessorStacks(boot))
+    KeParseCommandLine(bi->cmdline);
+    MmInitializePfnDatabase(bi, KeBugCheckEx);
+    if (!arch_mmu_init(bi, MmAllocatePhysicalPage))
         KeBugCheckEx(INSTALL_MORE_MEMORY, MmGetFreePageCount(), 0, 0, 0);
-    arch_cpu_set_ist_stacks(boot->ArchTables, boot->StackTop[KI_STACK_DOUBLE_FAULT],
-                            boot->StackTop[KI_STACK_NMI], boot->StackTop[KI_STACK_MACHINE_CHECK]);
-    arch_switch_stack(boot->StackTop[KI_STACK_KERNEL], KiSystemStartupPhase1, (void *)bi);
+    KeSwitchToKernelStack(Phase1Initialization, (void *)bi);
 }

@@ -1,9 +1,9 @@
 /*
- * timer.h - time sources: the TSC, the PIT (for calibration only) and the
+ * clocksource.h - time sources: the TSC, the PIT (for calibration only) and the
  * local APIC timer that drives the clock interrupt.
  */
-#ifndef ARCH_TIMER_H
-#define ARCH_TIMER_H
+#ifndef ARCH_CLOCKSOURCE_H
+#define ARCH_CLOCKSOURCE_H
 
 #include <irqlab/nt.h>
 
@@ -17,5 +17,7 @@ struct arch_timer_calibration {
 BOOLEAN arch_timer_calibrate(struct arch_timer_calibration *out);
 /* Periodic APIC timer at hz on vector. */
 void arch_timer_start(ULONG vector, ULONG64 apic_timer_hz, ULONG hz);
+/* Busy-waits at least us microseconds on the TSC (assumed 5 GHz before calibration). */
+void arch_stall_us(ULONG us);
 
 #endif

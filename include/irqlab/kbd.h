@@ -1,10 +1,11 @@
 /*
- * i8042prt.h - the PS/2 keyboard driver (kernel/io/i8042prt.c), named after
- * NT's i8042prt: its statistics for the console's !kbd, and the hook the
- * deadlock demonstration (kbddemo.c) hangs on its ISR.
+ * kbd.h - the PS/2 keyboard driver (kernel/io/i8042prt.c), named after NT's
+ * i8042prt: how its consumer connects, its statistics for the console's
+ * !kbd, and the deadlock demonstration (kernel/io/kbddemo.c) that hangs on
+ * its ISR.
  */
-#ifndef KERNEL_IO_I8042PRT_H
-#define KERNEL_IO_I8042PRT_H
+#ifndef IRQLAB_KBD_H
+#define IRQLAB_KBD_H
 
 #include <irqlab/interrupt.h>
 
@@ -33,8 +34,17 @@ typedef struct _I8042_STATISTICS {
     ULONG64 RecentLatency[I8042_RECENT];
 } I8042_STATISTICS, *PI8042_STATISTICS;
 
-/* IRQL: PASSIVE_LEVEL, once, after the HAL.  Reports on serial and runs on without a keyboard on failure. */
-VOID I8042Initialize(VOID);
+/*
+ * The consumer's service callback, as kbdclass connects to NT's i8042prt
+ * (IOCTL_INTERNAL_KEYBOARD_CONNECT hands the port driver a class service
+ * routine): the keyboard DPC calls it at DISPATCH_LEVEL with the bytes a
+ * terminal would send for the keys it decoded.  The driver knows no consumer.
+ */
+typedef VOID (*PI8042_SERVICE_CALLBACK)(PVOID Context, const CHAR *Bytes, ULONG Count);
+
+/* IRQL: PASSIVE_LEVEL, once, after the HAL; the boot sequence hands it the consumer.  Reports on
+ * serial and runs on without a keyboard on failure. */
+VOID I8042Initialize(PI8042_SERVICE_CALLBACK ServiceCallback, PVOID Context);
 /* IRQL: <= DISPATCH_LEVEL.  A consistent snapshot (taken under the interrupt lock). */
 VOID I8042QueryStatistics(PI8042_STATISTICS Statistics);
 /* The keyboard's interrupt object, or NULL when there is no keyboard. */
@@ -43,5 +53,19 @@ PKINTERRUPT I8042GetInterrupt(VOID);
 /* Called by the ISR with each byte, at DIRQL under the interrupt's lock, when set (kbddemo.c). */
 typedef VOID (*PI8042_ISR_HOOK)(UCHAR Byte);
 VOID I8042SetIsrHook(PI8042_ISR_HOOK Hook);
+
+/* ---- the deadlock demonstration (kbddemo.c) ---------------------------------- */
+typedef enum _KBDDEMO_MODE { KBDDEMO_OFF, KBDDEMO_BROKEN, KBDDEMO_FIXED } KBDDEMO_MODE;
+
+typedef struct _KBDDEMO_STATISTICS {
+    ULONG64 Runs;             /* RunQueuedItems calls */
+    ULONG64 KeysWhileRunning; /* ISR bytes that arrived while RunQueuedItems ran */
+    ULONG64 Queued, Processed, Dropped;
+} KBDDEMO_STATISTICS, *PKBDDEMO_STATISTICS;
+
+/* IRQL: PASSIVE_LEVEL, on the CPU the keyboard interrupts (0).  FALSE when there is no keyboard. */
+BOOLEAN KbdDemoSetMode(KBDDEMO_MODE Mode);
+/* IRQL: any.  The mode, and counters that only ever grow. */
+KBDDEMO_MODE KbdDemoQuery(PKBDDEMO_STATISTICS Statistics);
 
 #endif

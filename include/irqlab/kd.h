@@ -1,0 +1,36 @@
+/*
+ * kd.h - the kernel debugger console (kernel/kd/), as the boot sequence and
+ * the tests see it: its command registry, run it, run one line of it, and
+ * feed it keys.
+ */
+#ifndef IRQLAB_KD_H
+#define IRQLAB_KD_H
+
+#include <irqlab/nt.h>
+
+/* ---- commands ------------------------------------------------------------
+ *   KD_COMMAND(dd, "dd", "dd <address> [L<count>]", "dump memory as ULONGs") { ... Args ... }
+ * registers a command in the .kdcmds section; Args is the rest of the line,
+ * leading spaces skipped.  A command reports bad arguments itself and returns. */
+typedef struct _KD_COMMAND {
+    PCSTR Name;
+    PCSTR Usage;
+    PCSTR Help;
+    VOID (*Run)(PCSTR Args);
+} KD_COMMAND;
+
+#define KD_COMMAND(ident, name, usage, help)                                                     \
+    static VOID KdCmd_##ident(PCSTR Args);                                                        \
+    static const KD_COMMAND KdEntry_##ident __attribute__((used, section(".kdcmds"), aligned(8))) = \
+        { name, usage, help, KdCmd_##ident };                                                     \
+    static VOID KdCmd_##ident(PCSTR Args)
+
+/* IRQL <= DISPATCH_LEVEL: queue bytes for the console; the keyboard's service callback (Context unused). */
+VOID KdInputPush(PVOID Context, const CHAR *Bytes, ULONG Count);
+
+/* IRQL: PASSIVE_LEVEL.  Runs one command line, as if typed (the tests and the labs' replays use it too). */
+VOID KdExecuteLine(PCSTR Line);
+/* IRQL: PASSIVE_LEVEL.  Runs the console on this CPU forever: prompt, line editing, history, commands. */
+DECLSPEC_NORETURN VOID KdConsoleLoop(VOID);
+
+#endif

@@ -1,0 +1,75 @@
+/*
+ * kequery.h - what the debugger (kernel/kd) and the tests read from Ke
+ * beyond NT's driver interface: symbols, snapshots of its tables, its
+ * tunables, and the capture of console output.  Ke's private header
+ * (kernel/ke/ki.h) stays inside kernel/ke.
+ */
+#ifndef IRQLAB_KEQUERY_H
+#define IRQLAB_KEQUERY_H
+
+#include <irqlab/dpc.h>
+#include <irqlab/ke.h>
+#include <irqlab/prcb.h>
+
+/* processor.c: copies this CPU's CR8 into KPCR.Irql, where the debugger reads it (any IRQL). */
+VOID KiSnapshotIrql(VOID);
+
+/* idle.c: where every AP ends up, at DISPATCH_LEVEL. */
+DECLSPEC_NORETURN VOID KiIdleLoop(VOID);
+
+/* mp.c: KeStartAllProcessors starts at most KiProcessorLimit CPUs in all (numproc=, else MAXIMUM_PROCESSORS). */
+extern ULONG KiProcessorLimit;
+
+/* ipi.c */
+#define KI_IPI_GENERIC_CALL 0x1 /* run KeIpiGenericCall's function */
+#define KI_IPI_DPC          0x2 /* drain the DPC queue (a DISPATCH interrupt on the target) */
+/* Sets Request on each CPU in Targets and interrupts it at IPI_LEVEL. */
+VOID KiIpiSend(KAFFINITY Targets, ULONG Request);
+
+/* For the debugger: the KINTERRUPTs chained on a vector (at most Max). */
+struct _KINTERRUPT;
+ULONG KiQueryVectorInterrupts(ULONG Vector, struct _KINTERRUPT **Interrupts, ULONG Max);
+
+/* runtime.c: FALSE when clockwatchdog=0 turned the clock watchdog off. */
+BOOLEAN KiClockWatchdogEnabled(VOID);
+
+/* For the debugger: a copy of a CPU's set timers, in due order (IRQL <= DISPATCH_LEVEL). */
+typedef struct _KI_TIMER_INFO {
+    struct _KTIMER *Timer;
+    ULONG64 DueTime;
+    ULONG Period;
+    PKDPC Dpc;
+    PKDEFERRED_ROUTINE Routine;
+} KI_TIMER_INFO;
+ULONG KiQueryTimers(ULONG Processor, KI_TIMER_INFO *Timers, ULONG Max);
+
+/* Until called again with NULL, this CPU's DbgPrint output goes into Buffer (NUL-terminated,
+ * cut at Size) instead of serial; a bugcheck still prints.  For tests of console output. */
+VOID KiCaptureOutput(char *Buffer, size_t Size);
+/* Bytes printed since the capture began, kept or not (read it before ending the capture). */
+size_t KiCapturedLength(VOID);
+
+/* symbols.c: nearest symbol at or below Address; FALSE if none. */
+BOOLEAN KiLookupSymbol(ULONG_PTR Address, PCSTR *Name, ULONG_PTR *Offset);
+/* The address of the symbol Name[0..Length); FALSE when there is none (a linear search). */
+BOOLEAN KiFindSymbol(PCSTR Name, ULONG Length, ULONG_PTR *Address);
+/* Formats "irqlab!Name+0x1c" into Buffer; FALSE (and the bare address) outside the image.
+ * The one symbol formatter: the bugcheck report, the console and the benchmarks use it. */
+BOOLEAN KiFormatSymbol(ULONG_PTR Address, char *Buffer, size_t Size);
+/* The same for a return address on a stack: named after the call it returns from. */
+void KiFormatReturnAddress(ULONG_PTR Address, char *Buffer, size_t Size);
+
+/* stack.c: IRQL any.  Follows the frame-pointer chain from Rbp: each frame's address (Frames may be
+ * NULL) and return address, at most Max; stops at an unmapped, misaligned or downward link. */
+ULONG KiWalkFrameChain(ULONG64 Rbp, ULONG64 *Frames, ULONG64 *ReturnAddresses, ULONG Max);
+
+/* version.c */
+extern const char KiVersionString[];
+
+/* runtime.c: the DPC tunables (NT's defaults, or the command line's). */
+extern ULONG KiMaximumDpcQueueDepth, KiMinimumDpcRate, KiIdealDpcRate, KiAdjustDpcThreshold;
+
+/* startup.c: the TSC at kernel entry and once every processor was started (boot figures). */
+extern ULONG64 KiBootTsc, KiProcessorsUpTsc;
+
+#endif
