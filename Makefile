@@ -115,7 +115,7 @@ $(BUILD)/host/test_printf: tests/host/test_printf.c kernel/rtl/printf.c kernel/r
 	@mkdir -p $(dir $@)
 	$(HOSTCC) $(HOSTCFLAGS) -o $@ $(filter %.c,$^)
 
-$(BUILD)/host/test_acpi: tests/host/test_acpi.c arch/x86_64/acpi.c arch/x86_64/include/arch/acpi.h tests/host/ktap.h
+$(BUILD)/host/test_acpi: tests/host/test_acpi.c arch/x86_64/acpi.c kernel/rtl/printf.c arch/x86_64/include/arch/acpi.h tests/host/ktap.h
 	@mkdir -p $(dir $@)
 	$(HOSTCC) $(HOSTCFLAGS) -Iarch/x86_64/include -o $@ $(filter %.c,$^)
 
@@ -138,7 +138,7 @@ FUZZ_CFLAGS := -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined -fno-saniti
 FUZZERS := kdexpr acpi elf kbdxlat
 
 $(BUILD)/fuzz/fuzz_kdexpr: tests/fuzz/fuzz_kdexpr.c kernel/kd/kdexpr.c kernel/kd/kdexpr.h
-$(BUILD)/fuzz/fuzz_acpi: tests/fuzz/fuzz_acpi.c arch/x86_64/acpi.c arch/x86_64/include/arch/acpi.h
+$(BUILD)/fuzz/fuzz_acpi: tests/fuzz/fuzz_acpi.c arch/x86_64/acpi.c kernel/rtl/printf.c arch/x86_64/include/arch/acpi.h
 $(BUILD)/fuzz/fuzz_elf: tests/fuzz/fuzz_elf.c boot/elf.c boot/elf.h
 $(BUILD)/fuzz/fuzz_kbdxlat: tests/fuzz/fuzz_kbdxlat.c kernel/io/kbdxlat.c kernel/io/kbdxlat.h
 $(BUILD)/fuzz/fuzz_%:

@@ -9,6 +9,7 @@
  * depends on the tables' alignment or on packed structs.
  */
 #include <stdarg.h>
+#include <irqlab/rtl.h>
 #include <arch/acpi.h>
 
 #define RSDP_V1_LEN 20 /* ACPI 1.0 part, covered by the first checksum */
@@ -103,47 +104,14 @@ static bool checksum_ok(const uint8_t *p, uint64_t len)
     return sum == 0;
 }
 
-static void put(struct acpi_info *out, size_t *n, char c)
-{
-    if (*n < sizeof(out->error) - 1)
-        out->error[(*n)++] = c;
-}
-
-static void put_number(struct acpi_info *out, size_t *n, uint64_t v, unsigned base)
-{
-    char digits[20];
-    int i = 0;
-    do {
-        digits[i++] = "0123456789abcdef"[v % base];
-        v /= base;
-    } while (v);
-    while (i)
-        put(out, n, digits[--i]);
-}
-
-/* Writes out->error (no libc here: %s, %u, %x and %llx are all the messages use). */
+/* Writes out->error with Rtl's formatter (host tests link the same kernel/rtl/printf.c). */
 static __attribute__((format(printf, 3, 4))) int report(struct acpi_info *out, int rc, const char *fmt, ...)
 {
     va_list ap;
-    size_t n = 0;
 
     va_start(ap, fmt);
-    for (; *fmt; fmt++) {
-        if (*fmt != '%') {
-            put(out, &n, *fmt);
-            continue;
-        }
-        bool wide = fmt[1] == 'l';
-        fmt += wide ? 3 : 1;
-        if (*fmt == 's')
-            for (const char *s = va_arg(ap, const char *); *s; s++)
-                put(out, &n, *s);
-        else
-            put_number(out, &n, wide ? va_arg(ap, unsigned long long) : va_arg(ap, unsigned),
-                       *fmt == 'x' ? 16 : 10);
-    }
+    RtlFormatV(out->error, sizeof(out->error), fmt, ap);
     va_end(ap);
-    out->error[n] = '\0';
     return rc;
 }
 

@@ -1,7 +1,7 @@
 /*
  * vectors.h - the IDT vector map.  On x64 NT a vector's class (vector >> 4)
  * is the IRQL it runs at, because the local APIC compares exactly that class
- * against CR8.  kernel/ke/vectors.c holds the one table that names them all.
+ * against CR8.  kernel/ke/vectormap.c holds the one table that names them all.
  */
 #ifndef IRQLAB_VECTORS_H
 #define IRQLAB_VECTORS_H

@@ -1,5 +1,5 @@
 /*
- * vectors.c - the vector map, in one place (the ReactOS amd64 HAL and real
+ * vectormap.c - the vector map, in one place (the ReactOS amd64 HAL and real
  * `!idt` dumps agree on these numbers).  Every entry satisfies
  * vector >> 4 == the IRQL it runs at; the asserts keep it so.
  */
