@@ -52,6 +52,9 @@ typedef struct _KDPC_DATA {
 _Static_assert(sizeof(KDPC) == 0x40, "19041 _KDPC");
 _Static_assert(offsetof(KDPC, Importance) == 0x01, "19041 _KDPC");
 _Static_assert(offsetof(KDPC, Number) == 0x02, "19041 _KDPC");
+/* KDPC.Number with a target set: 0x500 + the processor's index.  Public decompilations of Windows
+ * 10's KeSetTargetProcessorDpcEx add 0x500 (Windows 11's, 0x800); below it means "this CPU". */
+#define KDPC_TARGET_BIAS 0x500
 _Static_assert(offsetof(KDPC, DpcListEntry) == 0x08, "19041 _KDPC");
 _Static_assert(offsetof(KDPC, ProcessorHistory) == 0x10, "19041 _KDPC");
 _Static_assert(offsetof(KDPC, DeferredRoutine) == 0x18, "19041 _KDPC");

@@ -242,7 +242,7 @@ KAFFINITY KeQueryActiveProcessors(VOID);
 /* ---- interprocessor interrupts ------------------------------------------- */
 typedef ULONG_PTR (*PKIPI_BROADCAST_WORKER)(ULONG_PTR Argument);
 /*
- * IRQL: <= SYNCH_LEVEL.  Runs Worker(Context) on every processor at once, at
+ * IRQL: < IPI_LEVEL (Microsoft's page).  Runs Worker(Context) on every processor at once, at
  * IPI_LEVEL, and returns when all have finished; the result is this CPU's.
  */
 ULONG_PTR KeIpiGenericCall(PKIPI_BROADCAST_WORKER BroadcastFunction, ULONG_PTR Context);

@@ -50,8 +50,9 @@ VOID KeSetImportanceDpc(PKDPC Dpc, KDPC_IMPORTANCE Importance)
 
 VOID KeSetTargetProcessorDpc(PKDPC Dpc, CCHAR Number)
 {
-    /* NT's encoding: Number >= MAXIMUM_PROCESSORS names a target, below it "the current CPU". */
-    Dpc->Number = (USHORT)((UCHAR)Number + MAXIMUM_PROCESSORS);
+    /* As Windows 10's: a queued DPC keeps its target; the number is stored with its bias. */
+    if (__atomic_load_n(&Dpc->DpcData, __ATOMIC_ACQUIRE) == NULL)
+        Dpc->Number = (USHORT)((UCHAR)Number + KDPC_TARGET_BIAS);
 }
 
 NTSTATUS KeSetTargetProcessorDpcEx(PKDPC Dpc, PPROCESSOR_NUMBER ProcNumber)
@@ -67,9 +68,9 @@ static PKPRCB target_of(PKDPC Dpc, PKPRCB Self)
 {
     ULONG n = Dpc->Number;
 
-    if (n < MAXIMUM_PROCESSORS)
+    if (n < KDPC_TARGET_BIAS)
         return Self;
-    n -= MAXIMUM_PROCESSORS;
+    n -= KDPC_TARGET_BIAS;
     ASSERT(n < (ULONG)KeNumberProcessors); /* KeSetTargetProcessorDpc named no such CPU */
     return n < (ULONG)KeNumberProcessors ? KiProcessorBlock[n] : Self;
 }
@@ -118,13 +119,20 @@ static BOOLEAN unlink(KDPC_LIST *List, PKDPC Dpc)
 /* NT's policy: whether this insert asks the target to drain its queue now (lock held). */
 static BOOLEAN should_request(PKDPC Dpc, PKPRCB Target, PKPRCB Self, PKDPC_DATA Data)
 {
+    /* The insert must be visible before the target's state is read: KiRetireDpcList stores
+     * DpcRoutineActive, then reads the depth, and without a full barrier on both sides each
+     * could miss the other (a store-load reordering, Intel SDM vol. 3, 9.2.3.4), leaving the
+     * DPC to the next tick.  NT's published KeInsertQueueDpc has the same barrier. */
+    if (Target != Self)
+        __atomic_thread_fence(__ATOMIC_SEQ_CST);
     if (Target->DpcRoutineActive || (Target->DpcRequestSummary & DPC_NORMAL_PROCESSING_REQUESTED))
         return FALSE; /* it is draining, or already asked to */
     BOOLEAN deep = Data->DpcQueueDepth >= Target->MaximumDpcQueueDepth;
     if (Target == Self)
         return Dpc->Importance != LowImportance || deep || Target->DpcRequestRate < Target->MinimumDpcRate;
-    /* Another CPU is interrupted for High or a deep queue only; a halted idle CPU must be woken. */
-    return Dpc->Importance == HighImportance || deep;
+    /* Another CPU starts at once for MediumHigh and High, or a deep queue (Microsoft's "Organization
+     * of DPC Queues"); Low and Medium wait for its next tick, which requests its queue. */
+    return Dpc->Importance == HighImportance || Dpc->Importance == MediumHighImportance || deep;
 }
 
 BOOLEAN KeInsertQueueDpc(PKDPC Dpc, PVOID SystemArgument1, PVOID SystemArgument2)
@@ -200,19 +208,24 @@ static void KiExecuteAllDpcs(PKPRCB Prcb, PKDPC_DATA Data)
         /* Cleared before the call, so the routine may queue its own DPC again. */
         __atomic_store_n(&dpc->DpcData, NULL, __ATOMIC_RELEASE);
         Data->DpcQueueDepth--;
-        Data->ActiveDpc = dpc;
-        Prcb->DpcTimeCount = Prcb->DpcTimeLimit; /* the watchdog's allowance, per DPC */
         KeReleaseSpinLockFromDpcLevel(&Data->DpcLock);
         arch_enable_interrupts();
-        ULONG64 start = arch_rdtsc();
-        routine(dpc, context, arg1, arg2);
-        note_duration(Prcb, routine, arch_rdtsc() - start);
-        KIRQL irql = KeGetCurrentIrql();
-        if (irql != DISPATCH_LEVEL) /* NT: the routine changed IRQL and did not restore it */
-            KeBugCheckEx(IRQL_NOT_GREATER_OR_EQUAL, irql, DISPATCH_LEVEL, 0, (ULONG_PTR)routine);
+        KiCallDpcRoutine(Prcb, dpc, routine, context, arg1, arg2);
         arch_disable_interrupts();
-        Data->ActiveDpc = NULL;
     }
+}
+
+VOID KiCallDpcRoutine(PKPRCB Prcb, PKDPC Dpc, PKDEFERRED_ROUTINE Routine, PVOID Context, PVOID Arg1, PVOID Arg2)
+{
+    Prcb->DpcData[NORMAL_QUEUE].ActiveDpc = Dpc;
+    Prcb->DpcTimeCount = Prcb->DpcTimeLimit; /* the watchdog's allowance, per DPC */
+    ULONG64 start = arch_rdtsc();
+    Routine(Dpc, Context, Arg1, Arg2);
+    note_duration(Prcb, Routine, arch_rdtsc() - start);
+    KIRQL irql = KeGetCurrentIrql();
+    if (irql != DISPATCH_LEVEL) /* NT: the routine changed IRQL and did not restore it */
+        KeBugCheckEx(IRQL_NOT_GREATER_OR_EQUAL, irql, DISPATCH_LEVEL, 0, (ULONG_PTR)Routine);
+    Prcb->DpcData[NORMAL_QUEUE].ActiveDpc = NULL;
 }
 
 VOID KiRetireDpcList(PKPRCB Prcb)

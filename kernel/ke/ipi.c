@@ -88,9 +88,10 @@ ULONG_PTR KeIpiGenericCall(PKIPI_BROADCAST_WORKER BroadcastFunction, ULONG_PTR C
 {
     KIRQL old = KeGetCurrentIrql();
 
-    /* Above SYNCH_LEVEL a caller could hold off the very IPI another generic call waits for. */
-    ASSERT(old <= SYNCH_LEVEL);
-    KfRaiseIrql(SYNCH_LEVEL);
+    /* Microsoft's page: legal below IPI_LEVEL.  The lock is taken below IPI_LEVEL, so a competing
+     * caller's IPI still gets in while this one spins. */
+    ASSERT(old < IPI_LEVEL);
+    KfRaiseIrql(old > SYNCH_LEVEL ? old : SYNCH_LEVEL);
     KeAcquireSpinLockAtDpcLevel(&KiGenericCallLock); /* spins at SYNCH: IPIs still come in */
     KAFFINITY cpus = KeQueryActiveProcessors();
     KiGenericCall.Function = BroadcastFunction;

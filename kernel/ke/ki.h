@@ -33,6 +33,9 @@ VOID KiAddActiveProcessor(PKPRCB Prcb);
 /* dpc.c: the 0x2F interrupt; the retire loop (DISPATCH_LEVEL), from it and the idle loop. */
 VOID KiInitializeDpc(VOID);
 VOID KiRetireDpcList(PKPRCB Prcb);
+/* DISPATCH_LEVEL, interrupts on: runs one DPC routine with the watchdog's allowance and NT's
+ * check that it returns at DISPATCH_LEVEL (the retire loop, and timer expiry calling its own). */
+VOID KiCallDpcRoutine(PKPRCB Prcb, PKDPC Dpc, PKDEFERRED_ROUTINE Routine, PVOID Context, PVOID Arg1, PVOID Arg2);
 
 /* ipi.c */
 VOID KiInitializeIpi(VOID);

@@ -60,16 +60,17 @@ VOID KiInitializeRunTimeProcessor(PKPRCB Prcb)
     Prcb->DpcWatchdogPeriod = Prcb->DpcWatchdogCount = (LONG)KiDpcWatchdogPeriodTicks;
 }
 
-/* The tick's IRQL class: NT's !prcb "Times" line, and irqlab's per-level histogram. */
+/* The tick's IRQL class: NT's !prcb "Times" line, and irqlab's per-level histogram.  As in NT's
+ * published KeUpdateRunTime, every kernel-mode tick is KernelTime; DpcTime and InterruptTime are
+ * the parts of it spent in a DPC and above DISPATCH_LEVEL. */
 static VOID charge_tick(PKPRCB Prcb, KIRQL Was)
 {
     Prcb->Irqlab.TicksAtIrql[Was]++;
+    Prcb->KernelTime++;
     if (Was > DISPATCH_LEVEL)
         Prcb->InterruptTime++;
     else if (Was == DISPATCH_LEVEL && Prcb->DpcRoutineActive)
         Prcb->DpcTime++;
-    else
-        Prcb->KernelTime++;
 }
 
 /*
@@ -126,7 +127,7 @@ static VOID run_watchdog(PKPRCB Prcb, KIRQL Was)
  * long (interrupts off, or held at CLOCK_LEVEL or above) cannot be stopped
  * by the DPC watchdog, which runs in that very interrupt.  So each CPU
  * watches the next one's tick count and reports a silent one with 0x101:
- * P1 the limit in ticks, P3 that CPU's KPRCB.
+ * P1 the limit in ticks, P3 that CPU's KPRCB, P4 its number.
  */
 BOOLEAN KiClockWatchdogEnabled(VOID)
 {
@@ -142,7 +143,8 @@ VOID KiClockWatchdogTimeout(KAFFINITY Silent)
 {
     ULONG n = (ULONG)__builtin_ctzll(Silent);
 
-    KeBugCheckEx(CLOCK_WATCHDOG_TIMEOUT, KiClockWatchdogTicks, 0, (ULONG_PTR)KiProcessorBlock[n], 0);
+    /* Microsoft's 0x101 page: P1 the limit in ticks, P3 the silent CPU's PRCB, P4 its index. */
+    KeBugCheckEx(CLOCK_WATCHDOG_TIMEOUT, KiClockWatchdogTicks, 0, (ULONG_PTR)KiProcessorBlock[n], n);
 }
 
 /*
@@ -181,6 +183,9 @@ NTSTATUS KeQueryDpcWatchdogInformation(PKDPC_WATCHDOG_INFORMATION WatchdogInform
 {
     PKPRCB prcb = KeGetCurrentPrcb();
 
+    /* Microsoft's page: only in a DPC or at DISPATCH_LEVEL and above, else STATUS_UNSUCCESSFUL. */
+    if (!prcb->DpcRoutineActive && KeGetCurrentIrql() < DISPATCH_LEVEL)
+        return STATUS_UNSUCCESSFUL;
     WatchdogInformation->DpcTimeLimit = prcb->DpcTimeLimit;
     WatchdogInformation->DpcTimeCount = prcb->DpcTimeCount;
     WatchdogInformation->DpcWatchdogLimit = (ULONG)prcb->DpcWatchdogPeriod;

@@ -7,7 +7,8 @@
  * time, at CLOCK_LEVEL; when one is due it asks for the DISPATCH interrupt
  * with DpcRequestSummary's TimerExpiration bit, and the retire loop
  * (KiTimerExpiration, DISPATCH_LEVEL) takes the expired timers off, signals
- * them, re-arms periodic ones and queues their DPCs.
+ * them, re-arms periodic ones and calls their DPCs (or queues a DPC that
+ * targets another CPU there).
  *
  * One lock guards every list and every timer's place in one: setting a
  * timer on one CPU may take it off another's.
@@ -20,7 +21,7 @@
 
 #define TIMER_INSERTED 0x40 /* in Header.TimerMiscFlags */
 #define NO_TIMER       (~0ull)
-#define BATCH          16 /* DPCs queued per pass over the list */
+#define BATCH          16 /* timers expired per pass over the list */
 
 static KSPIN_LOCK KiTimerLock;
 
@@ -137,8 +138,26 @@ VOID KiCheckTimers(PKPRCB Prcb)
         HalRequestSoftwareInterrupt(DISPATCH_LEVEL);
 }
 
-/* Lock held.  Moves up to BATCH expired timers' DPCs into Dpcs; returns how many. */
-static ULONG expire_some(PKPRCB Prcb, ULONG64 Now, PKDPC *Dpcs, BOOLEAN *More)
+/* A timer DPC that runs here, captured under the lock as NT's KiTimerExpiration captures it. */
+typedef struct _KI_TIMER_CALL {
+    PKDPC Dpc;
+    PKDEFERRED_ROUTINE Routine;
+    PVOID Context;
+} KI_TIMER_CALL;
+
+/* This CPU's own DPC is called directly (NT's published KiTimerExpiration); one for another CPU
+ * is queued there, still under the lock, so that a KeCancelTimer + KeFlushQueuedDpcs that comes
+ * after the expiry always finds it queued ahead of its flush marker. */
+static BOOLEAN call_here(PKDPC Dpc, PKPRCB Prcb, ULONG64 Now)
+{
+    if (Dpc->Number < KDPC_TARGET_BIAS || (ULONG)(Dpc->Number - KDPC_TARGET_BIAS) == Prcb->Number)
+        return TRUE;
+    KeInsertQueueDpc(Dpc, (PVOID)(Now & 0xffffffff), (PVOID)(Now >> 32)); /* FALSE: still queued, fine */
+    return FALSE;
+}
+
+/* Lock held.  Expires up to BATCH due timers; the DPCs to call here go into Calls. */
+static ULONG expire_some(PKPRCB Prcb, ULONG64 Now, KI_TIMER_CALL *Calls, BOOLEAN *More)
 {
     PLIST_ENTRY head = &Prcb->Irqlab.TimerList;
     ULONG n = 0;
@@ -154,30 +173,39 @@ static ULONG expire_some(PKPRCB Prcb, ULONG64 Now, PKDPC *Dpcs, BOOLEAN *More)
         }
         remove_timer(timer);
         timer->Header.SignalState = 1;
-        if (timer->Period) { /* the next period from the last due time; a missed one is skipped */
-            ULONG64 next = timer->DueTime.QuadPart + timer->Period * 10000ull;
-            insert_timer(timer, Prcb, next > Now ? next : Now + timer->Period * 10000ull);
-        }
-        if (timer->Dpc)
-            Dpcs[n++] = timer->Dpc;
+        if (timer->Period) /* NT re-inserts a periodic timer one period from now, relative */
+            insert_timer(timer, Prcb, Now + timer->Period * 10000ull);
+        PKDPC dpc = timer->Dpc;
+        if (dpc && call_here(dpc, Prcb, Now))
+            Calls[n++] = (KI_TIMER_CALL){ dpc, dpc->DeferredRoutine, dpc->DeferredContext };
     }
     return n;
 }
 
-/* DISPATCH_LEVEL, from the retire loop, interrupts off: NT's KiTimerExpiration. */
+/*
+ * DISPATCH_LEVEL, from the retire loop, which runs it with interrupts off;
+ * NT's KiTimerExpiration, with interrupts on as NT's runs.  The DPCs of
+ * this CPU's timers run right here, inside the retire loop, so they add
+ * nothing to DpcCount or the request rate and no KeRemoveQueueDpc can
+ * take them back, as in NT.
+ */
 VOID KiTimerExpiration(PKPRCB Prcb)
 {
     ULONG64 now = KeQueryInterruptTime();
-    PKDPC dpcs[BATCH];
+    KI_TIMER_CALL calls[BATCH];
     BOOLEAN more;
 
+    ASSERT(KeGetCurrentIrql() == DISPATCH_LEVEL);
+    arch_enable_interrupts();
     do {
         KeAcquireSpinLockAtDpcLevel(&KiTimerLock);
-        ULONG n = expire_some(Prcb, now, dpcs, &more);
+        ULONG n = expire_some(Prcb, now, calls, &more);
         KeReleaseSpinLockFromDpcLevel(&KiTimerLock);
-        for (ULONG i = 0; i < n; i++) /* FALSE when still queued from the last expiry: that is fine */
-            KeInsertQueueDpc(dpcs[i], (PVOID)(now & 0xffffffff), (PVOID)(now >> 32));
+        for (ULONG i = 0; i < n; i++)
+            KiCallDpcRoutine(Prcb, calls[i].Dpc, calls[i].Routine, calls[i].Context, (PVOID)(now & 0xffffffff),
+                             (PVOID)(now >> 32));
     } while (more);
+    arch_disable_interrupts();
 }
 
 ULONG KiQueryTimers(ULONG Processor, KI_TIMER_INFO *Timers, ULONG Max)

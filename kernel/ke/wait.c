@@ -4,15 +4,41 @@
  * NT blocks the waiting thread and lets the scheduler run another; irqlab
  * has one flow of control per CPU and no scheduler, so a wait polls the
  * object with interrupts on, and the DPCs and ISRs that signal it run in
- * between.  What NT forbids is kept forbidden and made loud: a wait that
- * would block at DISPATCH_LEVEL or above has no thread to switch from, and
- * bugchecks (in a DPC routine with NT's own code, 0xB8).
+ * between.  A single-object wait registers itself in its CPU's slot
+ * (KiWaiter), and KeSetEvent hands the signal to a registered waiter as
+ * NT's KiWaitTest does: a synchronization event's one signal to exactly
+ * one waiter, a notification event's to all.  What NT forbids is kept
+ * forbidden and made loud: a wait that would block at DISPATCH_LEVEL or
+ * above has no thread to switch from, and bugchecks (in a DPC routine with
+ * NT's own code, 0xB8).
  */
 #include <arch/arch.h>
 #include <irqlab/interrupt.h>
 #include <irqlab/prcb.h>
 #include <irqlab/timer.h>
 #include "ki.h"
+
+/* Each CPU's blocking wait, if any (one at most: waits below DISPATCH_LEVEL never nest): the
+ * object's address, with bit 0 set once a KeSetEvent has handed it the signal. */
+#define KI_GRANTED 1ull
+static volatile ULONG_PTR KiWaiter[MAXIMUM_PROCESSORS];
+
+/* Hands the signal to registered waiters: the first one found (All FALSE), or every one. */
+static BOOLEAN grant_waiters(PVOID Object, BOOLEAN All)
+{
+    BOOLEAN granted = FALSE;
+
+    for (LONG n = 0; n < KeNumberProcessors; n++) {
+        ULONG_PTR waiting = (ULONG_PTR)Object;
+        if (__atomic_compare_exchange_n(&KiWaiter[n], &waiting, waiting | KI_GRANTED, FALSE, __ATOMIC_ACQ_REL,
+                                        __ATOMIC_ACQUIRE)) {
+            granted = TRUE;
+            if (!All)
+                break;
+        }
+    }
+    return granted;
+}
 
 VOID KeInitializeEvent(PRKEVENT Event, EVENT_TYPE Type, BOOLEAN State)
 {
@@ -25,13 +51,25 @@ VOID KeInitializeEvent(PRKEVENT Event, EVENT_TYPE Type, BOOLEAN State)
     InitializeListHead(&Event->Header.WaitListHead);
 }
 
+/* A synchronization event's signal goes to one registered waiter, and the event stays unsignaled. */
+static LONG set_synchronization(PRKEVENT Event)
+{
+    LONG previous = __atomic_load_n(&Event->Header.SignalState, __ATOMIC_ACQUIRE);
+
+    if (previous == 0 && grant_waiters(Event, FALSE))
+        return 0;
+    return __atomic_exchange_n(&Event->Header.SignalState, 1, __ATOMIC_ACQ_REL);
+}
+
 LONG KeSetEvent(PRKEVENT Event, KPRIORITY Increment, BOOLEAN Wait)
 {
     UNREFERENCED_PARAMETER(Increment);
     UNREFERENCED_PARAMETER(Wait);
     ASSERT(KeGetCurrentIrql() <= DISPATCH_LEVEL);
+    if (Event->Header.Type == EventSynchronizationObject)
+        return set_synchronization(Event);
     LONG previous = __atomic_exchange_n(&Event->Header.SignalState, 1, __ATOMIC_ACQ_REL);
-    __atomic_add_fetch(&Event->Header.Hand, 1, __ATOMIC_RELEASE); /* after the signal: seen even if reset at once */
+    grant_waiters(Event, TRUE); /* released now, as NT releases them: a reset cannot take it back */
     return previous;
 }
 
@@ -62,12 +100,7 @@ static BOOLEAN is_event(const DISPATCHER_HEADER *Header)
     return Header->Type == EventNotificationObject || Header->Type == EventSynchronizationObject;
 }
 
-/*
- * TRUE when the object is signaled; a synchronization object's signal is
- * taken (NT: the wait is satisfied).  NT releases a waiter at KeSetEvent
- * itself, so an event set since the wait began satisfies it even if it was
- * reset before this poll: Header.Hand counts the sets.
- */
+/* A synchronization object's signal taken, if it has one (NT: the wait is satisfied). */
 static BOOLEAN take_signal(DISPATCHER_HEADER *Header)
 {
     LONG signaled = 1;
@@ -76,18 +109,12 @@ static BOOLEAN take_signal(DISPATCHER_HEADER *Header)
                                        __ATOMIC_ACQUIRE);
 }
 
-static BOOLEAN try_satisfy(DISPATCHER_HEADER *Header, UCHAR SetsBefore)
+/* TRUE when the object's state satisfies a wait; a synchronization object's signal is taken. */
+static BOOLEAN try_satisfy(DISPATCHER_HEADER *Header)
 {
-    BOOLEAN synchronization = is_synchronization(Header);
-
-    if (synchronization ? take_signal(Header) : __atomic_load_n(&Header->SignalState, __ATOMIC_ACQUIRE) != 0)
-        return TRUE;
-    if (!is_event(Header) || __atomic_load_n(&Header->Hand, __ATOMIC_ACQUIRE) == SetsBefore)
-        return FALSE;
-    /* Set since the wait began (KeSetEvent signals before it counts): a set still standing is ours to take. */
-    if (synchronization)
-        take_signal(Header);
-    return TRUE;
+    if (is_synchronization(Header))
+        return take_signal(Header);
+    return __atomic_load_n(&Header->SignalState, __ATOMIC_ACQUIRE) != 0;
 }
 
 /*
@@ -117,19 +144,49 @@ static ULONG64 deadline(PLARGE_INTEGER Timeout)
     return (ULONG64)Timeout->QuadPart; /* absolute: irqlab's system time is the interrupt time */
 }
 
-/* DISPATCH_LEVEL allows only a zero timeout (a test that never blocks); above it, nothing. */
-static VOID check_wait_irql(PCSTR Routine, PVOID Object, PLARGE_INTEGER Timeout, PVOID Caller)
+/* Microsoft's rule: at DISPATCH_LEVEL only a zero timeout; above it, no wait at all. */
+static BOOLEAN may_block(PLARGE_INTEGER Timeout)
+{
+    return KeGetCurrentIrql() <= APC_LEVEL || (Timeout != NULL && Timeout->QuadPart == 0);
+}
+
+static VOID check_wait_irql(PCSTR Routine, PVOID Object, PVOID Caller)
 {
     KIRQL irql = KeGetCurrentIrql();
-    BOOLEAN poll_only = Timeout != NULL && Timeout->QuadPart == 0;
 
-    if (irql > DISPATCH_LEVEL || (irql == DISPATCH_LEVEL && !poll_only))
+    if (irql > DISPATCH_LEVEL)
         wait_at_raised_irql(Routine, Object, irql, Caller);
 }
 
 static BOOLEAN is_waitable(const DISPATCHER_HEADER *Header)
 {
     return is_event(Header) || Header->Type == TimerNotificationObject || Header->Type == TimerSynchronizationObject;
+}
+
+/* The wait proper, registered in this CPU's slot; a signal handed over but not used is passed on. */
+static NTSTATUS poll_registered(DISPATCHER_HEADER *Header, ULONG64 End)
+{
+    PULONG_PTR slot = (PULONG_PTR)&KiWaiter[KeGetCurrentProcessorNumber()];
+    NTSTATUS status = STATUS_TIMEOUT;
+
+    ASSERT(*slot == 0);
+    __atomic_store_n(slot, (ULONG_PTR)Header, __ATOMIC_SEQ_CST);
+    for (;; arch_pause()) {
+        if (__atomic_load_n(slot, __ATOMIC_ACQUIRE) & KI_GRANTED) {
+            __atomic_store_n(slot, 0, __ATOMIC_RELEASE);
+            return STATUS_SUCCESS;
+        }
+        if (try_satisfy(Header)) {
+            status = STATUS_SUCCESS;
+            break;
+        }
+        if (KeQueryInterruptTime() >= End)
+            break;
+    }
+    /* A set may have picked this slot just as the wait ended otherwise: that signal is not ours. */
+    if ((__atomic_exchange_n(slot, 0, __ATOMIC_ACQ_REL) & KI_GRANTED) && Header->Type == EventSynchronizationObject)
+        KeSetEvent((PRKEVENT)Header, 0, FALSE);
+    return status;
 }
 
 NTSTATUS KeWaitForSingleObject(PVOID Object, KWAIT_REASON WaitReason, KPROCESSOR_MODE WaitMode, BOOLEAN Alertable,
@@ -140,15 +197,16 @@ NTSTATUS KeWaitForSingleObject(PVOID Object, KWAIT_REASON WaitReason, KPROCESSOR
     UNREFERENCED_PARAMETER(WaitReason);
     UNREFERENCED_PARAMETER(WaitMode);
     UNREFERENCED_PARAMETER(Alertable);
-    check_wait_irql("KeWaitForSingleObject", Object, Timeout, __builtin_return_address(0));
+    check_wait_irql("KeWaitForSingleObject", Object, __builtin_return_address(0));
     ASSERT(is_waitable(header));
-    UCHAR sets = __atomic_load_n(&header->Hand, __ATOMIC_ACQUIRE);
-    for (ULONG64 end = deadline(Timeout);; arch_pause()) {
-        if (try_satisfy(header, sets))
-            return STATUS_SUCCESS;
-        if (KeQueryInterruptTime() >= end)
-            return STATUS_TIMEOUT;
-    }
+    /* NT satisfies a wait on a signaled object without a switch, whatever the timeout. */
+    if (try_satisfy(header))
+        return STATUS_SUCCESS;
+    if (Timeout != NULL && Timeout->QuadPart == 0)
+        return STATUS_TIMEOUT;
+    if (!may_block(Timeout))
+        wait_at_raised_irql("KeWaitForSingleObject", Object, KeGetCurrentIrql(), __builtin_return_address(0));
+    return poll_registered(header, deadline(Timeout));
 }
 
 /*
@@ -177,28 +235,27 @@ NTSTATUS KeWaitForMultipleObjects(ULONG Count, PVOID Object[], WAIT_TYPE WaitTyp
                                   PKWAIT_BLOCK WaitBlockArray)
 {
     DISPATCHER_HEADER **headers = (DISPATCHER_HEADER **)Object;
-    UCHAR sets[MAXIMUM_WAIT_OBJECTS];
 
     UNREFERENCED_PARAMETER(WaitReason);
     UNREFERENCED_PARAMETER(WaitMode);
     UNREFERENCED_PARAMETER(Alertable);
-    check_wait_irql("KeWaitForMultipleObjects", Object, Timeout, __builtin_return_address(0));
+    check_wait_irql("KeWaitForMultipleObjects", Object, __builtin_return_address(0));
     /* NT: more than THREAD_WAIT_OBJECTS needs the caller's wait blocks; never more than 64. */
     if (Count > MAXIMUM_WAIT_OBJECTS || (Count > THREAD_WAIT_OBJECTS && WaitBlockArray == NULL))
         KeBugCheckEx(MAXIMUM_WAIT_OBJECTS_EXCEEDED, Count, (ULONG_PTR)WaitBlockArray, 0, 0);
     if (Count == 0)
         return STATUS_INVALID_PARAMETER;
     ASSERT(WaitType == WaitAll || WaitType == WaitAny);
-    for (ULONG i = 0; i < Count; i++) {
+    for (ULONG i = 0; i < Count; i++)
         ASSERT(is_waitable(headers[i]));
-        sets[i] = __atomic_load_n(&headers[i]->Hand, __ATOMIC_ACQUIRE);
-    }
-    for (ULONG64 end = deadline(Timeout);; arch_pause()) {
+    for (ULONG64 end = deadline(Timeout), look = 0;; arch_pause(), look++) {
         if (WaitType == WaitAll && try_satisfy_all(headers, Count))
             return STATUS_SUCCESS;
         for (ULONG i = 0; WaitType == WaitAny && i < Count; i++)
-            if (try_satisfy(headers[i], sets[i]))
+            if (try_satisfy(headers[i]))
                 return STATUS_WAIT_0 + (NTSTATUS)i;
+        if (look == 0 && !may_block(Timeout)) /* signaled at the first look: no switch, as NT */
+            wait_at_raised_irql("KeWaitForMultipleObjects", Object, KeGetCurrentIrql(), __builtin_return_address(0));
         if (KeQueryInterruptTime() >= end)
             return STATUS_TIMEOUT;
     }

@@ -227,6 +227,38 @@ TEST(dpc, unrequested_remote_dpc_runs_at_the_next_tick)
     CHECK_EQ(KtRemoteSeen.Cpu, 0);
 }
 
+static BOOLEAN KtRemoteRequested;
+
+/* On CPU 1 inside a generic call, CPU 0 held at IPI_LEVEL (no tick, no drain): what did the insert ask? */
+static ULONG_PTR queue_for_cpu0_and_look(ULONG_PTR Context)
+{
+    UNREFERENCED_PARAMETER(Context);
+    if (KeGetCurrentProcessorNumber() == 1) {
+        KeInsertQueueDpc(&KtRemoteDpc, NULL, NULL);
+        KtRemoteRequested = (KiProcessorBlock[0]->DpcRequestSummary & DPC_NORMAL_PROCESSING_REQUESTED) != 0;
+    }
+    return 0;
+}
+
+/* Microsoft's "Organization of DPC Queues": another CPU starts on its queue at once for MediumHigh and High. */
+TEST(dpc, medium_high_and_high_interrupt_another_cpu_medium_and_low_wait)
+{
+    static const KDPC_IMPORTANCE importance[] = { LowImportance, MediumImportance, MediumHighImportance,
+                                                  HighImportance };
+
+    SKIP_UNLESS(KeNumberProcessors >= 2, "needs a second CPU to queue it");
+    for (ULONG i = 0; i < ARRAYSIZE(importance); i++) {
+        memset(&KtRemoteSeen, 0, sizeof(KtRemoteSeen));
+        KeInitializeDpc(&KtRemoteDpc, record, &KtRemoteSeen);
+        KeSetImportanceDpc(&KtRemoteDpc, importance[i]);
+        KeSetTargetProcessorDpc(&KtRemoteDpc, 0);
+        KeIpiGenericCall(queue_for_cpu0_and_look, 0);
+        CHECK_EQ(KtRemoteRequested, importance[i] == MediumHighImportance || importance[i] == HighImportance);
+        KtStallTicks(2); /* an unrequested one runs at the next tick */
+        CHECK_EQ(KtRemoteSeen.Runs, 1);
+    }
+}
+
 static KDPC KtPairDpc[MAXIMUM_PROCESSORS][MAXIMUM_PROCESSORS];
 static struct seen KtPairSeen[MAXIMUM_PROCESSORS][MAXIMUM_PROCESSORS];
 

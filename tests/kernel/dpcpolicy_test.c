@@ -139,5 +139,21 @@ TEST(dpcpolicy, set_target_processor_ex_checks_its_argument)
     CHECK_EQ(dpc.Number, 0); /* unchanged */
     number.Number = (UCHAR)(KeNumberProcessors - 1);
     CHECK_EQ(KeSetTargetProcessorDpcEx(&dpc, &number), STATUS_SUCCESS);
-    CHECK_EQ(dpc.Number, MAXIMUM_PROCESSORS + KeNumberProcessors - 1);
+    CHECK_EQ(dpc.Number, 0x500 + KeNumberProcessors - 1); /* Windows 10's bias, as dt _KDPC shows it */
+}
+
+/* Windows 10's KeSetTargetProcessorDpcEx changes nothing while the DPC is queued. */
+TEST(dpcpolicy, a_queued_dpc_keeps_its_target)
+{
+    KDPC dpc;
+    KIRQL old;
+
+    KeInitializeDpc(&dpc, count_run, (PVOID)0);
+    KeSetTargetProcessorDpc(&dpc, 0);
+    CHECK_EQ(dpc.Number, KDPC_TARGET_BIAS);
+    KeRaiseIrql(DISPATCH_LEVEL, &old); /* queued, not yet run */
+    CHECK(KeInsertQueueDpc(&dpc, NULL, NULL));
+    KeSetTargetProcessorDpc(&dpc, (CCHAR)(KeNumberProcessors - 1));
+    CHECK_EQ(dpc.Number, KDPC_TARGET_BIAS);
+    KeLowerIrql(old);
 }

@@ -7,6 +7,7 @@
 #include <irqlab/prcb.h>
 #include <irqlab/rtl.h>
 #include <irqlab/test.h>
+#include <irqlab/timer.h>
 
 #define PER_CPU 3
 
@@ -97,4 +98,80 @@ TEST(dpcsync, generic_call_runs_once_on_every_cpu_at_dispatch)
         CHECK(KtCall[n].Dpc == &KiProcessorBlock[n]->CallDpc);
         CHECK(KtCall[n].Context == (PVOID)0x5a);
     }
+}
+
+/* ---- KeCancelTimer, then KeFlushQueuedDpcs: Microsoft's recipe before freeing a timer's DPC ---- */
+#define TIMERS 16
+#define ROUNDS 40
+
+static KTIMER KtTimer[TIMERS];
+static KDPC KtTimerDpc[TIMERS], KtArmDpc;
+static volatile LONG KtFlushed, KtLateRuns, KtArmed, KtEntered, KtLeft;
+
+/* Counts a run that came after the test cancelled and flushed: the recipe's promise broken. */
+static VOID timer_routine(PKDPC Dpc, PVOID Context, PVOID Arg1, PVOID Arg2)
+{
+    UNREFERENCED_PARAMETER(Dpc);
+    UNREFERENCED_PARAMETER(Context);
+    UNREFERENCED_PARAMETER(Arg1);
+    UNREFERENCED_PARAMETER(Arg2);
+    __atomic_add_fetch(&KtEntered, 1, __ATOMIC_ACQ_REL);
+    if (__atomic_load_n(&KtFlushed, __ATOMIC_ACQUIRE))
+        __atomic_add_fetch(&KtLateRuns, 1, __ATOMIC_RELAXED);
+    KeStallExecutionProcessor(20); /* long enough to be seen running */
+    __atomic_add_fetch(&KtLeft, 1, __ATOMIC_ACQ_REL);
+}
+
+/* After the flush returned: none of the timers' DPCs may be queued or running. */
+static BOOLEAN any_left(VOID)
+{
+    BOOLEAN left = __atomic_load_n(&KtEntered, __ATOMIC_ACQUIRE) != __atomic_load_n(&KtLeft, __ATOMIC_ACQUIRE);
+
+    for (ULONG i = 0; i < TIMERS; i++)
+        left |= __atomic_load_n(&KtTimerDpc[i].DpcData, __ATOMIC_ACQUIRE) != NULL;
+    return left;
+}
+
+/* On the last CPU: the timers go on its list, every other one's DPC targeted back at CPU 0. */
+static VOID arm_timers(PKDPC Dpc, PVOID Context, PVOID Arg1, PVOID Arg2)
+{
+    UNREFERENCED_PARAMETER(Dpc);
+    UNREFERENCED_PARAMETER(Context);
+    UNREFERENCED_PARAMETER(Arg1);
+    UNREFERENCED_PARAMETER(Arg2);
+    for (ULONG i = 0; i < TIMERS; i++)
+        KeSetTimerEx(&KtTimer[i], (LARGE_INTEGER){ .QuadPart = -1 }, 1, &KtTimerDpc[i]); /* every tick */
+    __atomic_store_n(&KtArmed, 1, __ATOMIC_RELEASE);
+}
+
+TEST(dpcsync, no_timer_dpc_runs_after_cancel_and_flush)
+{
+    CCHAR last = (CCHAR)(KeNumberProcessors - 1);
+
+    KtLateRuns = 0;
+    for (ULONG round = 0; round < ROUNDS; round++) {
+        KtFlushed = 0;
+        KtArmed = 0;
+        for (ULONG i = 0; i < TIMERS; i++) {
+            KeInitializeTimer(&KtTimer[i]);
+            KeInitializeDpc(&KtTimerDpc[i], timer_routine, NULL);
+            if (i % 2)
+                KeSetTargetProcessorDpc(&KtTimerDpc[i], 0);
+        }
+        KeInitializeDpc(&KtArmDpc, arm_timers, NULL);
+        KeSetImportanceDpc(&KtArmDpc, HighImportance);
+        KeSetTargetProcessorDpc(&KtArmDpc, last);
+        KeInsertQueueDpc(&KtArmDpc, NULL, NULL);
+        while (!__atomic_load_n(&KtArmed, __ATOMIC_ACQUIRE))
+            KeStallExecutionProcessor(10);
+        KeStallExecutionProcessor(round * 397 % 20000); /* cancel somewhere in a tick */
+        for (ULONG i = 0; i < TIMERS; i++)
+            KeCancelTimer(&KtTimer[i]);
+        KeFlushQueuedDpcs();
+        __atomic_store_n(&KtFlushed, 1, __ATOMIC_RELEASE);
+        if (any_left())
+            __atomic_add_fetch(&KtLateRuns, 1, __ATOMIC_RELAXED);
+    }
+    KtStallTicks(2);
+    CHECK_EQ(KtLateRuns, 0);
 }

@@ -81,6 +81,20 @@ TEST(smp, generic_call_runs_once_on_each_cpu_at_ipi_level)
     CHECK_EQ(KeGetCurrentIrql(), PASSIVE_LEVEL);
 }
 
+/* Microsoft's page allows any IRQL below IPI_LEVEL: from CLOCK_LEVEL it runs and returns there. */
+TEST(smp, generic_call_from_clock_level)
+{
+    KIRQL old;
+
+    memset(KtSeen, 0, sizeof(KtSeen));
+    KeRaiseIrql(CLOCK_LEVEL, &old);
+    CHECK_EQ(KeIpiGenericCall(record_identity, 7), 7);
+    CHECK_EQ(KeGetCurrentIrql(), CLOCK_LEVEL);
+    KeLowerIrql(old);
+    for (LONG n = 0; n < KeNumberProcessors; n++)
+        CHECK_EQ(KtSeen[n].Calls, 1);
+}
+
 /* PRCB number, APIC ID and the GS-relative self pointers agree, CPU by CPU. */
 TEST(smp, each_cpu_knows_who_it_is)
 {

@@ -87,22 +87,41 @@ TEST(timer, absolute_due_time)
     CHECK_EQ(KtSeen.Fired, 1);
 }
 
-TEST(timer, periodic_fires_once_per_period)
+static ULONG64 KtPeriodicAt[16];
+static volatile ULONG KtPeriodicRuns;
+
+static VOID on_periodic(PKDPC Dpc, PVOID Context, PVOID Arg1, PVOID Arg2)
 {
+    UNREFERENCED_PARAMETER(Dpc);
+    UNREFERENCED_PARAMETER(Context);
+    if (KtPeriodicRuns < ARRAYSIZE(KtPeriodicAt))
+        KtPeriodicAt[KtPeriodicRuns] = (ULONG64)(ULONG_PTR)Arg1 | (ULONG64)(ULONG_PTR)Arg2 << 32;
+    KtPeriodicRuns++;
+}
+
+/* NT's published KiTimerExpiration re-inserts a periodic timer one period after the tick that
+ * expired it (a relative insert), so each interval is the period rounded up to the next tick. */
+TEST(timer, periodic_fires_one_period_after_each_expiry)
+{
+    ULONG64 tick = KeQueryTimeIncrement();
     KTIMER timer;
     KDPC dpc;
 
-    KtSeen.Fired = 0;
+    KtPeriodicRuns = 0;
     KeInitializeTimerEx(&timer, SynchronizationTimer);
-    KeInitializeDpc(&dpc, on_timer, NULL);
+    KeInitializeDpc(&dpc, on_periodic, NULL);
     ULONG64 start = KeQueryInterruptTime();
     KeSetTimerEx(&timer, in_ms(20), 20, &dpc);
-    REQUIRE(wait_until(start + 10 * 20 * MS));
-    ULONG fired = KtSeen.Fired;
+    REQUIRE(wait_until(start + 10 * (20 * MS + tick)));
     CHECK(KeCancelTimer(&timer)); /* periodic: still set */
-    CHECK_EQ(fired, 10);
-    REQUIRE(wait_until(start + 15 * 20 * MS));
-    CHECK_EQ(KtSeen.Fired, fired); /* none after the cancel */
+    ULONG fired = KtPeriodicRuns;
+    CHECK_GE(fired, 8);
+    for (ULONG i = 1; i < fired && i < ARRAYSIZE(KtPeriodicAt); i++) {
+        CHECK_GE(KtPeriodicAt[i] - KtPeriodicAt[i - 1], (ULONG64)(20 * MS));
+        CHECK_LE(KtPeriodicAt[i] - KtPeriodicAt[i - 1], (ULONG64)(20 * MS) + tick);
+    }
+    REQUIRE(wait_until(KeQueryInterruptTime() + 3 * 20 * MS));
+    CHECK_EQ(KtPeriodicRuns, fired); /* none after the cancel */
 }
 
 TEST(timer, cancelled_never_fires)

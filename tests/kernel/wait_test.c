@@ -183,6 +183,66 @@ TEST_BUGCHECK(wait, waiting_in_a_dpc_routine, ATTEMPTED_SWITCH_FROM_DPC)
 
 static KEVENT KtEvents[4];
 
+static volatile LONG KtOtherTook;
+
+/* On another CPU: one KeSetEvent, then a second waiter tests the same synchronization event. */
+static VOID set_then_test(PKDPC Dpc, PVOID Context, PVOID Arg1, PVOID Arg2)
+{
+    LARGE_INTEGER zero = { .QuadPart = 0 };
+
+    UNREFERENCED_PARAMETER(Dpc);
+    UNREFERENCED_PARAMETER(Arg1);
+    UNREFERENCED_PARAMETER(Arg2);
+    KeSetEvent(Context, IO_NO_INCREMENT, FALSE);
+    KtOtherTook = KeWaitForSingleObject(Context, Executive, KernelMode, FALSE, &zero) == STATUS_SUCCESS;
+}
+
+/* NT's KiWaitTest: one set of a synchronization event satisfies exactly one wait, here the one
+ * that was already waiting, and leaves the event unsignaled. */
+TEST(wait, one_set_of_a_synchronization_event_satisfies_one_wait)
+{
+    LARGE_INTEGER due = { .QuadPart = -2 * TICK_100NS }, limit = { .QuadPart = -32 * TICK_100NS };
+
+    SKIP_UNLESS(KeNumberProcessors > 1, "one processor: no second waiter");
+    for (ULONG round = 0; round < 4; round++) {
+        KtOtherTook = -1;
+        KeInitializeEvent(&KtEvents[0], SynchronizationEvent, FALSE);
+        KeInitializeDpc(&KtDpc, set_then_test, &KtEvents[0]);
+        KeSetTargetProcessorDpc(&KtDpc, (CCHAR)(KeNumberProcessors - 1));
+        KeInitializeTimer(&KtTimer);
+        KeSetTimer(&KtTimer, due, &KtDpc); /* the DPC comes while this CPU waits */
+        NTSTATUS mine = KeWaitForSingleObject(&KtEvents[0], Executive, KernelMode, FALSE, &limit);
+        KeFlushQueuedDpcs();
+        CHECK_EQ(mine, STATUS_SUCCESS);
+        CHECK_EQ(KtOtherTook, 0);
+        CHECK_EQ(KeReadStateEvent(&KtEvents[0]), 0);
+    }
+}
+
+/* A wait that ended registers nothing: a later set stays with the event. */
+TEST(wait, a_wait_that_timed_out_leaves_later_signals_to_the_event)
+{
+    LARGE_INTEGER short_wait = { .QuadPart = -1 };
+
+    KeInitializeEvent(&KtEvents[0], SynchronizationEvent, FALSE);
+    CHECK_EQ(KeWaitForSingleObject(&KtEvents[0], Executive, KernelMode, FALSE, &short_wait), STATUS_TIMEOUT);
+    KeSetEvent(&KtEvents[0], IO_NO_INCREMENT, FALSE); /* nobody waits now: the event keeps it */
+    CHECK_EQ(KeReadStateEvent(&KtEvents[0]), 1);
+}
+
+/* NT satisfies a wait on a signaled object without a switch: legal even at DISPATCH_LEVEL. */
+TEST(wait, a_signaled_object_satisfies_a_wait_at_dispatch_level)
+{
+    KIRQL old;
+
+    KeInitializeEvent(&KtEvents[0], SynchronizationEvent, TRUE);
+    KeRaiseIrql(DISPATCH_LEVEL, &old);
+    NTSTATUS status = KeWaitForSingleObject(&KtEvents[0], Executive, KernelMode, FALSE, NULL);
+    KeLowerIrql(old);
+    CHECK_EQ(status, STATUS_SUCCESS);
+    CHECK_EQ(KeReadStateEvent(&KtEvents[0]), 0);
+}
+
 TEST(wait, wait_any_names_the_signaled_object_and_takes_only_it)
 {
     LARGE_INTEGER zero = { .QuadPart = 0 };

@@ -21,13 +21,16 @@ static ULONG ticks_of(ULONG Ms)
 TEST(watchdog, limits_are_the_scaled_defaults)
 {
     KDPC_WATCHDOG_INFORMATION info;
+    KIRQL old;
 
+    CHECK_EQ(KtWaitTicks(1), 1); /* a tick below DISPATCH_LEVEL refills the stretch */
+    CHECK_EQ(KeQueryDpcWatchdogInformation(&info), STATUS_UNSUCCESSFUL); /* no DPC, below DISPATCH */
+    KeRaiseIrql(DISPATCH_LEVEL, &old);
     CHECK_EQ(KeQueryDpcWatchdogInformation(&info), STATUS_SUCCESS);
+    KeLowerIrql(old);
     CHECK_EQ(info.DpcTimeLimit, ticks_of(500));
     CHECK_EQ(info.DpcWatchdogLimit, ticks_of(5000));
-    CHECK_EQ(KtWaitTicks(1), 1); /* a tick below DISPATCH_LEVEL refills the stretch */
-    CHECK_EQ(KeQueryDpcWatchdogInformation(&info), STATUS_SUCCESS);
-    CHECK_EQ(info.DpcWatchdogCount, info.DpcWatchdogLimit);
+    CHECK_GE(info.DpcWatchdogCount, info.DpcWatchdogLimit - 1); /* at most the tick since the raise */
 }
 
 static KDPC_WATCHDOG_INFORMATION KtInside;
@@ -93,6 +96,7 @@ TEST_BUGCHECK(watchdog, a_cpu_with_interrupts_off, CLOCK_WATCHDOG_TIMEOUT)
 {
     TEST_EXPECT_PARAM(1, ticks_of(4000));
     TEST_EXPECT_PARAM(3, KeGetCurrentPrcb());
+    TEST_EXPECT_PARAM(4, KeGetCurrentProcessorNumber());
     arch_disable_interrupts(); /* the DPC watchdog runs in the clock interrupt: it cannot see this */
     for (;;)
         arch_pause();
@@ -125,6 +129,7 @@ TEST_BUGCHECK(watchdog, an_ipi_barrier_a_cpu_never_reaches, CLOCK_WATCHDOG_TIMEO
 
     TEST_EXPECT_PARAM(1, ticks_of(4000));
     TEST_EXPECT_PARAM(3, KiProcessorBlock[last]);
+    TEST_EXPECT_PARAM(4, last);
     KeInitializeDpc(&KtSilentDpc, goes_silent, NULL);
     KeSetImportanceDpc(&KtSilentDpc, HighImportance);
     KeSetTargetProcessorDpc(&KtSilentDpc, (CCHAR)last);
