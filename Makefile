@@ -162,7 +162,7 @@ define PREPARE_RUN
 endef
 
 # QEMU's status: 33 clean power-off, 35 tests failed, 37 bugcheck (docs/testing.md).
-QEMU_STATUS = s=$$?; case $$s in 0|33) ;; 35) echo "irqlab: tests failed"; exit 1;; \
+QEMU_STATUS = s=$$?; case $$s in 33) ;; 0) echo "irqlab: the machine reset (reboot, or a triple fault); QEMU runs with -no-reboot, so it exited";; 35) echo "irqlab: tests failed"; exit 1;; \
 	37) echo "irqlab: the kernel bugchecked (report above)"; exit 1;; \
 	*) echo "irqlab: qemu exited with status $$s"; exit 1;; esac
 

@@ -91,9 +91,10 @@ KD_COMMAND(quit, "quit", "quit", "power off (ends QEMU)")
     arch_exit_emulator(KI_EXIT_SUCCESS);
 }
 
-KD_COMMAND(reboot, "reboot", "reboot", "reset the machine")
+KD_COMMAND(reboot, "reboot", "reboot",
+           "reset the machine; a QEMU run with -no-reboot (make run, make test) exits instead, status 0")
 {
     UNREFERENCED_PARAMETER(Args);
-    DbgPrint("irqlab: resetting\n");
+    DbgPrint("irqlab: resetting the machine (a QEMU run with -no-reboot, as make run does, exits here)\n");
     arch_reset();
 }

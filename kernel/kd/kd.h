@@ -85,6 +85,10 @@ int KdInputWait(VOID);
 ULONG64 KdInputDropped(VOID);
 
 /* ---- the console (console.c) --------------------------------------------- */
+#define KD_LINE_MAX 160 /* the line editor's buffer: 159 characters and the NUL */
+/* IRQL: PASSIVE_LEVEL.  Reads and edits one line into Text (KD_LINE_MAX bytes); returns how many
+ * typed characters did not fit (0: the whole line is there), and says so when any did not. */
+ULONG KdReadLine(CHAR *Text);
 /* Runs one command line, as if typed (the tests and the labs' replays use it too). */
 VOID KdExecuteLine(PCSTR Line);
 /* Runs the console on this CPU forever: prompt, line editing, history, commands. */
