@@ -135,6 +135,21 @@ class TestReplayParser(unittest.TestCase):
                 self.assertTrue(os.path.exists(path[:-len(".replay")] + ".md"))
                 self.assertTrue(any(c.checks for c in replay.commands))
 
+    def test_the_tree_stands_alone(self):
+        """A student's clone has no ../shared: labs, sources and help cite public pages instead."""
+        root = os.path.dirname(os.path.dirname(labs.LAB_DIR))
+        found = []
+        for top in ("kernel", "arch", "include", "tests", "boot", "tools", "docs", "Makefile", "README.md"):
+            for path in [os.path.join(root, top)] if os.path.isfile(os.path.join(root, top)) else \
+                    glob.glob(os.path.join(root, top, "**", "*"), recursive=True):
+                if not os.path.isfile(path) or path == os.path.abspath(__file__):
+                    continue
+                with open(path, errors="replace") as f:
+                    for number, line in enumerate(f, 1):
+                        if "shared/" in line or "the seed" in line.lower() or "seed's" in line.lower():
+                            found.append(f"{os.path.relpath(path, root)}:{number}")
+        self.assertEqual(found, [])
+
 
 class TestReplayJudge(unittest.TestCase):
     def assertFailsWith(self, result, text):
