@@ -83,41 +83,58 @@ static VOID watchdog_note(ULONG Cpu)
 
 #define LABDPC_USAGE "!labdpc <count 1-10 hex> [processor hex] [low|medium|high|mediumhigh] [hold]"
 
-KD_COMMAND(labdpc, "!labdpc", LABDPC_USAGE, "lab: queue DPCs on a processor; hold: see them queued first")
+typedef struct _LABDPC_ARGS {
+    ULONG Count, Cpu;
+    KDPC_IMPORTANCE Importance;
+    BOOLEAN Hold;
+} LABDPC_ARGS;
+
+/* !labdpc's words; FALSE after saying which one is wrong and why. */
+static BOOLEAN parse_labdpc(PCSTR Args, LABDPC_ARGS *A)
 {
-    ULONG64 count;
-    ULONG cpu = KeGetCurrentProcessorNumber();
-    KDPC_IMPORTANCE importance = MediumImportance;
-    BOOLEAN hold = FALSE;
+    ULONG64 count, n;
     CHAR word[24];
 
+    *A = (LABDPC_ARGS){ 0, KeGetCurrentProcessorNumber(), MediumImportance, FALSE };
     if (!KdNextValue(&Args, &count, TRUE, "count")) {
         DbgPrint("usage: %s\n", LABDPC_USAGE);
-        return;
+        return FALSE;
     }
     if (count < 1 || count > LAB_DPCS) {
         DbgPrint("Count %llx (0n%llu) is out of range: 1 to %x hex (0n%u) DPCs; usage: %s\n", count, count,
                  LAB_DPCS, LAB_DPCS, LABDPC_USAGE);
-        return;
+        return FALSE;
     }
+    A->Count = (ULONG)count;
     while (KdNextWord(&Args, word, sizeof(word))) {
-        ULONG64 n;
         if (strcmp(word, "hold") == 0)
-            hold = TRUE;
-        else if (parse_importance(word, &importance))
+            A->Hold = TRUE;
+        else if (parse_importance(word, &A->Importance))
             continue;
         else if (word[0] >= '0' && word[0] <= '9' && KdEvaluateText(word, &n)) {
             if (n >= (ULONG64)KeNumberProcessors) {
                 DbgPrint("Processor %llx is not online (0 to %x are); usage: %s\n", n, KeNumberProcessors - 1,
                          LABDPC_USAGE);
-                return;
+                return FALSE;
             }
-            cpu = (ULONG)n;
+            A->Cpu = (ULONG)n;
         } else {
             DbgPrint("'%s' is not a processor, an importance or hold; usage: %s\n", word, LABDPC_USAGE);
-            return;
+            return FALSE;
         }
     }
+    return TRUE;
+}
+
+KD_COMMAND(labdpc, "!labdpc", LABDPC_USAGE, "lab: queue DPCs on a processor; hold: see them queued first")
+{
+    LABDPC_ARGS a;
+
+    if (!parse_labdpc(Args, &a))
+        return;
+    ULONG count = a.Count, cpu = a.Cpu;
+    KDPC_IMPORTANCE importance = a.Importance;
+    BOOLEAN hold = a.Hold;
     for (ULONG i = 0; i < KdLab.Count; i++)
         if (KdLab.Dpc[i].DpcData != NULL) {
             DbgPrint("The last !labdpc's DPCs are still queued; !labrelease lets them run\n");
@@ -126,7 +143,7 @@ KD_COMMAND(labdpc, "!labdpc", LABDPC_USAGE, "lab: queue DPCs on a processor; hol
     BOOLEAN here = cpu == KeGetCurrentProcessorNumber();
     if (hold && !here)
         KiProcessorBlock[cpu]->Irqlab.HoldAtDispatch = TRUE;
-    KdLab.Count = (ULONG)count;
+    KdLab.Count = count;
     KdLab.Ran = 0;
     KIRQL old = KeRaiseIrqlToDpcLevel(); /* insert them all before any can run here */
     for (ULONG i = 0; i < KdLab.Count; i++) {
