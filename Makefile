@@ -166,7 +166,7 @@ $(DEPS_OK): tools/deps.sh
 
 run: $(BUILD)/esp.img
 	@sh tools/deps.sh display $(QDISPLAY)
-	@echo "irqlab: QEMU $(MACHINE), $(SMP) CPUs, $(MEM), accel $(ACCEL); Ctrl-A X quits"
+	@echo "irqlab: QEMU $(MACHINE), $(SMP) CPUs, $(MEM), accel $(ACCEL)"
 	@$(RUN); $(QEMU_STATUS)
 
 debug: $(BUILD)/esp.img

@@ -51,6 +51,7 @@ watch_idle() { # LOG HOW-TO-LEAVE
 log="logfile=$dir/serial.log"
 if foreground; then
     leave="Ctrl-A X quits QEMU"
+    echo "irqlab: the console is on this terminal; Ctrl-A X quits, Ctrl-A C is QEMU's monitor" >&2
     set -- "$@" -chardev "stdio,id=con,mux=on,$log" -serial chardev:con -mon chardev=con
 else
     leave="stop QEMU with Ctrl-C or kill"
