@@ -146,20 +146,10 @@ $(BUILD)/fuzz/fuzz_%:
 	clang $(FUZZ_CFLAGS) -o $@ $(filter %.c,$^)
 
 # ---- the two commands, and friends ---------------------------------------------
-QEMU_BASE = qemu-system-x86_64 -machine $(MACHINE) -accel $(ACCEL) -m $(MEM) -smp $(SMP) -nodefaults \
-	-drive if=pflash,format=raw,readonly=on,file=$(OVMF_CODE) \
-	-drive if=pflash,format=raw,file=$(BUILD)/run/vars.fd \
-	-drive if=none,id=esp,format=raw,file=$(BUILD)/run/esp.img -device virtio-blk-pci,drive=esp \
-	-device isa-debug-exit,iobase=0xf4,iosize=0x04 -no-reboot -display $(QDISPLAY) -serial mon:stdio
-
-# A private copy of the image with this run's command line, and fresh NVRAM.
-define PREPARE_RUN
-	@mkdir -p $(BUILD)/run
-	@cp $(OVMF_VARS) $(BUILD)/run/vars.fd
-	@cp $(BUILD)/esp.img $(BUILD)/run/esp.img
-	@printf '%s\n' '$(CMDLINE)' > $(BUILD)/run/cmdline.txt
-	@mcopy -o -i $(BUILD)/run/esp.img $(BUILD)/run/cmdline.txt ::/irqlab/cmdline.txt
-endef
+# QEMU's options; tools/run.sh adds the firmware, a private ESP copy and the serial console.
+QEMU_BASE = -machine $(MACHINE) -accel $(ACCEL) -m $(MEM) -smp $(SMP) -nodefaults \
+	-device isa-debug-exit,iobase=0xf4,iosize=0x04 -no-reboot -display $(QDISPLAY)
+RUN = IRQLAB_CMDLINE='$(CMDLINE)' sh tools/run.sh $(BUILD) $(OVMF_CODE) $(OVMF_VARS) $(QEMU_BASE)
 
 # QEMU's status: 33 clean power-off, 35 tests failed, 37 bugcheck (docs/testing.md).
 QEMU_STATUS = s=$$?; case $$s in 0|33) ;; 35) echo "irqlab: tests failed"; exit 1;; \
@@ -175,14 +165,14 @@ $(DEPS_OK): tools/deps.sh
 	@mkdir -p $(BUILD) && touch $@
 
 run: $(BUILD)/esp.img
-	$(PREPARE_RUN)
-	@echo "irqlab: QEMU $(MACHINE), $(SMP) CPUs, $(MEM), accel $(ACCEL); Ctrl-A X quits"
-	@$(QEMU_BASE); $(QEMU_STATUS)
+	@sh tools/deps.sh display $(QDISPLAY)
+	@echo "irqlab: QEMU $(MACHINE), $(SMP) CPUs, $(MEM), accel $(ACCEL)"
+	@$(RUN); $(QEMU_STATUS)
 
 debug: $(BUILD)/esp.img
-	$(PREPARE_RUN)
+	@sh tools/deps.sh display $(QDISPLAY)
 	@echo "irqlab: QEMU halted with a gdb stub on :1234; in another terminal: gdb -x tools/irqlab.gdb"
-	@$(QEMU_BASE) -s -S; $(QEMU_STATUS)
+	@IRQLAB_IDLE_TIMEOUT=0 $(RUN) -s -S; $(QEMU_STATUS)
 
 host-tests: $(HOST_TESTS)
 

@@ -2,12 +2,14 @@
 # deps.sh - make sure the Debian packages the build needs are installed.
 # As root it installs what is missing (apt-get update first: a fresh machine
 # has no package lists); otherwise it prints the exact command and fails.
-# Usage: tools/deps.sh [image|fuzz]   (adds what `make image` or `make fuzz` needs)
+# Usage: tools/deps.sh [image|fuzz|display NAME]   (adds what `make image`, `make fuzz` or
+# `make run QDISPLAY=NAME` needs)
 set -u
 
 missing=""
-need() { # need PACKAGE PATH-OR-COMMAND
+need() { # need PACKAGE PATH-OR-GLOB-OR-COMMAND
     case "$2" in
+        *\**) ls $2 >/dev/null 2>&1 || missing="$missing $1" ;;
         /*) [ -e "$2" ] || missing="$missing $1" ;;
         *) command -v "$2" >/dev/null 2>&1 || missing="$missing $1" ;;
     esac
@@ -26,6 +28,12 @@ need python3 python3
 if [ "${1:-}" = fuzz ]; then # Debian 12's clang is 14; libFuzzer's runtime is a package of its own
     need clang clang
     need libclang-rt-14-dev /usr/lib/llvm-14/lib/clang/14.0.6/lib/linux/libclang_rt.fuzzer-x86_64.a
+fi
+
+if [ "${1:-}" = display ]; then # Debian ships QEMU's GTK and SDL windows as modules of their own
+    case "${2:-none}" in
+        gtk | gtk,* | sdl | sdl,*) need qemu-system-gui "/usr/lib/*/qemu/ui-${2%%,*}.so" ;;
+    esac
 fi
 
 [ -z "$missing" ] && exit 0

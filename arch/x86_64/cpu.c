@@ -110,6 +110,39 @@ static void cpu_build_idt(struct cpu_tables *t)
     cpu_set_gate(t, 18, KiTrapStubTable[18], ARCH_IST_MACHINE_CHECK);
 }
 
+/* CPUID.1:EDX feature bits (Intel SDM vol. 2A, table 3-11) and what each one allows in CR4. */
+#define CPUID1_DE   (1u << 2)
+#define CPUID1_MCE  (1u << 7)
+#define CPUID1_PGE  (1u << 13)
+#define CPUID1_FXSR (1u << 24)
+#define CPUID1_SSE  (1u << 25)
+#define CPUIDX_NX   (1u << 20) /* CPUID.80000001h:EDX */
+
+/*
+ * The one place that sets CR0, CR4 and EFER, on the boot CPU and on every AP
+ * alike: the firmware set them on the boot CPU, INIT reset them on the APs
+ * (Intel SDM vol. 3, 9.1.1), so neither is trusted (SDM vol. 3, 2.5 and 2.2.1).
+ */
+static void cpu_set_control_registers(void)
+{
+    uint32_t r[4];
+    ULONG64 cr4 = ARCH_CR4_PAE;
+
+    arch_cpuid(1, 0, r);
+    cr4 |= (r[3] & CPUID1_DE ? ARCH_CR4_DE : 0) | (r[3] & CPUID1_MCE ? ARCH_CR4_MCE : 0) |
+           (r[3] & CPUID1_PGE ? ARCH_CR4_PGE : 0) | (r[3] & CPUID1_FXSR ? ARCH_CR4_OSFXSR : 0) |
+           (r[3] & CPUID1_SSE ? ARCH_CR4_OSXMMEXCPT : 0);
+    arch_write_cr0(ARCH_CR0_PE | ARCH_CR0_MP | ARCH_CR0_ET | ARCH_CR0_NE | ARCH_CR0_WP | ARCH_CR0_PG);
+    arch_write_cr4(cr4);
+    arch_cpuid(0x80000000u, 0, r);
+    if (r[0] >= 0x80000001u)
+        arch_cpuid(0x80000001u, 0, r);
+    else
+        r[3] = 0;
+    ULONG64 efer = arch_rdmsr(ARCH_MSR_EFER) & ~(ARCH_EFER_SCE | ARCH_EFER_NXE); /* LME, LMA kept */
+    arch_wrmsr(ARCH_MSR_EFER, efer | (r[3] & CPUIDX_NX ? ARCH_EFER_NXE : 0));
+}
+
 void arch_cpu_set_ist_stacks(void *tables, ULONG64 df, ULONG64 nmi, ULONG64 mc)
 {
     struct cpu_tables *t = tables;
@@ -124,6 +157,7 @@ void arch_cpu_init(void *tables, PVOID gs_base, const ULONG64 *ist)
     struct cpu_tables *t = tables;
     struct table_register idtr = { sizeof(t->idt) - 1, (ULONG64)t->idt };
 
+    cpu_set_control_registers();
     t->tss.iomap_base = sizeof(t->tss); /* no I/O bitmap */
     if (ist)
         arch_cpu_set_ist_stacks(t, ist[0], ist[1], ist[2]);

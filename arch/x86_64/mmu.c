@@ -14,9 +14,6 @@
 
 #define ADDR_MASK 0x000ffffffffff000ull
 #define LARGE_PAGE (2ull << 20)
-#define EFER_MSR 0xc0000080u
-#define EFER_NXE (1ull << 11)
-#define CR0_WP (1ull << 16)
 
 static ULONG64 MiNxBit;
 static ULONG64 (*MiAllocatePage)(void);
@@ -71,20 +68,6 @@ static ULONG64 direct_map_end(const struct irqlab_bootinfo *bi)
     return (end + LARGE_PAGE - 1) & ~(LARGE_PAGE - 1);
 }
 
-static void enable_nx(void)
-{
-    uint32_t r[4];
-
-    arch_cpuid(0x80000000, 0, r);
-    if (r[0] < 0x80000001)
-        return;
-    arch_cpuid(0x80000001, 0, r);
-    if (!(r[3] & (1u << 20)))
-        return;
-    arch_wrmsr(EFER_MSR, arch_rdmsr(EFER_MSR) | EFER_NXE);
-    MiNxBit = ARCH_PTE_NX;
-}
-
 BOOLEAN arch_mmu_init(const struct irqlab_bootinfo *bi, ULONG64 (*allocate_page)(void))
 {
     MiAllocatePage = allocate_page;
@@ -92,7 +75,8 @@ BOOLEAN arch_mmu_init(const struct irqlab_bootinfo *bi, ULONG64 (*allocate_page)
     ULONG64 end = direct_map_end(bi);
     BOOLEAN ok = pml4 != 0;
 
-    enable_nx();
+    /* arch_cpu_init set CR0.WP, and EFER.NXE where the CPU has NX: W^X holds for ring 0 too. */
+    MiNxBit = (arch_rdmsr(ARCH_MSR_EFER) & ARCH_EFER_NXE) ? ARCH_PTE_NX : 0;
     for (ULONG64 pa = 0; ok && pa < end; pa += LARGE_PAGE)
         ok = map(pml4, IRQLAB_DIRECT_MAP_BASE + pa, pa, ARCH_PTE_PRESENT | ARCH_PTE_WRITE | MiNxBit, 1);
     for (uint32_t s = 0; s < bi->segment_count; s++) {
@@ -107,8 +91,6 @@ BOOLEAN arch_mmu_init(const struct irqlab_bootinfo *bi, ULONG64 (*allocate_page)
     }
     if (!ok)
         return FALSE; /* the loader's tables stay: the caller reports it */
-    /* WP makes read-only pages read-only for ring 0 too: W^X means nothing without it. */
-    arch_write_cr0(arch_read_cr0() | CR0_WP);
     arch_write_cr3(pml4);
     return TRUE;
 }

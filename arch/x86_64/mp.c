@@ -17,9 +17,7 @@
 #include "trampoline.h"
 
 #define PTE_PW (ARCH_PTE_PRESENT | ARCH_PTE_WRITE)
-#define EFER_MSR 0xc0000080u
 #define EFER_LME (1ull << 8)
-#define EFER_NXE (1ull << 11)
 #define INIT_DELAY_US 10000 /* after INIT: 10 ms */
 #define SIPI_DELAY_US 200   /* after each STARTUP: 200 us */
 #define VENDOR_INTEL  0x756e6547 /* CPUID 0 EBX: "Genu" */
@@ -87,7 +85,7 @@ void arch_mp_launch(ULONG apic_id, ULONG64 stack_top, void (*entry)(void *), voi
     td->gdt[2] = 0x00cf92000000ffffull; /* 32-bit data, flat */
     td->gdt[3] = 0x00209a0000000000ull; /* 64-bit code */
     td->low_cr3 = (uint32_t)(MpPage + PAGE_SIZE);
-    td->efer = (uint32_t)(EFER_LME | (arch_rdmsr(EFER_MSR) & EFER_NXE));
+    td->efer = (uint32_t)(EFER_LME | (arch_rdmsr(ARCH_MSR_EFER) & ARCH_EFER_NXE));
     td->kernel_cr3 = arch_read_cr3();
     td->stack = stack_top;
     td->high_entry = (ULONG64)arch_ap_high_entry;

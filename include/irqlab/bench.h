@@ -7,7 +7,7 @@
  * on suite.name) on the command line runs them at PASSIVE_LEVEL on CPU 0
  * and exits.  Every figure is printed beside the bare primitive it is built
  * on, measured in the same boot, and as a ratio of medians: under TCG
- * absolute times mean little, ratios survive (../shared/reference/perf-anchors.md).
+ * absolute times mean little, ratios survive (docs/performance.md).
  * Each row is also printed as one JSON line (`# bench-json: {...}`), which the
  * harness gathers into build/bench.json.
  */

@@ -28,6 +28,10 @@ typedef struct _KD_COMMAND {
 /* IRQL <= DISPATCH_LEVEL: queue bytes for the console; the keyboard's service callback (Context unused). */
 VOID KdInputPush(PVOID Context, const CHAR *Bytes, ULONG Count);
 
+#define KD_LINE_MAX 160 /* the line editor's buffer: 159 characters and the NUL */
+/* IRQL: PASSIVE_LEVEL.  Reads and edits one line into Text (KD_LINE_MAX bytes); returns how many
+ * typed characters did not fit (0: the whole line is there), and says so when any did not. */
+ULONG KdReadLine(CHAR *Text);
 /* IRQL: PASSIVE_LEVEL.  Runs one command line, as if typed (the tests and the labs' replays use it too). */
 VOID KdExecuteLine(PCSTR Line);
 /* IRQL: PASSIVE_LEVEL.  Runs the console on this CPU forever: prompt, line editing, history, commands. */

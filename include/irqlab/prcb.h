@@ -159,7 +159,7 @@ typedef struct _KPCR {
 
 #undef KPAD
 
-/* The 19041 offsets (../shared/reference/nt-dpc.md and public symbol dumps). */
+/* The 19041 offsets, from public symbol dumps of the Windows 10 2004 kernel. */
 #define KPRCB_AT(field, offset) _Static_assert(offsetof(KPRCB, field) == (offset), "19041 KPRCB." #field)
 KPRCB_AT(CurrentThread, 0x8);
 KPRCB_AT(IdleThread, 0x18);

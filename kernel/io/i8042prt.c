@@ -1,8 +1,8 @@
 /*
  * i8042prt.c - the PS/2 keyboard, as NT's i8042prt splits the work: the
  * ISR at the keyboard's DIRQL reads one byte, puts it in a ring under the
- * interrupt's spin lock and queues the keyboard DPC (I8042KeyboardIsrDpc in
- * the seed's !dpcs), nothing more; the DPC at DISPATCH_LEVEL empties the
+ * interrupt's spin lock and queues the keyboard DPC (I8042KeyboardIsrDpc, the
+ * name Windows' !dpcs shows for it), nothing more; the DPC at DISPATCH_LEVEL empties the
  * ring through KeSynchronizeExecution, decodes scan codes (kbdxlat.c) and
  * hands the console what a terminal would have sent.
  *

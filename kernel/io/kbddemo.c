@@ -1,18 +1,19 @@
 /*
- * kbddemo.c - the seed's spin-lock deadlock across IRQLs, runnable.
+ * kbddemo.c - a spin-lock deadlock across IRQLs, runnable (lab 5).
  *
  * The keyboard ISR (DIRQL) queues a "device job" per byte under
  * DeviceJobQueue.Lock; RunQueuedItems, a DPC driven by a 50 ms periodic
  * timer on CPU 0 (where the keyboard interrupt arrives), empties the queue
  * and spends 20 ms "processing" each time.
  *
- * Broken mode is the seed's "DONT DO IT": RunQueuedItems takes the lock at
+ * Broken mode is the mistake: RunQueuedItems takes the lock at
  * DISPATCH_LEVEL and holds it while it works.  A key pressed meanwhile
  * interrupts it on the same CPU, and the ISR spins on a lock its own CPU
  * holds at a lower IRQL: a deadlock, which irqlab's spin lock recognises and
  * turns into bugcheck 0xF naming the lock and both IRQLs.  Fixed mode is the
- * seed's cure: raise to the keyboard's DIRQL around each touch of the queue
- * and work with the lock dropped, so keys keep coming while it runs.
+ * cure (Microsoft's "Synchronizing Access to Device Data"): touch the queue
+ * only at the keyboard's DIRQL and work with the lock dropped, so keys keep
+ * coming while it runs.
  */
 #include <irqlab/dpc.h>
 #include <irqlab/timer.h>

@@ -87,9 +87,10 @@ KD_COMMAND(quit, "quit", "quit", "power off (ends QEMU)")
     HalReturnToFirmware(HalPowerDownRoutine);
 }
 
-KD_COMMAND(reboot, "reboot", "reboot", "reset the machine")
+KD_COMMAND(reboot, "reboot", "reboot",
+           "reset the machine; a QEMU run with -no-reboot (make run, make test) exits instead, status 0")
 {
     UNREFERENCED_PARAMETER(Args);
-    DbgPrint("irqlab: resetting\n");
+    DbgPrint("irqlab: resetting the machine (a QEMU run with -no-reboot, as make run does, exits here)\n");
     HalReturnToFirmware(HalRebootRoutine);
 }

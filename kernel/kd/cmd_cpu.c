@@ -41,7 +41,7 @@ KD_COMMAND(pcr, "!pcr", "!pcr [processor]", "the KPCR of a processor (default: t
         DbgPrint("\n");
 }
 
-KD_COMMAND(prcb, "!prcb", "!prcb [processor]", "the KPRCB summary of a processor, as the seed shows it")
+KD_COMMAND(prcb, "!prcb", "!prcb [processor]", "the KPRCB summary of a processor: DPC queue, counters, tunables")
 {
     ULONG n;
 

@@ -1,6 +1,6 @@
 /*
- * cmd_dpc.c - !dpcs (each CPU's DPC queue, in queue order, as the seed's
- * transcript shows it) and !timer (the set timers, per CPU, in due order).
+ * cmd_dpc.c - !dpcs (each CPU's DPC queue, in queue order, in the columns
+ * of WinDbg's !dpcs) and !timer (the set timers, per CPU, in due order).
  */
 #include <irqlab/interrupt.h>
 #include <irqlab/timer.h>

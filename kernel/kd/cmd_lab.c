@@ -19,6 +19,7 @@ static struct {
     volatile KIRQL Irql[LAB_DPCS];
     volatile ULONG Ran;
     ULONG Count;
+    BOOLEAN Reported[LAB_DPCS]; /* its run was reported: a later report leaves it out */
     KTIMER Timer;
     KDPC TimerDpc;
     volatile ULONG TimerFired;
@@ -48,14 +49,25 @@ static BOOLEAN parse_importance(PCSTR Word, KDPC_IMPORTANCE *Importance)
     return FALSE;
 }
 
+/* Each DPC's run is reported once; one still queued is reported until it has run. */
 static VOID report_runs(VOID)
 {
-    for (ULONG i = 0; i < KdLab.Count; i++)
-        if (KdLab.Order[i])
-            DbgPrint("  DPC %u (%s) ran as number %u, on CPU %u at IRQL %u\n", i,
-                     KdImportance[KdLab.Dpc[i].Importance], KdLab.Order[i], KdLab.Cpu[i], KdLab.Irql[i]);
-        else
+    ULONG printed = 0;
+
+    for (ULONG i = 0; i < KdLab.Count; i++) {
+        if (KdLab.Reported[i])
+            continue;
+        printed++;
+        if (KdLab.Order[i] == 0) {
             DbgPrint("  DPC %u (%s) is still queued\n", i, KdImportance[KdLab.Dpc[i].Importance]);
+            continue;
+        }
+        DbgPrint("  DPC %u (%s) ran as number %u, on CPU %u at IRQL %u\n", i, KdImportance[KdLab.Dpc[i].Importance],
+                 KdLab.Order[i], KdLab.Cpu[i], KdLab.Irql[i]);
+        KdLab.Reported[i] = TRUE;
+    }
+    if (printed == 0)
+        DbgPrint("  (no lab DPC ran since the last report)\n");
 }
 
 /* How long a held processor has: the watchdog's stretch limit (lab 6), or none when it is off. */
@@ -69,33 +81,60 @@ static VOID watchdog_note(ULONG Cpu)
         DbgPrint("(the DPC watchdog is off: it stays held until then)\n");
 }
 
-#define LABDPC_USAGE "!labdpc <count 1-10> [processor] [low|medium|high|mediumhigh] [hold]"
+#define LABDPC_USAGE "!labdpc <count 1-10 hex> [processor hex] [low|medium|high|mediumhigh] [hold]"
+
+typedef struct _LABDPC_ARGS {
+    ULONG Count, Cpu;
+    KDPC_IMPORTANCE Importance;
+    BOOLEAN Hold;
+} LABDPC_ARGS;
+
+/* !labdpc's words; FALSE after saying which one is wrong and why. */
+static BOOLEAN parse_labdpc(PCSTR Args, LABDPC_ARGS *A)
+{
+    ULONG64 count, n;
+    CHAR word[24];
+
+    *A = (LABDPC_ARGS){ 0, KeGetCurrentProcessorNumber(), MediumImportance, FALSE };
+    if (!KdNextValue(&Args, &count, TRUE, "count")) {
+        DbgPrint("usage: %s\n", LABDPC_USAGE);
+        return FALSE;
+    }
+    if (count < 1 || count > LAB_DPCS) {
+        DbgPrint("Count %llx (0n%llu) is out of range: 1 to %x hex (0n%u) DPCs; usage: %s\n", count, count,
+                 LAB_DPCS, LAB_DPCS, LABDPC_USAGE);
+        return FALSE;
+    }
+    A->Count = (ULONG)count;
+    while (KdNextWord(&Args, word, sizeof(word))) {
+        if (strcmp(word, "hold") == 0)
+            A->Hold = TRUE;
+        else if (parse_importance(word, &A->Importance))
+            continue;
+        else if (word[0] >= '0' && word[0] <= '9' && KdEvaluateText(word, &n)) {
+            if (n >= (ULONG64)KeNumberProcessors) {
+                DbgPrint("Processor %llx is not online (0 to %x are); usage: %s\n", n, KeNumberProcessors - 1,
+                         LABDPC_USAGE);
+                return FALSE;
+            }
+            A->Cpu = (ULONG)n;
+        } else {
+            DbgPrint("'%s' is not a processor, an importance or hold; usage: %s\n", word, LABDPC_USAGE);
+            return FALSE;
+        }
+    }
+    return TRUE;
+}
 
 KD_COMMAND(labdpc, "!labdpc", LABDPC_USAGE, "lab: queue DPCs on a processor; hold: see them queued first")
 {
-    ULONG64 count;
-    ULONG cpu = KeGetCurrentProcessorNumber();
-    KDPC_IMPORTANCE importance = MediumImportance;
-    BOOLEAN hold = FALSE;
-    CHAR word[24];
+    LABDPC_ARGS a;
 
-    if (!KdNextValue(&Args, &count, TRUE, "count") || count < 1 || count > LAB_DPCS) {
-        DbgPrint("usage: %s\n", LABDPC_USAGE);
+    if (!parse_labdpc(Args, &a))
         return;
-    }
-    while (KdNextWord(&Args, word, sizeof(word))) {
-        ULONG64 n;
-        if (strcmp(word, "hold") == 0)
-            hold = TRUE;
-        else if (parse_importance(word, &importance))
-            continue;
-        else if (word[0] >= '0' && word[0] <= '9' && KdEvaluateText(word, &n) && n < (ULONG64)KeNumberProcessors)
-            cpu = (ULONG)n;
-        else {
-            DbgPrint("'%s' is not a processor, an importance or hold; usage: %s\n", word, LABDPC_USAGE);
-            return;
-        }
-    }
+    ULONG count = a.Count, cpu = a.Cpu;
+    KDPC_IMPORTANCE importance = a.Importance;
+    BOOLEAN hold = a.Hold;
     for (ULONG i = 0; i < KdLab.Count; i++)
         if (KdLab.Dpc[i].DpcData != NULL) {
             DbgPrint("The last !labdpc's DPCs are still queued; !labrelease lets them run\n");
@@ -104,11 +143,12 @@ KD_COMMAND(labdpc, "!labdpc", LABDPC_USAGE, "lab: queue DPCs on a processor; hol
     BOOLEAN here = cpu == KeGetCurrentProcessorNumber();
     if (hold && !here)
         KiProcessorBlock[cpu]->Irqlab.HoldAtDispatch = TRUE;
-    KdLab.Count = (ULONG)count;
+    KdLab.Count = count;
     KdLab.Ran = 0;
     KIRQL old = KeRaiseIrqlToDpcLevel(); /* insert them all before any can run here */
     for (ULONG i = 0; i < KdLab.Count; i++) {
         KdLab.Order[i] = 0;
+        KdLab.Reported[i] = FALSE;
         KeInitializeDpc(&KdLab.Dpc[i], KdLabDpcRoutine, (PVOID)(ULONG_PTR)i);
         KeSetImportanceDpc(&KdLab.Dpc[i], importance);
         KeSetTargetProcessorDpc(&KdLab.Dpc[i], (CCHAR)cpu);
@@ -162,7 +202,8 @@ KD_COMMAND(labrelease, "!labrelease", "!labrelease", "lab: let held processors g
     report_runs();
 }
 
-#define LABIRQL_USAGE "!labirql <irql 0-15> [milliseconds, default 0n500, at most 0n3000]"
+#define LABIRQL_MAX_MS 3000 /* the console holds its CPU: keep it far below the 5 s DPC watchdog */
+#define LABIRQL_USAGE "!labirql <irql 0-f hex> [milliseconds hex, default 1f4 (0n500), 1-bb8 (0n3000)]"
 
 KD_COMMAND(labirql, "!labirql", LABIRQL_USAGE, "lab: run this processor at an IRQL for a while; count the clock")
 {
@@ -171,8 +212,13 @@ KD_COMMAND(labirql, "!labirql", LABIRQL_USAGE, "lab: run this processor at an IR
     if (!KdNextValue(&Args, &level, TRUE, "irql") || (!KdAtEnd(Args) && !KdNextValue(&Args, &ms, TRUE, "ms")) ||
         !KdNoMoreArguments(Args, LABIRQL_USAGE))
         return;
-    if (level > HIGH_LEVEL || ms == 0 || ms > 3000) {
-        DbgPrint("usage: %s\n", LABIRQL_USAGE);
+    if (level > HIGH_LEVEL) {
+        DbgPrint("IRQL %llx (0n%llu) is above HIGH_LEVEL (f); usage: %s\n", level, level, LABIRQL_USAGE);
+        return;
+    }
+    if (ms == 0 || ms > LABIRQL_MAX_MS) {
+        DbgPrint("%llx (0n%llu) milliseconds: the hold is 1 to 0n%u ms (the 3,000 ms maximum); usage: %s\n", ms,
+                 ms, LABIRQL_MAX_MS, LABIRQL_USAGE);
         return;
     }
     PKPRCB prcb = KeGetCurrentPrcb();
@@ -198,7 +244,9 @@ static VOID KdLabTimerRoutine(PKDPC Dpc, PVOID Context, PVOID Arg1, PVOID Arg2)
              KeGetCurrentProcessorNumber(), KeGetCurrentIrql(), (ULONG64)(ULONG_PTR)Arg1 | (ULONG64)(ULONG_PTR)Arg2 << 32);
 }
 
-#define LABTIMER_USAGE "!labtimer <due ms> [period ms, at least 0n100] | !labtimer cancel"
+#define LABTIMER_MAX_MS 600000 /* ten minutes */
+#define LABTIMER_USAGE "!labtimer <due ms hex, 0-927c0 (0n600000)> [period ms hex, 64-927c0 (0n100-0n600000)] | " \
+                       "!labtimer cancel"
 
 KD_COMMAND(labtimer, "!labtimer", LABTIMER_USAGE, "lab: arm (or cancel) a timer whose DPC prints when it fires")
 {
@@ -213,8 +261,10 @@ KD_COMMAND(labtimer, "!labtimer", LABTIMER_USAGE, "lab: arm (or cancel) a timer 
     if (!KdNextValue(&Args, &due, TRUE, "due time") || (!KdAtEnd(Args) && !KdNextValue(&Args, &period, TRUE, "period")) ||
         !KdNoMoreArguments(Args, LABTIMER_USAGE))
         return;
-    if (due > 600000 || (period && (period < 100 || period > 600000))) {
-        DbgPrint("usage: %s\n", LABTIMER_USAGE);
+    if (due > LABTIMER_MAX_MS || (period && (period < 100 || period > LABTIMER_MAX_MS))) {
+        BOOLEAN bad_due = due > LABTIMER_MAX_MS;
+        DbgPrint("%s %llx (0n%llu) ms is out of range; usage: %s\n", bad_due ? "Due time" : "Period",
+                 bad_due ? due : period, bad_due ? due : period, LABTIMER_USAGE);
         return;
     }
     LARGE_INTEGER when = { .QuadPart = -(LONGLONG)due * 10000 };

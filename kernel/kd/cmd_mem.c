@@ -69,7 +69,13 @@ static VOID dump(ULONG64 Address, ULONG Unit, ULONG64 Count)
         done += units;
     }
     KdDumpNext = Address + Count * Unit;
-    KdDumpNextValid = TRUE;
+    KdDumpNextValid = KdDumpNext != 0; /* 0: it ended at the top, and addresses do not wrap */
+}
+
+/* Units from Address up to the top of the address space (2^64); a dump never wraps to 0. */
+static ULONG64 units_below_top(ULONG64 Address, ULONG Unit)
+{
+    return Address == 0 ? ~0ull / Unit : (0 - Address) / Unit;
 }
 
 /* `L<count>` or `L <count>`, in units; FALSE (said why) when it is bad or too large. */
@@ -102,7 +108,16 @@ static VOID dump_command(PCSTR Args, ULONG Unit, PCSTR Usage)
         return;
     if (KdNextWord(&Args, word, sizeof(word)) && !parse_count(&Args, word, Unit, Usage, &count))
         return;
+    ULONG64 room = units_below_top(address, Unit);
+    if (room == 0) {
+        DbgPrint("No whole %u-byte unit fits between %llx and the top of the address space\n", Unit, address);
+        return;
+    }
+    if (count > room)
+        count = room;
     dump(address, Unit, count);
+    if (!KdDumpNextValid)
+        DbgPrint("(the dump stops at the top of the address space)\n");
 }
 
 KD_COMMAND(db, "db", "db [address] [L<count>]", "dump memory as bytes and characters (no address: go on)")

@@ -13,7 +13,7 @@
 #include <irqlab/kequery.h>
 #include "kd.h"
 
-#define LINE_MAX 160
+#define LINE_MAX KD_LINE_MAX
 #define HISTORY  16
 
 extern const KD_COMMAND __start_kdcmds[], __stop_kdcmds[];
@@ -24,6 +24,7 @@ static ULONG KdHistoryCount; /* lines ever entered; the last HISTORY are kept */
 typedef struct _LINE {
     CHAR Text[LINE_MAX];
     ULONG Length, Cursor;
+    ULONG Dropped; /* characters typed while the line was full */
 } LINE;
 
 static const KD_COMMAND *find(PCSTR Name, ULONG Length)
@@ -100,6 +101,7 @@ static VOID replace_line(LINE *L, PCSTR Text)
         L->Cursor--;
     }
     L->Length = (ULONG)strnlen(Text, LINE_MAX - 1);
+    L->Dropped = 0; /* a new line: what the old one lost no longer matters */
     memcpy(L->Text, Text, L->Length);
     L->Cursor = 0;
     redraw_tail(L, old > L->Length ? old - L->Length : 0);
@@ -110,7 +112,8 @@ static VOID replace_line(LINE *L, PCSTR Text)
 static VOID insert_char(LINE *L, CHAR C)
 {
     if (L->Length == LINE_MAX - 1) {
-        DbgPrint("\a"); /* full: refuse, audibly */
+        DbgPrint("\a"); /* full: refuse, audibly; Enter then says so */
+        L->Dropped++;
         return;
     }
     memmove(L->Text + L->Cursor + 1, L->Text + L->Cursor, L->Length - L->Cursor);
@@ -180,7 +183,7 @@ static VOID read_line(LINE *L)
 {
     ULONG index = 0;
 
-    L->Length = L->Cursor = 0;
+    L->Length = L->Cursor = L->Dropped = 0;
     for (;;) {
         int c = KdInputWait();
         if (c == '\r' || c == '\n')
@@ -206,9 +209,21 @@ static VOID remember(PCSTR Text)
     KdHistoryCount++;
 }
 
-VOID KdConsoleLoop(VOID)
+ULONG KdReadLine(CHAR *Text)
 {
     LINE line;
+
+    read_line(&line);
+    memcpy(Text, line.Text, line.Length + 1);
+    if (line.Dropped)
+        DbgPrint("Line too long: the editor keeps %u characters and dropped %u more; not run (Up recalls the "
+                 "kept part)\n", LINE_MAX - 1, line.Dropped);
+    return line.Dropped;
+}
+
+VOID KdConsoleLoop(VOID)
+{
+    CHAR text[LINE_MAX];
 
     ULONG64 khz = KeQueryTscFrequency(NULL) / 1000;
     if (khz)
@@ -217,8 +232,9 @@ VOID KdConsoleLoop(VOID)
     DbgPrint("kd: console ready on COM1 and the keyboard; type help\n");
     for (;;) {
         DbgPrint("%u: kd> ", KeGetCurrentProcessorNumber());
-        read_line(&line);
-        remember(line.Text);
-        KdExecuteLine(line.Text);
+        ULONG dropped = KdReadLine(text);
+        remember(text);
+        if (dropped == 0) /* a cut command could mean something else: it is not run */
+            KdExecuteLine(text);
     }
 }

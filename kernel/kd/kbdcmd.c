@@ -32,7 +32,7 @@ KD_COMMAND(kbd, "!kbd", "!kbd", "keyboard driver counters: ISR, DPC, keys, overr
                  s.LatencyCount, s.LatencyMin, s.LatencySum / s.LatencyCount, s.LatencyMax, mhz);
 }
 
-KD_COMMAND(kbddemo, "!kbddemo", "!kbddemo [off|broken|fixed]", "the seed's cross-IRQL spin-lock deadlock, broken or fixed")
+KD_COMMAND(kbddemo, "!kbddemo", "!kbddemo [off|broken|fixed]", "lab 5's cross-IRQL spin-lock deadlock, broken or fixed")
 {
     static const PCSTR names[] = { "off", "broken", "fixed" };
     KBDDEMO_STATISTICS s;

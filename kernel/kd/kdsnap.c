@@ -2,8 +2,8 @@
  * kdsnap.c - a consistent look at every CPU's DPC state for the console.
  *
  * Reading another CPU's queue while it runs could see a list half linked.
- * As the seed discusses for dumping DPC queues, the debugger stops the
- * processors first: KeIpiGenericCall brings every CPU into an IPI at
+ * repnz's post "Dumping DPC Queues" weighs the same problem for a driver
+ * that walks the queues; here the processors are stopped first: KeIpiGenericCall brings every CPU into an IPI at
  * IPI_LEVEL, where none can be inside KeInsertQueueDpc (HIGH_LEVEL) or the
  * retire loop's locked part (interrupts off), and each copies its own state.
  */

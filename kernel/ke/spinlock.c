@@ -5,7 +5,7 @@
  * aligned) | the IRQL it took the lock at << 1 | 1.  The acquire spins
  * reading (test-and-test-and-set) so waiting CPUs do not hammer the bus,
  * and checks the owner first: a CPU that spins on a lock it holds itself
- * would never get it.  That is recursion at the same IRQL, or the seed's
+ * would never get it.  That is recursion at the same IRQL, or lab 5's
  * cross-IRQL deadlock (an ISR wanting a lock its own CPU took at
  * DISPATCH_LEVEL): either way SPIN_LOCK_ALREADY_OWNED, with both IRQLs.
  *

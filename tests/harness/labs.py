@@ -8,6 +8,7 @@ silently go stale. The line format is defined in docs/labs/README.md; in short:
     ~ interrupted it 0 times                  a regex that must match its output (in order)
     !~ still queued                           a regex that must match no line of its output
     keys .echo hello                          typed on the PS/2 keyboard (QMP send-key), Enter added
+    slowkeys .echo hi                         the same at a person's pace, as the monitor's sendkey
     wait 200                                  pause 200 ms at the prompt before the next command
     bugcheck 0x133 0x0                        the boot must end in this bugcheck (and P1); last
 
@@ -44,6 +45,8 @@ PARAMS_RE = re.compile(r"^\s*\((0x[0-9A-Fa-f]+),(0x[0-9A-Fa-f]+),(0x[0-9A-Fa-f]+
 REFERENCE_RE = re.compile(r"(?<!\\)\{([A-Za-z_]\w*)(?:([+-])(0x[0-9A-Fa-f]+|\d+))?\}")
 KEY_PACE_S = 0.003  # as keyboard.py: QEMU drops input events when too many wait
 KEY_HOLD_MS = 1
+SLOW_PACE_S = 0.3  # `slowkeys`: a person typing one `sendkey` a command ...
+SLOW_HOLD_MS = 100  # ... which holds each key 100 ms, QEMU's default
 
 
 class ReplayError(ValueError):
@@ -61,7 +64,7 @@ class Check:
 
 @dataclass
 class Command:
-    kind: str  # "serial" (`>`) or "keys"
+    kind: str  # "serial" (`>`), "keys" or "slowkeys"
     text: str
     line: int
     checks: List[Check] = field(default_factory=list)
@@ -105,7 +108,7 @@ def parse(text: str, name: str = "replay") -> Replay:
             raise error(f"nothing may follow `bugcheck` (line {bugcheck_line})")
         word, _, rest = line.strip().partition(" ")
         rest = rest.strip()
-        if wait and word not in (">", "keys"):
+        if wait and word not in (">", "keys", "slowkeys"):
             raise error(f"`wait` (line {wait[0]}) must be followed by a command")
         if word == "boot":
             if replay.commands:
@@ -115,8 +118,8 @@ def parse(text: str, name: str = "replay") -> Replay:
             if not re.fullmatch(r"\d+", rest) or not 1 <= int(rest) <= 10000:
                 raise error("`wait <milliseconds>`, 1 to 10000")
             wait = (number, int(rest))
-        elif word in (">", "keys"):
-            kind = "serial" if word == ">" else "keys"
+        elif word in (">", "keys", "slowkeys"):
+            kind = "serial" if word == ">" else word
             check_command_text(rest, kind, error)
             replay.commands.append(Command(kind, rest, number, wait_ms=wait[1] if wait else 0))
             wait = None
@@ -130,7 +133,7 @@ def parse(text: str, name: str = "replay") -> Replay:
             replay.bugcheck = parse_bugcheck(rest, error)
             bugcheck_line = number
         else:
-            raise error(f"unknown directive {word!r} (boot, >, keys, ~, !~, wait, bugcheck)")
+            raise error(f"unknown directive {word!r} (boot, >, keys, slowkeys, ~, !~, wait, bugcheck)")
     if wait:
         raise ReplayError(f"{name}:{wait[0]}: `wait` must be followed by a command")
     if not replay.commands:
@@ -160,7 +163,7 @@ def check_command_text(text: str, kind: str, error) -> None:
         raise error("a command holds a character that is not printable ASCII")
     if text.split()[0] in ("quit", "reboot"):
         raise error("the harness ends every replay with `quit` itself (or the bugcheck ends it)")
-    if kind == "keys":
+    if kind in ("keys", "slowkeys"):
         try:
             qemu.text_to_qcodes(text)
         except ValueError as e:
@@ -203,7 +206,7 @@ def load(path: str) -> Replay:
 
 # ---- the boot -----------------------------------------------------------------------------
 
-def typist(text: str) -> Callable:
+def typist(text: str, hold_ms: int = KEY_HOLD_MS, pace_s: float = KEY_PACE_S) -> Callable:
     """A Step call that types `text` on the PS/2 keyboard. When QMP goes away because QEMU
     exited (a bugcheck while typing, as the deadlock lab wants), it stops quietly: the judge
     decides from the transcript."""
@@ -212,14 +215,14 @@ def typist(text: str) -> Callable:
     def type_keys(qmp, proc):
         for i, chord in enumerate(chords):
             try:
-                qmp.send_key(list(chord), KEY_HOLD_MS)
+                qmp.send_key(list(chord), hold_ms)
             except (OSError, qmp_client.QmpError):
                 try:
                     proc.wait(timeout=5)
                     return
                 except subprocess.TimeoutExpired:
                     raise RuntimeError(f"QMP failed after {i} keys and QEMU is still running")
-            time.sleep(KEY_PACE_S)
+            time.sleep(pace_s)
 
     return type_keys
 
@@ -244,6 +247,8 @@ def script(replay: Replay) -> List[qemu.Step]:
             expect = ""  # right after the pause
         if command.kind == "serial":
             steps.append(qemu.Step(expect, serial=command.text + "\r"))
+        elif command.kind == "slowkeys":
+            steps.append(qemu.Step(expect, call=typist(command.text + "\n", SLOW_HOLD_MS, SLOW_PACE_S)))
         else:
             steps.append(qemu.Step(expect, call=typist(command.text + "\n")))
     steps.append(qemu.Step(PROMPT, serial="quit\r"))

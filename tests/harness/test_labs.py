@@ -5,10 +5,12 @@ Run alone with `python3 tests/harness/test_labs.py`; test_verdict.py imports the
 import glob
 import os
 import sys
+import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import labs  # noqa: E402
+import qemu  # noqa: E402
 
 BANNER = "irqlab 0.1.0-1-gabcdef0 booting on AuthenticAMD, 249 MiB\nsmp: 2 processors online\n"
 
@@ -115,6 +117,25 @@ class TestReplayParser(unittest.TestCase):
         self.assertRefused("> " + "x" * 200 + "\n", "longer than", 1)
         self.assertRefused("# only a comment\n", "no command")
 
+    def test_slow_keys_are_held_and_paced_like_sendkey(self):
+        r = labs.parse("wait 100\nslowkeys .echo Hi\n~ ^Hi$\n", "t.replay")
+        self.assertEqual([(c.kind, c.text, c.wait_ms) for c in r.commands], [("slowkeys", ".echo Hi", 100)])
+        self.assertRefused("slowkeys caf\u00e9\n", "not printable ASCII", 1)
+
+        class FakeQmp:
+            def __init__(self):
+                self.sent = []
+
+            def send_key(self, chord, hold_ms):
+                self.sent.append((chord, hold_ms, time.monotonic()))
+
+        qmp = FakeQmp()
+        labs.script(r)[1].call(qmp, None)
+        self.assertEqual(len(qmp.sent), len(qemu.text_to_qcodes(".echo Hi\n")))
+        self.assertTrue(all(hold == labs.SLOW_HOLD_MS for _, hold, _ in qmp.sent))
+        gaps = [b[2] - a[2] for a, b in zip(qmp.sent, qmp.sent[1:])]
+        self.assertGreaterEqual(min(gaps), labs.SLOW_PACE_S * 0.9)
+
     def test_script(self):
         r = parse()
         steps = labs.script(r)
@@ -134,6 +155,21 @@ class TestReplayParser(unittest.TestCase):
                 replay = labs.load(path)
                 self.assertTrue(os.path.exists(path[:-len(".replay")] + ".md"))
                 self.assertTrue(any(c.checks for c in replay.commands))
+
+    def test_the_tree_stands_alone(self):
+        """A student's clone has no ../shared: labs, sources and help cite public pages instead."""
+        root = os.path.dirname(os.path.dirname(labs.LAB_DIR))
+        found = []
+        for top in ("kernel", "arch", "include", "tests", "boot", "tools", "docs", "Makefile", "README.md"):
+            for path in [os.path.join(root, top)] if os.path.isfile(os.path.join(root, top)) else \
+                    glob.glob(os.path.join(root, top, "**", "*"), recursive=True):
+                if not os.path.isfile(path) or path == os.path.abspath(__file__):
+                    continue
+                with open(path, errors="replace") as f:
+                    for number, line in enumerate(f, 1):
+                        if "shared/" in line or "the seed" in line.lower() or "seed's" in line.lower():
+                            found.append(f"{os.path.relpath(path, root)}:{number}")
+        self.assertEqual(found, [])
 
 
 class TestReplayJudge(unittest.TestCase):

@@ -13,6 +13,7 @@ import verdict  # noqa: E402
 from test_keyboard import TestKeyboardJudges  # noqa: E402,F401
 from test_labs import TestReplayJudge, TestReplayParser  # noqa: E402,F401
 from test_stress import TestMisuseJudge  # noqa: E402,F401
+from test_run import TestMakeRun  # noqa: E402,F401
 from test_script import TestQcodes, TestQmp, TestScript  # noqa: E402,F401
 
 # What OVMF really sends before the loader runs (captured from a boot of this QEMU/OVMF).

@@ -1,5 +1,5 @@
 /*
- * dpc_test.c - the DPC engine as the seed checks it in WinDbg (ActiveDpc,
+ * dpc_test.c - the DPC engine as lab 2 checks it in the console (ActiveDpc,
  * the list head and tail, DpcCount and DpcQueueDepth) and as NT documents
  * it: when a DPC runs, where, in what order, and with what state.
  */
@@ -62,7 +62,7 @@ TEST(dpc, insert_at_passive_runs_before_return)
     CHECK(s.Context == &s);
     CHECK(s.Arg1 == (PVOID)0x11 && s.Arg2 == (PVOID)0x22);
     CHECK(s.DpcData == NULL); /* cleared before the call */
-    CHECK(s.ActiveDpc == &dpc); /* seed check 1 */
+    CHECK(s.ActiveDpc == &dpc); /* lab 2's check 1 */
     CHECK(dpc.DpcData == NULL);
     CHECK(KeGetCurrentPrcb()->DpcData[0].ActiveDpc == NULL);
     CHECK(!KeGetCurrentPrcb()->DpcRoutineActive);

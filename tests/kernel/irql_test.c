@@ -68,7 +68,7 @@ static VOID probe_dpc(PKDPC Dpc, PVOID Context, PVOID Arg1, PVOID Arg2)
     probe_service(NULL, Context);
 }
 
-/* The seed's "lowering IRQL is what runs the DPCs", with the APIC as the witness. */
+/* A DPC runs when the IRQL drops below DISPATCH_LEVEL (the DDK's KeInsertQueueDpc); the APIC is the witness. */
 TEST(irql, dispatch_self_ipi_waits_for_lower)
 {
     struct probe p = { 0 };

@@ -20,6 +20,7 @@ struct identity {
     PKPCR Pcr;
     PKPRCB Prcb;
     ULONG64 GsBase;
+    ULONG64 Cr0, Cr4, Efer;
 };
 
 static struct identity KtSeen[MAXIMUM_PROCESSORS];
@@ -38,6 +39,9 @@ static ULONG_PTR record_identity(ULONG_PTR Context)
     me->Pcr = KeGetPcr();
     me->Prcb = KeGetCurrentPrcb();
     me->GsBase = arch_rdmsr(ARCH_MSR_GS_BASE);
+    me->Cr0 = arch_read_cr0();
+    me->Cr4 = arch_read_cr4();
+    me->Efer = arch_rdmsr(ARCH_MSR_EFER);
     return Context + n;
 }
 
@@ -111,6 +115,22 @@ TEST(smp, each_cpu_knows_who_it_is)
         CHECK_EQ(s->ApicId, prcb->InitialApicId);
         for (LONG m = 0; m < n; m++)
             CHECK_NE(KtSeen[m].ApicId, s->ApicId);
+    }
+}
+
+/* Every CPU runs with the boot CPU's CR0, CR4 and EFER (arch_cpu_init sets them on each). */
+TEST(smp, every_cpu_has_the_same_control_registers)
+{
+    ULONG64 fpu = ARCH_CR0_MP | ARCH_CR0_NE, mode = ARCH_CR0_PE | ARCH_CR0_WP | ARCH_CR0_PG;
+
+    memset(KtSeen, 0, sizeof(KtSeen));
+    KeIpiGenericCall(record_identity, 0);
+    for (LONG n = 0; n < KeNumberProcessors; n++) {
+        CHECK_EQ(KtSeen[n].Cr0 & (fpu | mode), fpu | mode);
+        CHECK_EQ(KtSeen[n].Cr4 & (ARCH_CR4_PAE | ARCH_CR4_OSFXSR), ARCH_CR4_PAE | ARCH_CR4_OSFXSR);
+        CHECK_EQ(KtSeen[n].Cr0, KtSeen[0].Cr0);
+        CHECK_EQ(KtSeen[n].Cr4, KtSeen[0].Cr4);
+        CHECK_EQ(KtSeen[n].Efer, KtSeen[0].Efer);
     }
 }
 

@@ -151,7 +151,7 @@ TEST_BUGCHECK(spinlock, released_when_not_held, SPIN_LOCK_NOT_OWNED)
     KeReleaseSpinLockFromDpcLevel(&KtLock);
 }
 
-/* The seed's deadlock in miniature: a lock taken at DISPATCH_LEVEL, wanted again from DIRQL 8. */
+/* Lab 5's deadlock in miniature: a lock taken at DISPATCH_LEVEL, wanted again from DIRQL 8. */
 TEST_BUGCHECK(spinlock, wanted_from_a_higher_irql_on_the_owning_cpu, SPIN_LOCK_ALREADY_OWNED)
 {
     KIRQL old;

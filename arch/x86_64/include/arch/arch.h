@@ -132,6 +132,22 @@ PVOID arch_cpu_gdt(void *tables);
 PVOID arch_cpu_tss(void *tables);
 PVOID arch_cpu_idt(void *tables);
 #define ARCH_MSR_GS_BASE 0xc0000101u
+/* The control bits arch_cpu_init sets on every CPU (Intel SDM vol. 3, 2.5; EFER: 2.2.1). */
+#define ARCH_CR0_PE (1ull << 0)
+#define ARCH_CR0_MP (1ull << 1)
+#define ARCH_CR0_ET (1ull << 4)
+#define ARCH_CR0_NE (1ull << 5)
+#define ARCH_CR0_WP (1ull << 16)
+#define ARCH_CR0_PG (1ull << 31)
+#define ARCH_CR4_DE (1ull << 3)
+#define ARCH_CR4_PAE (1ull << 5)
+#define ARCH_CR4_MCE (1ull << 6)
+#define ARCH_CR4_PGE (1ull << 7)
+#define ARCH_CR4_OSFXSR (1ull << 9)
+#define ARCH_CR4_OSXMMEXCPT (1ull << 10)
+#define ARCH_MSR_EFER 0xc0000080u
+#define ARCH_EFER_SCE (1ull << 0)
+#define ARCH_EFER_NXE (1ull << 11)
 void arch_cpu_vendor(char out[13]);
 const char *arch_exception_name(ULONG vector);
 #define ARCH_KERNEL_CS  0x10 /* NT x64: KGDT64_R0_CODE */
