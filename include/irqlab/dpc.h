@@ -95,8 +95,9 @@ BOOLEAN KeRemoveQueueDpc(PKDPC Dpc);
 VOID KeFlushQueuedDpcs(VOID);
 
 /*
- * IRQL: PASSIVE_LEVEL.  Runs Routine(Dpc, Context, SystemArgument1,
- * SystemArgument2) at DISPATCH_LEVEL on every CPU and returns when each has
+ * IRQL: <= APC_LEVEL.  Runs Routine(Dpc, Context, SystemArgument1,
+ * SystemArgument2) at DISPATCH_LEVEL on every CPU (this one's share called
+ * directly, the others' as High DPCs) and returns when each has
  * called KeSignalCallDpcDone(SystemArgument1).  KeSignalCallDpcSynchronize
  * (SystemArgument2) waits for all CPUs to reach it and is TRUE on one of them.
  */

@@ -13,23 +13,54 @@ typedef BOOLEAN (*PKSERVICE_ROUTINE)(struct _KINTERRUPT *Interrupt, PVOID Servic
 
 #define InterruptObject 0x16 /* NT's KOBJECTS value */
 
-/* irqlab's layout (see docs/deviations.md); the fields are NT's. */
+/* Windows 10's x64 layout as public `dt nt!_KINTERRUPT` dumps give it, up to IsrDpcStats (whose
+ * size differs between builds: RedirectObject is at 0xf0 in some dumps, 0x110 in others). */
 typedef struct _KINTERRUPT {
-    USHORT Type;
-    USHORT Size;
+    SHORT Type;
+    SHORT Size;
     LIST_ENTRY InterruptListEntry; /* on the vector's chain */
     PKSERVICE_ROUTINE ServiceRoutine;
+    PVOID MessageServiceRoutine;   /* irqlab: no message-signaled interrupts */
+    ULONG MessageIndex;
     PVOID ServiceContext;
     KSPIN_LOCK SpinLock;
+    ULONG TickCount;
     PKSPIN_LOCK ActualLock; /* SpinLock, the caller's shared lock, or NULL for a per-CPU system vector */
+    PVOID DispatchAddress;  /* the dispatcher that walks this vector's chain */
     ULONG Vector;
     KIRQL Irql;
     KIRQL SynchronizeIrql;
-    BOOLEAN ShareVector;
+    BOOLEAN FloatingSave;
     BOOLEAN Connected;
+    ULONG Number;           /* the processor it was connected on */
+    BOOLEAN ShareVector;
+    BOOLEAN EmulateActiveBoth;
+    USHORT ActiveCount;     /* CPUs inside its service routine now (KeDisconnectInterrupt waits for 0) */
+    LONG InternalState;
     KINTERRUPT_MODE Mode;
-    ULONG64 ServiceCount; /* irqlab: times the routine ran */
+    ULONG Polarity;
+    ULONG ServiceCount;     /* irqlab: calls of the routine that claimed the interrupt */
+    ULONG DispatchCount;    /* irqlab: calls of the routine */
+    PVOID PassiveEvent;
+    PVOID TrapFrame;
+    PVOID DisconnectData;
+    PVOID ServiceThread;
+    PVOID ConnectionData;
+    PVOID IntTrackEntry;
+    UCHAR IsrDpcStats[0x60];
+    PVOID RedirectObject;
+    UCHAR Padding[8];
 } KINTERRUPT, *PKINTERRUPT;
+_Static_assert(offsetof(KINTERRUPT, InterruptListEntry) == 0x008 && offsetof(KINTERRUPT, ServiceRoutine) == 0x018 &&
+               offsetof(KINTERRUPT, ServiceContext) == 0x030 && offsetof(KINTERRUPT, SpinLock) == 0x038 &&
+               offsetof(KINTERRUPT, ActualLock) == 0x048 && offsetof(KINTERRUPT, DispatchAddress) == 0x050 &&
+               offsetof(KINTERRUPT, Vector) == 0x058 && offsetof(KINTERRUPT, Irql) == 0x05c &&
+               offsetof(KINTERRUPT, SynchronizeIrql) == 0x05d && offsetof(KINTERRUPT, Connected) == 0x05f &&
+               offsetof(KINTERRUPT, Number) == 0x060 && offsetof(KINTERRUPT, ShareVector) == 0x064 &&
+               offsetof(KINTERRUPT, ActiveCount) == 0x066 && offsetof(KINTERRUPT, Mode) == 0x06c &&
+               offsetof(KINTERRUPT, ServiceCount) == 0x074 && offsetof(KINTERRUPT, DispatchCount) == 0x078 &&
+               offsetof(KINTERRUPT, IsrDpcStats) == 0x0b0,
+               "Windows 10 x64 _KINTERRUPT");
 
 /* IRQL: <= DISPATCH_LEVEL.  SpinLock NULL: the object's own lock. */
 VOID KeInitializeInterrupt(PKINTERRUPT Interrupt, PKSERVICE_ROUTINE ServiceRoutine, PVOID ServiceContext,

@@ -13,6 +13,7 @@ typedef void VOID, *PVOID;
 typedef char CHAR, CCHAR, *PCHAR;
 typedef const char *PCSTR;
 typedef uint8_t UCHAR, *PUCHAR, BOOLEAN, *PBOOLEAN;
+typedef int16_t SHORT, *PSHORT;
 typedef uint16_t USHORT, *PUSHORT;
 typedef int32_t LONG, *PLONG, NTSTATUS;
 typedef uint32_t ULONG, *PULONG;

@@ -95,6 +95,7 @@ static const KD_FIELD KdInterrupt[] = {
     P(KINTERRUPT, ServiceContext, NULL),
     U(KINTERRUPT, SpinLock),
     P(KINTERRUPT, ActualLock, "Uint8B"),
+    FIELD(KINTERRUPT, DispatchAddress, KdFunction, NULL),
     U(KINTERRUPT, Vector),
     U(KINTERRUPT, Irql),
     U(KINTERRUPT, SynchronizeIrql),
@@ -102,7 +103,10 @@ static const KD_FIELD KdInterrupt[] = {
     U(KINTERRUPT, Connected),
     { "Mode", offsetof(KINTERRUPT, Mode), sizeof(KINTERRUPT_MODE), 1, KdEnum, "_KINTERRUPT_MODE",
       KdInterruptModes },
+    U(KINTERRUPT, Number),
+    U(KINTERRUPT, ActiveCount),
     U(KINTERRUPT, ServiceCount),
+    U(KINTERRUPT, DispatchCount),
 };
 
 static const KD_FIELD KdPrcb[] = {

@@ -3,10 +3,12 @@
  * KeGenericCallDpc with its two barriers (KeSignalCallDpcDone,
  * KeSignalCallDpcSynchronize).
  *
- * Both are PASSIVE_LEVEL calls that queue one DPC per CPU and spin until
- * they have run.  irqlab has no threads to block, so the caller polls with
- * interrupts on, and one caller at a time goes through (NT serializes
- * KeGenericCallDpc with a mutex too).
+ * KeFlushQueuedDpcs queues a marker on every CPU and waits at PASSIVE_LEVEL
+ * (NT blocks; irqlab has no threads, so the caller polls with interrupts
+ * on).  KeGenericCallDpc does what NT's published one does: at
+ * DISPATCH_LEVEL it queues each other CPU's CallDpc at High importance,
+ * calls the routine itself on this CPU, and spins until all are done.  One
+ * caller at a time goes through (NT serializes them with a fast mutex).
  */
 #include <arch/arch.h>
 #include <irqlab/dpc.h>
@@ -22,9 +24,10 @@ typedef struct _KI_CALL_BARRIER {
     LONG Total;
 } KI_CALL_BARRIER;
 
+/* Below DISPATCH_LEVEL, as NT's fast mutex requires (APC_LEVEL is allowed). */
 static VOID enter(VOID)
 {
-    ASSERT(KeGetCurrentIrql() == PASSIVE_LEVEL); /* it waits: not from a DPC or an ISR */
+    ASSERT(KeGetCurrentIrql() <= APC_LEVEL); /* it waits: not from a DPC or an ISR */
     while (__atomic_exchange_n(&KiDpcCallBusy, 1, __ATOMIC_ACQUIRE))
         arch_pause();
 }
@@ -80,15 +83,19 @@ VOID KeGenericCallDpc(PKDEFERRED_ROUTINE Routine, PVOID Context)
 
     enter();
     KIRQL old = KeRaiseIrqlToDpcLevel();
+    PKPRCB self = KeGetCurrentPrcb();
     for (LONG n = 0; n < cpus; n++) {
         PKDPC dpc = &KiProcessorBlock[n]->CallDpc;
         KeInitializeDpc(dpc, Routine, Context);
+        if (KiProcessorBlock[n] == self)
+            continue;
         KeSetImportanceDpc(dpc, HighImportance); /* interrupts every target now */
         KeSetTargetProcessorDpc(dpc, (CCHAR)n);
         KeInsertQueueDpc(dpc, (PVOID)&done, &sync);
     }
+    Routine(&self->CallDpc, Context, (PVOID)&done, &sync); /* this CPU's share, called directly */
+    wait_for_zero(&done);                                  /* spinning at DISPATCH_LEVEL, as NT */
     KeLowerIrql(old);
-    wait_for_zero(&done);
     leave();
 }
 

@@ -5,6 +5,10 @@
  * interrupts so that anything of a higher class preempts the ISR, call the
  * routine(s) chained on the vector under the object's lock, then EOI and
  * return to the interrupted level with interrupts off (iretq restores IF).
+ * A shared vector's chain (NT's KiChainedDispatch) stops at the first
+ * level-sensitive routine that claims the interrupt, and is walked again
+ * for latched ones until a whole pass finds none that claims it, since an
+ * edge that came during the walk would otherwise be lost.
  */
 #include <irqlab/hal.h>
 #include <arch/arch.h>
@@ -16,6 +20,7 @@
 static LIST_ENTRY KiVectorChains[256];
 static ULONG64 KiUnexpected[256];
 static ARCH_RAW_LOCK KiConnectLock;
+static volatile LONG KiVectorWalkers[256]; /* dispatchers inside a chain now, on any CPU */
 
 void KiInitializeInterrupts(void)
 {
@@ -28,6 +33,7 @@ VOID KeInitializeInterrupt(PKINTERRUPT Interrupt, PKSERVICE_ROUTINE ServiceRouti
                            KINTERRUPT_MODE InterruptMode, BOOLEAN ShareVector)
 {
     ASSERT(KeGetCurrentIrql() <= DISPATCH_LEVEL);
+    memset(Interrupt, 0, sizeof(*Interrupt));
     Interrupt->Type = InterruptObject;
     Interrupt->Size = sizeof(*Interrupt);
     InitializeListHead(&Interrupt->InterruptListEntry);
@@ -35,13 +41,32 @@ VOID KeInitializeInterrupt(PKINTERRUPT Interrupt, PKSERVICE_ROUTINE ServiceRouti
     Interrupt->ServiceContext = ServiceContext;
     KeInitializeSpinLock(&Interrupt->SpinLock);
     Interrupt->ActualLock = SpinLock ? SpinLock : &Interrupt->SpinLock;
+    Interrupt->DispatchAddress = (PVOID)KiInterruptDispatch;
     Interrupt->Vector = Vector;
     Interrupt->Irql = Irql;
     Interrupt->SynchronizeIrql = SynchronizeIrql;
     Interrupt->Mode = InterruptMode;
     Interrupt->ShareVector = ShareVector;
-    Interrupt->Connected = FALSE;
-    Interrupt->ServiceCount = 0;
+}
+
+/* NT shares a vector only among objects that all allow it and are of one mode. */
+static BOOLEAN may_join(PLIST_ENTRY Chain, PKINTERRUPT Interrupt)
+{
+    if (IsListEmpty(Chain))
+        return TRUE;
+    PKINTERRUPT first = CONTAINING_RECORD(Chain->Flink, KINTERRUPT, InterruptListEntry);
+    return Interrupt->ShareVector && first->ShareVector && first->Mode == Interrupt->Mode;
+}
+
+/* Connect lock held.  Links it last, published only once its own links are set: walkers do not lock. */
+static VOID link_last(PLIST_ENTRY Chain, PLIST_ENTRY Entry)
+{
+    PLIST_ENTRY tail = Chain->Blink;
+
+    Entry->Flink = Chain;
+    Entry->Blink = tail;
+    __atomic_store_n(&tail->Flink, Entry, __ATOMIC_RELEASE);
+    Chain->Blink = Entry;
 }
 
 BOOLEAN KeConnectInterrupt(PKINTERRUPT Interrupt)
@@ -55,24 +80,36 @@ BOOLEAN KeConnectInterrupt(PKINTERRUPT Interrupt)
         return FALSE;
     ULONG64 flags = arch_raw_lock_acquire(&KiConnectLock);
     PLIST_ENTRY chain = &KiVectorChains[v];
-    if (!Interrupt->Connected && (IsListEmpty(chain) ||
-        (Interrupt->ShareVector && CONTAINING_RECORD(chain->Flink, KINTERRUPT, InterruptListEntry)->ShareVector))) {
-        InsertTailList(chain, &Interrupt->InterruptListEntry);
+    if (!Interrupt->Connected && may_join(chain, Interrupt)) {
+        Interrupt->Number = KeGetCurrentProcessorNumber();
+        link_last(chain, &Interrupt->InterruptListEntry);
         Interrupt->Connected = ok = TRUE;
     }
     arch_raw_lock_release(&KiConnectLock, flags);
     return ok;
 }
 
+/*
+ * Unlinked under the lock; the unlinked entry keeps its Flink, so a walker
+ * standing on it still finds the rest of the chain.  Then it waits until no
+ * dispatcher is inside that vector's chain: after return the caller may
+ * free the object, as NT's KeDisconnectInterrupt allows.
+ */
 BOOLEAN KeDisconnectInterrupt(PKINTERRUPT Interrupt)
 {
     ASSERT(KeGetCurrentIrql() <= DISPATCH_LEVEL);
     ULONG64 flags = arch_raw_lock_acquire(&KiConnectLock);
     BOOLEAN was = Interrupt->Connected;
-    if (was)
-        RemoveEntryList(&Interrupt->InterruptListEntry);
+    if (was) {
+        PLIST_ENTRY e = &Interrupt->InterruptListEntry;
+        e->Blink->Flink = e->Flink;
+        e->Flink->Blink = e->Blink;
+    }
     Interrupt->Connected = FALSE;
     arch_raw_lock_release(&KiConnectLock, flags);
+    __atomic_thread_fence(__ATOMIC_SEQ_CST); /* the unlink before the look at the walkers */
+    while (was && __atomic_load_n(&KiVectorWalkers[Interrupt->Vector], __ATOMIC_ACQUIRE) != 0)
+        arch_pause();
     return was;
 }
 
@@ -136,23 +173,41 @@ VOID KiConnectSystemInterrupt(PKINTERRUPT Interrupt, PKSERVICE_ROUTINE ServiceRo
         KeBugCheckEx(HAL_INITIALIZATION_FAILED, 2, Vector, 0, 0);
 }
 
-/* Runs the chain at SynchronizeIrql under each object's lock; stops at the first taker. */
+/* One routine at its SynchronizeIrql under its lock; TRUE when it claimed the interrupt. */
+static BOOLEAN service_one(PKINTERRUPT Interrupt)
+{
+    KIRQL irql = (KIRQL)arch_read_cr8();
+
+    arch_write_cr8(Interrupt->SynchronizeIrql);
+    if (Interrupt->ActualLock)
+        KeAcquireSpinLockAtDpcLevel(Interrupt->ActualLock);
+    __atomic_add_fetch(&Interrupt->ActiveCount, 1, __ATOMIC_RELAXED);
+    BOOLEAN taken = Interrupt->ServiceRoutine(Interrupt, Interrupt->ServiceContext);
+    __atomic_sub_fetch(&Interrupt->ActiveCount, 1, __ATOMIC_RELAXED);
+    __atomic_add_fetch(&Interrupt->DispatchCount, 1, __ATOMIC_RELAXED);
+    if (taken)
+        __atomic_add_fetch(&Interrupt->ServiceCount, 1, __ATOMIC_RELAXED);
+    if (Interrupt->ActualLock)
+        KeReleaseSpinLockFromDpcLevel(Interrupt->ActualLock);
+    arch_write_cr8(irql);
+    return taken;
+}
+
+/* The chain, once for level-sensitive objects (the first claim ends it), until a pass claims nothing for latched. */
 static void service_chain(PLIST_ENTRY chain)
 {
-    for (PLIST_ENTRY e = chain->Flink; e != chain; e = e->Flink) {
-        PKINTERRUPT i = CONTAINING_RECORD(e, KINTERRUPT, InterruptListEntry);
-        KIRQL irql = (KIRQL)arch_read_cr8();
-        arch_write_cr8(i->SynchronizeIrql);
-        if (i->ActualLock)
-            KeAcquireSpinLockAtDpcLevel(i->ActualLock);
-        BOOLEAN taken = i->ServiceRoutine(i, i->ServiceContext);
-        __atomic_fetch_add(&i->ServiceCount, 1, __ATOMIC_RELAXED);
-        if (i->ActualLock)
-            KeReleaseSpinLockFromDpcLevel(i->ActualLock);
-        arch_write_cr8(irql);
-        if (taken)
-            break;
-    }
+    BOOLEAN latched = CONTAINING_RECORD(chain->Flink, KINTERRUPT, InterruptListEntry)->Mode == Latched;
+    BOOLEAN claimed;
+
+    do {
+        claimed = FALSE;
+        for (PLIST_ENTRY e = __atomic_load_n(&chain->Flink, __ATOMIC_ACQUIRE); e != chain;
+             e = __atomic_load_n(&e->Flink, __ATOMIC_ACQUIRE)) {
+            claimed |= service_one(CONTAINING_RECORD(e, KINTERRUPT, InterruptListEntry));
+            if (claimed && !latched)
+                return;
+        }
+    } while (claimed && latched && chain->Flink->Flink != chain); /* one object alone: its claim ends it */
 }
 
 void KiInterruptDispatch(PKTRAP_FRAME TrapFrame)
@@ -178,9 +233,12 @@ void KiInterruptDispatch(PKTRAP_FRAME TrapFrame)
     KIRQL outer = prcb->Irqlab.PreviousIrql;
     prcb->Irqlab.PreviousIrql = old;
     arch_write_cr8(VECTOR_IRQL(v));
+    __atomic_add_fetch(&KiVectorWalkers[v], 1, __ATOMIC_SEQ_CST);
     arch_enable_interrupts();
-    service_chain(chain);
+    if (!IsListEmpty(chain)) /* a disconnect may have emptied it since the look above */
+        service_chain(chain);
     arch_disable_interrupts();
+    __atomic_sub_fetch(&KiVectorWalkers[v], 1, __ATOMIC_RELEASE);
     prcb->Irqlab.PreviousIrql = outer;
     HalPerformEndOfInterrupt();
     arch_write_cr8(old);

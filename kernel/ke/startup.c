@@ -43,7 +43,7 @@ VOID KeSwitchToKernelStack(VOID (*Continue)(PVOID), PVOID Context)
 static BOOLEAN KiApicErrorService(PKINTERRUPT Interrupt, PVOID Context)
 {
     UNREFERENCED_PARAMETER(Context);
-    DbgPrint("apic: error interrupt, ESR %08x (%llu so far)\n", HalQueryApicError(), Interrupt->ServiceCount + 1);
+    DbgPrint("apic: error interrupt, ESR %08x (%u so far)\n", HalQueryApicError(), Interrupt->DispatchCount + 1);
     return TRUE;
 }
 

@@ -100,6 +100,24 @@ TEST(dpcsync, generic_call_runs_once_on_every_cpu_at_dispatch)
     }
 }
 
+/* NT's KeGenericCallDpc calls the caller's share itself (no DPC queued here) and allows APC_LEVEL. */
+TEST(dpcsync, generic_call_runs_this_cpus_share_directly_even_from_apc_level)
+{
+    PKPRCB self = KeGetCurrentPrcb();
+    ULONG before = self->DpcData[0].DpcCount;
+    KIRQL old;
+
+    memset((void *)KtCall, 0, sizeof(KtCall));
+    KeRaiseIrql(APC_LEVEL, &old);
+    KeGenericCallDpc(call_routine, (PVOID)0x5a);
+    KeLowerIrql(old);
+    CHECK_EQ(KtCall[self->Number].Calls, 1);
+    CHECK_EQ(KtCall[self->Number].Irql, DISPATCH_LEVEL);
+    CHECK_EQ(self->DpcData[0].DpcCount, before); /* nothing was queued on this CPU */
+    for (LONG n = 0; n < KeNumberProcessors; n++)
+        CHECK_EQ(KtCall[n].Calls, 1);
+}
+
 /* ---- KeCancelTimer, then KeFlushQueuedDpcs: Microsoft's recipe before freeing a timer's DPC ---- */
 #define TIMERS 16
 #define ROUNDS 40
