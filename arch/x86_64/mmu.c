@@ -109,6 +109,26 @@ ULONG64 arch_mmu_map_stack(ULONG pages)
     return MiStackNext;
 }
 
+/* Unmaps one 4 KiB page of a stack; its physical address, or 0 if it was not mapped.  Stack
+ * addresses are never handed out again, so no other CPU's TLB can bring the page back. */
+ULONG64 arch_mmu_unmap_page(ULONG64 va)
+{
+    ULONG64 *t = table_at(arch_read_cr3());
+
+    for (int level = 3; level > 0; level--) {
+        ULONG64 e = t[index_of(va, level)];
+        if (!(e & ARCH_PTE_PRESENT) || (e & ARCH_PTE_LARGE))
+            return 0;
+        t = table_at(e);
+    }
+    ULONG64 pte = t[index_of(va, 0)];
+    if (!(pte & ARCH_PTE_PRESENT))
+        return 0;
+    t[index_of(va, 0)] = 0;
+    arch_invlpg(va);
+    return pte & ADDR_MASK;
+}
+
 ULONG64 arch_mmu_query(ULONG64 va)
 {
     ULONG64 *t = table_at(arch_read_cr3());

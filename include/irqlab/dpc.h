@@ -73,7 +73,7 @@ _Static_assert(offsetof(KDPC_DATA, ActiveDpc) == 0x20, "19041 _KDPC_DATA");
 /* IRQL: any.  Type DpcObject, Medium importance, no target, not queued. */
 VOID KeInitializeDpc(PKDPC Dpc, PKDEFERRED_ROUTINE DeferredRoutine, PVOID DeferredContext);
 /*
- * IRQL: any.  The same with Type ThreadedDpcObject.  irqlab has no threads,
+ * IRQL: any.  The same with Type ThreadedDpcObject.  irqlab has no DPC thread yet,
  * so a threaded DPC runs as a normal one, at DISPATCH_LEVEL, as NT runs them
  * when threaded DPCs are disabled (KPRCB.ThreadDpcEnable 0).
  */

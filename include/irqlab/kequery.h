@@ -63,6 +63,10 @@ void KiFormatReturnAddress(ULONG_PTR Address, char *Buffer, size_t Size);
  * NULL) and return address, at most Max; stops at an unmapped, misaligned or downward link. */
 ULONG KiWalkFrameChain(ULONG64 Rbp, ULONG64 *Frames, ULONG64 *ReturnAddresses, ULONG Max);
 
+/* dispatch.c: IRQL <= DISPATCH_LEVEL.  A copy of a processor's ready queues, highest priority first. */
+struct _KTHREAD;
+ULONG KiQueryReadyThreads(ULONG Processor, struct _KTHREAD **Threads, ULONG Max);
+
 /* version.c */
 extern const char KiVersionString[];
 

@@ -24,6 +24,8 @@ ULONG64 MmGetPhysicalLimit(VOID);    /* the end of usable RAM: the allocator han
 /* IRQL: PASSIVE_LEVEL.  A stack of Pages pages above an unmapped guard page; returns its top. */
 PVOID MmCreateKernelStack(ULONG Pages);
 #define KERNEL_STACK_PAGES 6 /* 24 KiB, as NT's KERNEL_STACK_SIZE on x64 */
+/* IRQL: <= DISPATCH_LEVEL.  Gives back a stack MmCreateKernelStack made (nothing may run on it). */
+VOID MmDeleteKernelStack(PVOID StackTop, ULONG Pages);
 
 /* IRQL: PASSIVE_LEVEL.  Pages zeroed pages, virtually contiguous, above a guard page; NULL when out of memory. */
 PVOID MmAllocateKernelPages(ULONG Pages);

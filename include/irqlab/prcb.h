@@ -54,9 +54,9 @@ typedef struct _KPRCB {
     UCHAR ReservedMustBeZero;
     UCHAR InterruptRequest;
     UCHAR IdleHalt; /* TRUE while the idle loop sits in hlt */
-    PVOID CurrentThread;
-    PVOID NextThread;
-    PVOID IdleThread;
+    struct _KTHREAD *CurrentThread;
+    struct _KTHREAD *NextThread; /* chosen to run here next (NT's Standby) */
+    struct _KTHREAD *IdleThread;
     UCHAR NestingLevel;
     UCHAR ClockOwner; /* the CPU that advances KeTickCount */
     UCHAR PendingTickFlags;
@@ -107,7 +107,10 @@ typedef struct _KPRCB {
     KPAD(0x7be0, 0x7be8);
     volatile LONG DpcWatchdogPeriod; /* ticks allowed at >= DISPATCH_LEVEL in one stretch */
     volatile LONG DpcWatchdogCount;  /* ticks left of it */
-    KPAD(0x7bf0, 0x7e80);
+    KPAD(0x7bf0, 0x7c18);
+    volatile ULONG ReadySummary; /* bit n: DispatcherReadyListHead[n] holds a thread */
+    KPAD(0x7c1c, 0x7c80);
+    LIST_ENTRY DispatcherReadyListHead[32]; /* ready threads, one queue per priority */
     ULONG InterruptCount; /* every interrupt dispatched here */
     ULONG KernelTime;     /* clock ticks charged below DISPATCH_LEVEL */
     ULONG UserTime;       /* always 0: no user mode */
@@ -162,6 +165,7 @@ typedef struct _KPCR {
 /* The 19041 offsets, from public symbol dumps of the Windows 10 2004 kernel. */
 #define KPRCB_AT(field, offset) _Static_assert(offsetof(KPRCB, field) == (offset), "19041 KPRCB." #field)
 KPRCB_AT(CurrentThread, 0x8);
+KPRCB_AT(NextThread, 0x10);
 KPRCB_AT(IdleThread, 0x18);
 KPRCB_AT(ClockOwner, 0x21);
 KPRCB_AT(Number, 0x24);
@@ -189,6 +193,8 @@ KPRCB_AT(ClockInterrupts, 0x3138);
 KPRCB_AT(CallDpc, 0x7ba0);
 KPRCB_AT(DpcWatchdogPeriod, 0x7be8);
 KPRCB_AT(DpcWatchdogCount, 0x7bec);
+KPRCB_AT(ReadySummary, 0x7c18);
+KPRCB_AT(DispatcherReadyListHead, 0x7c80);
 KPRCB_AT(InterruptCount, 0x7e80);
 KPRCB_AT(KernelTime, 0x7e84);
 KPRCB_AT(DpcTime, 0x7e8c);

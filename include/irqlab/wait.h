@@ -3,11 +3,11 @@
  * the event (KEVENT), KeWaitForSingleObject and KeDelayExecutionThread.
  * Timers (timer.h) are dispatcher objects too.  Layouts are build 19041's.
  *
- * irqlab has no threads: a wait polls at the caller's IRQL (<= APC_LEVEL)
- * until the object is signaled or the timeout passes, while interrupts and
- * DPCs keep running.  A wait that would block at DISPATCH_LEVEL or above is
- * a bugcheck, 0xB8 ATTEMPTED_SWITCH_FROM_DPC inside a DPC routine as in NT,
- * 0xA IRQL_NOT_LESS_OR_EQUAL elsewhere (docs/deviations.md).
+ * A wait that cannot be satisfied at once blocks the thread (kernel/ke/wait.c)
+ * until the object is signaled or the timeout passes.  A wait that would
+ * block at DISPATCH_LEVEL or above is a bugcheck, 0xB8 ATTEMPTED_SWITCH_FROM_DPC
+ * inside a DPC routine as in NT, 0xA IRQL_NOT_LESS_OR_EQUAL elsewhere
+ * (docs/deviations.md).
  */
 #ifndef IRQLAB_WAIT_H
 #define IRQLAB_WAIT_H
@@ -23,7 +23,7 @@ typedef struct _DISPATCHER_HEADER {
     UCHAR Hand;
     UCHAR TimerMiscFlags; /* timers, bit 6: Inserted (in a CPU's timer list) */
     volatile LONG SignalState;
-    LIST_ENTRY WaitListHead; /* unused: irqlab has no threads to queue */
+    LIST_ENTRY WaitListHead; /* the wait blocks of the threads waiting on it */
 } DISPATCHER_HEADER;
 
 _Static_assert(sizeof(DISPATCHER_HEADER) == 0x18, "19041 _DISPATCHER_HEADER");
@@ -58,7 +58,8 @@ VOID KeInitializeEvent(PRKEVENT Event, EVENT_TYPE Type, BOOLEAN State);
 /*
  * IRQL: <= DISPATCH_LEVEL.  Signals the event; returns its previous state.
  * Increment is a thread priority boost and Wait TRUE promises a wait right
- * after: with no threads, both change nothing.
+ * after: the dispatcher lock stays held (and IRQL raised) until that wait, as
+ * in NT.  Increment (a priority boost) changes nothing yet.
  */
 LONG KeSetEvent(PRKEVENT Event, KPRIORITY Increment, BOOLEAN Wait);
 /* IRQL: <= DISPATCH_LEVEL.  Not signaled; KeResetEvent returns the previous state. */
@@ -69,23 +70,32 @@ LONG KeReadStateEvent(PRKEVENT Event);
 
 /*
  * IRQL: <= APC_LEVEL, or <= DISPATCH_LEVEL with a zero *Timeout (a test that
- * never waits).  Object is a KEVENT or KTIMER.  Timeout NULL waits forever; a
- * negative value is relative, a positive one an absolute system time, in
- * 100 ns units.  STATUS_SUCCESS when the object was signaled (and a
- * synchronization object is reset again), STATUS_TIMEOUT when it was not in
- * time.  An event set since the wait began satisfies it even when it was
- * reset before the wait looked (NT releases waiters at KeSetEvent; irqlab
- * counts the sets in Header.Hand).  WaitReason, WaitMode and Alertable are
- * accepted and ignored.
+ * never waits).  Object is a KEVENT, KTIMER or KTHREAD (signaled when it
+ * ends).  Timeout NULL waits forever; a negative value is relative, a
+ * positive one an absolute system time, in 100 ns units.  STATUS_SUCCESS
+ * when the object was signaled (and a synchronization object is reset
+ * again), STATUS_TIMEOUT when it was not in time.  NT releases a waiter at
+ * KeSetEvent itself, so a reset right after does not take the wake-up back.
+ * WaitMode and Alertable are accepted and ignored.
  */
 NTSTATUS KeWaitForSingleObject(PVOID Object, KWAIT_REASON WaitReason, KPROCESSOR_MODE WaitMode, BOOLEAN Alertable,
                                PLARGE_INTEGER Timeout);
 
 typedef enum _WAIT_TYPE { WaitAll, WaitAny } WAIT_TYPE;
 typedef struct _KWAIT_BLOCK {
-    UCHAR Opaque[0x30]; /* NT's size; irqlab keeps nothing in it (no threads to queue) */
+    LIST_ENTRY WaitListEntry; /* on the object's WaitListHead */
+    UCHAR WaitType;           /* WaitAll or WaitAny */
+    UCHAR BlockState;         /* irqlab: 1 while linked on an object */
+    USHORT WaitKey;           /* the index into the object array: STATUS_WAIT_0 + WaitKey */
+    LONG SpareLong;           /* NT keeps KTHREAD fields here (State, ContextSwitches, ...) */
+    struct _KTHREAD *Thread;
+    PVOID Object;
+    PVOID SparePtr;
 } KWAIT_BLOCK, *PKWAIT_BLOCK;
-#define THREAD_WAIT_OBJECTS  3  /* waited on without a caller's KWAIT_BLOCK array */
+_Static_assert(sizeof(KWAIT_BLOCK) == 0x30 && offsetof(KWAIT_BLOCK, Thread) == 0x18 &&
+               offsetof(KWAIT_BLOCK, Object) == 0x20, "Windows 10 x64 _KWAIT_BLOCK");
+#define THREAD_WAIT_OBJECTS  3 /* waited on without a caller's KWAIT_BLOCK array */
+#define TIMER_WAIT_BLOCK     3 /* WaitBlock[3]: the thread's own timer, for timeouts */
 #define MAXIMUM_WAIT_OBJECTS 64
 
 /*

@@ -15,6 +15,7 @@
 #include <irqlab/list.h>
 #include <irqlab/pool.h>
 #include <irqlab/prcb.h>
+#include <irqlab/ps.h>
 #include <irqlab/rtl.h>
 #include <irqlab/spinlock.h>
 #include <irqlab/timer.h>

@@ -103,7 +103,7 @@ static VOID dump_vector(ULONG Vector, BOOLEAN Always)
     CHAR symbol[96];
     ULONG64 target;
 
-    if (!Always && count == 0 && Vector >= 32)
+    if (!Always && count == 0 && Vector >= 32 && Vector != DISPATCH_VECTOR)
         return;
     if (!gate_target(Vector, &target)) {
         KdMemoryError((ULONG64)KeGetPcr()->IdtBase + Vector * 16ull);
@@ -111,6 +111,11 @@ static VOID dump_vector(ULONG Vector, BOOLEAN Always)
     }
     if (!KiFormatSymbol(target, symbol, sizeof(symbol)))
         symbol[0] = '\0';
+    ULONG_PTR own;
+    if (Vector == DISPATCH_VECTOR && KiFindSymbol("KiDpcInterrupt", 14, &own)) { /* its own entry, as in NT */
+        DbgPrint("%02x:\t%016llx irqlab!KiDpcInterrupt\n", Vector, (ULONG64)own);
+        return;
+    }
     if (count == 0) {
         DbgPrint("%02x:\t%016llx %s\n", Vector, target, symbol);
         return;

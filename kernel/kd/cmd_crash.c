@@ -5,6 +5,7 @@
 #include <arch/arch.h>
 #include <irqlab/dpc.h>
 #include <irqlab/prcb.h>
+#include <irqlab/ps.h>
 #include <irqlab/rtl.h>
 #include <irqlab/spinlock.h>
 #include <irqlab/wait.h>
@@ -43,6 +44,25 @@ static VOID waits(PKDPC Dpc, PVOID Context, PVOID Arg1, PVOID Arg2)
     KeWaitForSingleObject(&KdCrashEvent, Executive, KernelMode, FALSE, NULL);
 }
 
+static KMUTEX KdCrashMutex;
+
+static VOID holds_mutex(PVOID Context)
+{
+    UNREFERENCED_PARAMETER(Context);
+    KeWaitForSingleObject(&KdCrashMutex, Executive, KernelMode, FALSE, NULL);
+}
+
+/* A system thread that takes the mutex and ends; this thread waits for the bugcheck. */
+static VOID crash_thread(VOID)
+{
+    LARGE_INTEGER second = { .QuadPart = -10000000 };
+    HANDLE handle;
+
+    KeInitializeMutex(&KdCrashMutex, 0);
+    if (PsCreateSystemThread(&handle, THREAD_ALL_ACCESS, NULL, NULL, NULL, holds_mutex, NULL) == STATUS_SUCCESS)
+        KeDelayExecutionThread(KernelMode, FALSE, &second);
+}
+
 static VOID crash_dpc(PKDEFERRED_ROUTINE Routine)
 {
     KeInitializeDpc(&KdCrashDpc, Routine, NULL);
@@ -63,6 +83,8 @@ static const struct {
     { "wait_in_dpc", "a wait in a DPC routine: 0xB8 ATTEMPTED_SWITCH_FROM_DPC" },
     { "interrupts_off", "spinning with interrupts off: 0x101 CLOCK_WATCHDOG_TIMEOUT, from another CPU" },
     { "null_read", "reading address 0: 0x1E KMODE_EXCEPTION_NOT_HANDLED" },
+    { "mutex_not_owned", "releasing a mutex this thread does not own: 0x1E, STATUS_MUTANT_NOT_OWNED" },
+    { "mutex_held_at_exit", "a thread that ends holding a mutex: 0x4000008A THREAD_TERMINATE_HELD_MUTEX" },
 };
 
 static DECLSPEC_NORETURN VOID crash(ULONG Kind)
@@ -106,6 +128,13 @@ static DECLSPEC_NORETURN VOID crash(ULONG Kind)
         arch_disable_interrupts();
         for (;;)
             arch_pause();
+    case 10:
+        KeInitializeMutex(&KdCrashMutex, 0);
+        KeReleaseMutex(&KdCrashMutex, FALSE);
+        break;
+    case 11:
+        crash_thread();
+        break;
     default:
         (void)*(volatile ULONG *)(ULONG_PTR)0;
         break;

@@ -7,6 +7,7 @@
 #include <irqlab/interrupt.h>
 #include <irqlab/prcb.h>
 #include <irqlab/rtl.h>
+#include <irqlab/thread.h>
 #include <irqlab/timer.h>
 #include "kdtypes.h"
 
@@ -225,7 +226,57 @@ static const KD_FIELD KdPcr[] = {
     E(KPCR, Prcb, "_KPRCB"),
 };
 
+static const PCSTR KdThreadStates[] = { "Initialized", "Ready", "Running", "Standby", "Terminated", "Waiting",
+                                        "Transition", "DeferredReady", NULL };
+
+static const KD_FIELD KdThread[] = {
+    E(KTHREAD, Header, "_DISPATCHER_HEADER"),
+    U(KTHREAD, QuantumTarget),
+    P(KTHREAD, InitialStack, NULL),
+    P(KTHREAD, StackLimit, NULL),
+    P(KTHREAD, StackBase, NULL),
+    P(KTHREAD, KernelStack, NULL),
+    U(KTHREAD, Running),
+    U(KTHREAD, MiscFlags),
+    C(KTHREAD, Priority),
+    S(KTHREAD, WaitStatus),
+    P(KTHREAD, WaitBlockList, "_KWAIT_BLOCK"),
+    E(KTHREAD, WaitListEntry, "_LIST_ENTRY"),
+    E(KTHREAD, Timer, "_KTIMER"),
+    ARRAY(KTHREAD, WaitBlock, KdStruct, "_KWAIT_BLOCK"),
+    U(KTHREAD, ContextSwitches),
+    { "State", offsetof(KTHREAD, State), 1, 1, KdEnum, "_KTHREAD_STATE", KdThreadStates },
+    U(KTHREAD, WaitIrql),
+    U(KTHREAD, WaitTime),
+    U(KTHREAD, NextProcessor),
+    P(KTHREAD, Process, "_KPROCESS"),
+    C(KTHREAD, BasePriority),
+    U(KTHREAD, Preempted),
+    U(KTHREAD, IdealProcessor),
+    U(KTHREAD, WaitReason),
+    U(KTHREAD, QuantumReset),
+    U(KTHREAD, KernelTime),
+    E(KTHREAD, ThreadListEntry, "_LIST_ENTRY"),
+};
+
+static const KD_FIELD KdWaitBlock[] = {
+    E(KWAIT_BLOCK, WaitListEntry, "_LIST_ENTRY"),
+    U(KWAIT_BLOCK, WaitType),
+    U(KWAIT_BLOCK, BlockState),
+    U(KWAIT_BLOCK, WaitKey),
+    P(KWAIT_BLOCK, Thread, "_KTHREAD"),
+    P(KWAIT_BLOCK, Object, NULL),
+};
+
+static const KD_FIELD KdProcess[] = {
+    E(KPROCESS, Header, "_DISPATCHER_HEADER"),
+    E(KPROCESS, ThreadListHead, "_LIST_ENTRY"),
+};
+
 static const KD_TYPE KdTypes[] = {
+    TYPE("_KTHREAD", KTHREAD, KdThread),
+    TYPE("_KWAIT_BLOCK", KWAIT_BLOCK, KdWaitBlock),
+    TYPE("_KPROCESS", KPROCESS, KdProcess),
     TYPE("_KDPC", KDPC, KdDpc),
     TYPE("_KDPC_DATA", KDPC_DATA, KdDpcData),
     TYPE("_KDPC_LIST", KDPC_LIST, KdDpcList),

@@ -25,7 +25,6 @@
  */
 #define NORMAL_QUEUE 0
 
-static KINTERRUPT KiDpcInterruptObject;
 
 VOID KeInitializeDpc(PKDPC Dpc, PKDEFERRED_ROUTINE DeferredRoutine, PVOID DeferredContext)
 {
@@ -256,18 +255,32 @@ static void retire_on_dpc_stack(void *Context)
     KiRetireDpcList(Context);
 }
 
-/* Vector 0x2F at DISPATCH_LEVEL (NT's KiDpcInterrupt): retire on this CPU's DPC stack. */
-static BOOLEAN KiDpcInterrupt(PKINTERRUPT Interrupt, PVOID Context)
+/*
+ * Vector 0x2F, NT's KiDpcInterrupt, from the trap handler (not a KINTERRUPT:
+ * it may switch threads, and an interrupt object's dispatcher would send
+ * the EOI only after the switch, leaving 0x2F in service for the next
+ * thread).  At DISPATCH_LEVEL: the EOI first, the DPC queue on this CPU's
+ * DPC stack, then the thread this processor should run now (KiDispatchInterrupt's
+ * order); the interrupted IRQL comes back when this thread resumes.
+ */
+VOID KiDpcInterrupt(PKTRAP_FRAME TrapFrame)
 {
     PKPRCB prcb = KeGetCurrentPrcb();
+    KIRQL old = (KIRQL)arch_read_cr8();
 
-    UNREFERENCED_PARAMETER(Interrupt);
-    UNREFERENCED_PARAMETER(Context);
+    UNREFERENCED_PARAMETER(TrapFrame);
+    ASSERT(old < DISPATCH_LEVEL); /* the APIC holds 0x2F while CR8 >= 2 */
+    prcb->InterruptCount++;
+    prcb->Irqlab.InterruptsAtIrql[DISPATCH_LEVEL]++;
+    KIRQL outer = prcb->Irqlab.PreviousIrql;
+    prcb->Irqlab.PreviousIrql = old;
+    arch_write_cr8(DISPATCH_LEVEL);
+    HalPerformEndOfInterrupt();
+    arch_enable_interrupts();
     arch_call_on_stack((ULONG64)prcb->DpcStack, retire_on_dpc_stack, prcb);
-    return TRUE;
-}
-
-VOID KiInitializeDpc(VOID)
-{
-    KiConnectSystemInterrupt(&KiDpcInterruptObject, KiDpcInterrupt, DISPATCH_VECTOR);
+    arch_disable_interrupts();
+    KiDispatchNextThread(prcb);
+    prcb = KeGetCurrentPrcb(); /* this thread may have resumed on another processor */
+    prcb->Irqlab.PreviousIrql = outer;
+    arch_write_cr8(old);
 }

@@ -15,6 +15,7 @@ VOID KiIdleLoop(VOID)
     PKPRCB prcb = KeGetCurrentPrcb();
 
     ASSERT(KeGetCurrentIrql() == DISPATCH_LEVEL);
+    ASSERT(prcb->CurrentThread == prcb->IdleThread);
     for (;;) {
         if (prcb->Irqlab.HoldAtDispatch) { /* !labhold: busy at DISPATCH_LEVEL, queued DPCs wait */
             arch_enable_interrupts(); /* the clock, IPIs and the debugger's snapshot still get in */
@@ -25,6 +26,12 @@ VOID KiIdleLoop(VOID)
         if (prcb->DpcData[0].DpcQueueDepth != 0 || (prcb->DpcRequestSummary & DPC_NORMAL_TIMER_EXPIRATION)) {
             /* NT: KiIdleLoop -> KiRetireDpcList */
             KiRetireDpcList(prcb);
+            continue;
+        }
+        if (KiIdleHasWork(prcb)) { /* NT: KiIdleLoop -> KiSwapContext to the standby thread */
+            KiIdleSchedule(prcb);
+            arch_write_cr8(DISPATCH_LEVEL); /* resumed: the idle thread runs at DISPATCH_LEVEL */
+            arch_enable_interrupts();
             continue;
         }
         if (prcb->Irqlab.IdlePoll) { /* busy: poll the queue with interrupts on, never halt */

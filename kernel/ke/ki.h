@@ -10,6 +10,7 @@
 #include <irqlab/ke.h>
 #include <irqlab/kequery.h>
 #include <irqlab/prcb.h>
+#include <irqlab/thread.h>
 
 struct irqlab_bootinfo;
 
@@ -21,6 +22,7 @@ typedef struct _KI_PROCESSOR {
     KPCR Pcr;
     UCHAR ArchTables[ARCH_CPU_TABLES_SIZE] __attribute__((aligned(16)));
     ULONG64 StackTop[KI_STACK_COUNT]; /* kept across a failed start, for the next CPU */
+    KTHREAD IdleThread;
 } KI_PROCESSOR, *PKI_PROCESSOR;
 PKI_PROCESSOR KiBootProcessorBlock(VOID);
 /* Zeroes the KPCR and tables and fills in NT's defaults for CPU Number. */
@@ -30,9 +32,38 @@ BOOLEAN KiAllocateProcessorStacks(PKI_PROCESSOR Processor);
 VOID KiAddActiveProcessor(PKPRCB Prcb);
 
 
-/* dpc.c: the 0x2F interrupt; the retire loop (DISPATCH_LEVEL), from it and the idle loop. */
-VOID KiInitializeDpc(VOID);
+/* dpc.c: the 0x2F interrupt (its own trap entry: it may switch threads); the retire loop
+ * (DISPATCH_LEVEL), from it and the idle loop. */
+VOID KiDpcInterrupt(PKTRAP_FRAME TrapFrame);
 VOID KiRetireDpcList(PKPRCB Prcb);
+
+/* dispatch.c: the dispatcher lock (SYNCH_LEVEL) and what runs under it. */
+extern KSPIN_LOCK KiDispatcherLock;
+KIRQL KiAcquireDispatcherLock(VOID);
+VOID KiReleaseDispatcherLock(KIRQL OldIrql);
+VOID KiReadyThread(PKTHREAD Thread);
+BOOLEAN KiUnreadyThread(PKTHREAD Thread);
+VOID KiRequestQuantumEnd(ULONG Number);
+/* Lock held, the current thread no longer Running: run another; returns (lock released, interrupts
+ * off, SYNCH_LEVEL) once this thread is resumed. */
+VOID KiSwapThread(VOID);
+/* The 0x2F interrupt's end, interrupts off at DISPATCH_LEVEL: a standby thread or quantum end. */
+VOID KiDispatchNextThread(PKPRCB Prcb);
+BOOLEAN KiIdleHasWork(PKPRCB Prcb);
+VOID KiIdleSchedule(PKPRCB Prcb);
+
+/* thread.c: the threads each processor starts with. */
+VOID KiInitializeBootThreads(PKI_PROCESSOR Processor);
+VOID KiInitializeIdleThread(PKI_PROCESSOR Processor);
+
+/* wait.c: lock held; ends the waits on Object that its state satisfies.  KiEndSignal releases the
+ * lock after a signal, or keeps it for the caller's next wait (Wait TRUE). */
+VOID KiWaitTest(DISPATCHER_HEADER *Object);
+VOID KiEndSignal(KIRQL OldIrql, BOOLEAN Wait);
+
+/* timer.c: a thread's timeout, IRQL >= DISPATCH_LEVEL with the dispatcher lock held. */
+VOID KiSetTimerLocked(PKTIMER Timer, ULONG64 DueTime);
+VOID KiCancelTimerLocked(PKTIMER Timer);
 /* DISPATCH_LEVEL, interrupts on: runs one DPC routine with the watchdog's allowance and NT's
  * check that it returns at DISPATCH_LEVEL (the retire loop, and timer expiry calling its own). */
 VOID KiCallDpcRoutine(PKPRCB Prcb, PKDPC Dpc, PKDEFERRED_ROUTINE Routine, PVOID Context, PVOID Arg1, PVOID Arg2);

@@ -36,6 +36,7 @@ static DECLSPEC_NORETURN void KiSystemStartupAp(void *Context)
     /* The boot CPU chose this CPU by the APIC ID the MADT gave; the APIC must agree. */
     ASSERT(apic_id == prcb->InitialApicId);
     KiStartClockProcessor();
+    KiInitializeIdleThread(p);
     /* NT's idle loop runs at DISPATCH_LEVEL: DPC interrupts stay pending, it drains them itself. */
     arch_write_cr8(DISPATCH_LEVEL);
     __atomic_store_n(&prcb->Irqlab.Started, 1, __ATOMIC_RELEASE);

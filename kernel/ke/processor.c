@@ -72,6 +72,8 @@ static void init_prcb(PKPRCB Prcb, ULONG Number, ULONG ApicId)
     Prcb->BuildType = DBG ? PRCB_BUILD_DEBUG : 0;
     KiInitializeRunTimeProcessor(Prcb);
     KiInitializeTimerProcessor(Prcb);
+    for (ULONG i = 0; i < ARRAYSIZE(Prcb->DispatcherReadyListHead); i++)
+        InitializeListHead(&Prcb->DispatcherReadyListHead[i]);
     for (ULONG i = 0; i < ARRAYSIZE(Prcb->DpcData); i++)
         Prcb->DpcData[i].DpcList.LastEntry = &Prcb->DpcData[i].DpcList.ListHead;
     arch_cpu_vendor(vendor);

@@ -16,7 +16,10 @@
 #include <arch/arch.h>
 #include <irqlab/interrupt.h>
 #include <irqlab/vectors.h>
+#include <irqlab/thread.h>
 #include "ki.h"
+
+#define CLOCK_QUANTUM_DECREMENT 3 /* NT's units a clock tick takes from the running thread */
 
 ULONG KiMaximumDpcQueueDepth = 4;
 ULONG KiMinimumDpcRate = 3;
@@ -170,10 +173,29 @@ static VOID watch_next_processor(PKPRCB Prcb)
     }
 }
 
+/* NT's quantum: 3 units a tick from the running thread; none left ends its quantum (the DISPATCH
+ * interrupt then gives the processor to a ready thread of its priority, if any). */
+static VOID charge_quantum(PKPRCB Prcb)
+{
+    PKTHREAD thread = Prcb->CurrentThread;
+
+    if (thread == NULL || thread == Prcb->IdleThread)
+        return;
+    thread->KernelTime++;
+    if (thread->QuantumTarget > CLOCK_QUANTUM_DECREMENT) {
+        thread->QuantumTarget -= CLOCK_QUANTUM_DECREMENT;
+        return;
+    }
+    thread->QuantumTarget = 0;
+    Prcb->QuantumEnd = TRUE;
+    HalRequestSoftwareInterrupt(DISPATCH_LEVEL);
+}
+
 VOID KiUpdateRunTime(PKPRCB Prcb, KIRQL Was)
 {
     __atomic_store_n(&Prcb->ClockInterrupts, Prcb->ClockInterrupts + 1, __ATOMIC_RELAXED);
     charge_tick(Prcb, Was);
+    charge_quantum(Prcb);
     adapt_dpc_rate(Prcb);
     run_watchdog(Prcb, Was);
     watch_next_processor(Prcb);

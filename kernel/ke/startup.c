@@ -53,8 +53,8 @@ VOID KeInitializeSystem(ULONG BootApicId)
     KeGetCurrentPrcb()->InitialApicId = BootApicId;
     KiInitializeInterrupts();
     KiConnectSystemInterrupt(&KiApicErrorInterrupt, KiApicErrorService, APIC_ERROR_VECTOR);
+    KiInitializeBootThreads(KiBootProcessorBlock());
     KiInitializeIpi();
-    KiInitializeDpc();
     KiInitializeClock();
     KiInitializeRunTime();
     /* From here on the CPU takes interrupts; CR8 (IRQL) decides which. */

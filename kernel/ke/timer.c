@@ -114,6 +114,25 @@ BOOLEAN KeSetTimer(PKTIMER Timer, LARGE_INTEGER DueTime, PKDPC Dpc)
     return KeSetTimerEx(Timer, DueTime, 0, Dpc);
 }
 
+/* IRQL >= DISPATCH_LEVEL (the dispatcher lock held): a thread's timeout; Due is absolute. */
+VOID KiSetTimerLocked(PKTIMER Timer, ULONG64 Due)
+{
+    KeAcquireSpinLockAtDpcLevel(&KiTimerLock);
+    remove_timer(Timer);
+    Timer->Header.SignalState = 0;
+    Timer->Dpc = NULL;
+    Timer->Period = 0;
+    insert_timer(Timer, KeGetCurrentPrcb(), Due);
+    KeReleaseSpinLockFromDpcLevel(&KiTimerLock);
+}
+
+VOID KiCancelTimerLocked(PKTIMER Timer)
+{
+    KeAcquireSpinLockAtDpcLevel(&KiTimerLock);
+    remove_timer(Timer);
+    KeReleaseSpinLockFromDpcLevel(&KiTimerLock);
+}
+
 BOOLEAN KeCancelTimer(PKTIMER Timer)
 {
     KIRQL old = KeAcquireSpinLockRaiseToDpc(&KiTimerLock);
@@ -138,9 +157,10 @@ VOID KiCheckTimers(PKPRCB Prcb)
         HalRequestSoftwareInterrupt(DISPATCH_LEVEL);
 }
 
-/* A timer DPC that runs here, captured under the lock as NT's KiTimerExpiration captures it. */
+/* An expired timer, and its DPC if it runs here, captured under the lock as NT's KiTimerExpiration does. */
 typedef struct _KI_TIMER_CALL {
-    PKDPC Dpc;
+    PKTIMER Timer;
+    PKDPC Dpc; /* NULL: none, or queued to its target CPU already */
     PKDEFERRED_ROUTINE Routine;
     PVOID Context;
 } KI_TIMER_CALL;
@@ -177,9 +197,22 @@ static ULONG expire_some(PKPRCB Prcb, ULONG64 Now, KI_TIMER_CALL *Calls, BOOLEAN
             insert_timer(timer, Prcb, Now + timer->Period * 10000ull);
         PKDPC dpc = timer->Dpc;
         if (dpc && call_here(dpc, Prcb, Now))
-            Calls[n++] = (KI_TIMER_CALL){ dpc, dpc->DeferredRoutine, dpc->DeferredContext };
+            Calls[n++] = (KI_TIMER_CALL){ timer, dpc, dpc->DeferredRoutine, dpc->DeferredContext };
+        else
+            Calls[n++] = (KI_TIMER_CALL){ timer, NULL, NULL, NULL };
     }
     return n;
+}
+
+/* The threads waiting on the expired timers (a timeout is a wait on the thread's own timer). */
+static VOID wake_waiters(KI_TIMER_CALL *Calls, ULONG Count)
+{
+    KIRQL irql = KiAcquireDispatcherLock();
+
+    for (ULONG i = 0; i < Count; i++)
+        if (Calls[i].Timer->Header.SignalState > 0) /* not set again since it expired */
+            KiWaitTest(&Calls[i].Timer->Header);
+    KiReleaseDispatcherLock(irql);
 }
 
 /*
@@ -201,9 +234,11 @@ VOID KiTimerExpiration(PKPRCB Prcb)
         KeAcquireSpinLockAtDpcLevel(&KiTimerLock);
         ULONG n = expire_some(Prcb, now, calls, &more);
         KeReleaseSpinLockFromDpcLevel(&KiTimerLock);
+        wake_waiters(calls, n);
         for (ULONG i = 0; i < n; i++)
-            KiCallDpcRoutine(Prcb, calls[i].Dpc, calls[i].Routine, calls[i].Context, (PVOID)(now & 0xffffffff),
-                             (PVOID)(now >> 32));
+            if (calls[i].Dpc)
+                KiCallDpcRoutine(Prcb, calls[i].Dpc, calls[i].Routine, calls[i].Context,
+                                 (PVOID)(now & 0xffffffff), (PVOID)(now >> 32));
     } while (more);
     arch_disable_interrupts();
 }

@@ -93,6 +93,10 @@ void KiDispatchTrap(PKTRAP_FRAME TrapFrame)
 {
     if (TrapFrame->Vector == ASSERTION_VECTOR)
         assertion_bugcheck(TrapFrame);
+    if (TrapFrame->Vector == DISPATCH_VECTOR) {
+        KiDpcInterrupt(TrapFrame);
+        return;
+    }
     if (TrapFrame->Vector < 32 && fixup(TrapFrame))
         return;
     if (TrapFrame->Vector < 32)

@@ -154,6 +154,19 @@ PVOID MmCreateKernelStack(ULONG Pages)
     return (PVOID)top;
 }
 
+VOID MmDeleteKernelStack(PVOID StackTop, ULONG Pages)
+{
+    ULONG64 top = (ULONG64)StackTop;
+
+    for (ULONG i = 1; i <= Pages; i++) {
+        ULONG64 flags = arch_raw_lock_acquire(&MiMapLock);
+        ULONG64 pa = arch_mmu_unmap_page(top - (ULONG64)i * PAGE_SIZE);
+        arch_raw_lock_release(&MiMapLock, flags);
+        if (pa)
+            MmFreePhysicalPage(pa);
+    }
+}
+
 PVOID MmAllocateKernelPages(ULONG Pages)
 {
     ULONG64 top = (ULONG64)MmCreateKernelStack(Pages);

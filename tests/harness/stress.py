@@ -40,9 +40,11 @@ MISUSE = {
     "dpc_spin": (0x133, 0),
     "dispatch_stay": (0x133, 1),
     "wait_dispatch": (0xA, None),
-    "wait_in_dpc": (0xB8, 0),
+    "wait_in_dpc": (0xB8, None),  # P1: the thread the DPC borrowed
     "interrupts_off": (0x101, 0x100),  # P1: the limit in ticks, 4000 ms at 64 Hz
     "null_read": (0x1E, None),
+    "mutex_not_owned": (0x1E, 0xFFFFFFFFC0000046),  # STATUS_MUTANT_NOT_OWNED
+    "mutex_held_at_exit": (0x4000008A, None),
 }
 PARAMS_RE = re.compile(r"^\s*\((0x[0-9A-F]{16}),")
 

@@ -8,6 +8,7 @@
 #include <irqlab/interrupt.h>
 #include <irqlab/prcb.h>
 #include <irqlab/test.h>
+#include <irqlab/thread.h>
 #include <irqlab/timer.h>
 #include <irqlab/wait.h>
 
@@ -175,8 +176,9 @@ TEST_BUGCHECK(wait, waiting_in_a_dpc_routine, ATTEMPTED_SWITCH_FROM_DPC)
 {
     KeInitializeEvent(&KtEvent, NotificationEvent, FALSE);
     KeInitializeDpc(&KtDpc, waits_in_a_dpc, &KtEvent);
-    TEST_EXPECT_PARAM(1, 0);
-    TEST_EXPECT_PARAM(2, 0);
+    TEST_EXPECT_PARAM(1, KeGetCurrentThread()); /* the thread the DPC borrowed */
+    TEST_EXPECT_PARAM(2, KeGetCurrentPrcb()->IdleThread); /* the one it would have switched to */
+    TEST_EXPECT_PARAM(3, KeGetCurrentThread()->InitialStack);
     TEST_EXPECT_PARAM(4, 0);
     KeInsertQueueDpc(&KtDpc, NULL, NULL); /* Medium, this CPU, at PASSIVE_LEVEL: runs now */
 }

@@ -182,6 +182,26 @@ DECLSPEC_NORETURN void arch_halt_forever(void);
 DECLSPEC_NORETURN void arch_reset(void);
 /* Runs fn(arg) on a new stack; fn must not return. */
 DECLSPEC_NORETURN void arch_switch_stack(ULONG64 top, void (*fn)(void *), void *arg);
+/* ---- switch.asm: thread switches ------------------------------------------- */
+/* Saves the callee-saved registers and RSP (into *old_rsp), resumes the thread whose RSP is
+ * new_rsp, and clears *old_running once the old one's registers are all saved. */
+void arch_switch_context(ULONG64 *old_rsp, ULONG64 new_rsp, volatile UCHAR *old_running);
+/* A new thread's first RSP on the stack ending at top: its first switch-in calls
+ * startup(arg1, arg2) there, with interrupts as the switch left them; startup never returns. */
+static inline ULONG64 arch_thread_stack(ULONG64 top, void (*startup)(void *, void *), void *arg1, void *arg2)
+{
+    extern const char arch_thread_start[];
+    ULONG64 *sp = (ULONG64 *)(top & ~15ull);
+
+    *--sp = (ULONG64)arch_thread_start; /* popped by ret: RSP is 16-aligned at the call */
+    *--sp = 0;                          /* rbp */
+    *--sp = 0;                          /* rbx */
+    *--sp = (ULONG64)arg1;              /* r12 */
+    *--sp = (ULONG64)arg2;              /* r13 */
+    *--sp = (ULONG64)startup;           /* r14 */
+    *--sp = 0;                          /* r15 */
+    return (ULONG64)sp;
+}
 /* Calls fn(arg) on the stack ending at top, then returns on the caller's stack. */
 void arch_call_on_stack(ULONG64 top, void (*fn)(void *), void *arg);
 
@@ -197,6 +217,7 @@ BOOLEAN arch_mmu_init(const struct irqlab_bootinfo *bi, ULONG64 (*allocate_page)
 ULONG64 arch_mmu_map_stack(ULONG pages); /* returns the top; 0 when out of memory */
 /* The leaf entry mapping va (with ARCH_PTE_LARGE for 2 MiB), or 0 if unmapped. */
 ULONG64 arch_mmu_query(ULONG64 va);
+ULONG64 arch_mmu_unmap_page(ULONG64 va); /* a stack page's physical address, 0 if not mapped */
 BOOLEAN arch_mmu_nx_enabled(void);
 
 /* ---- mp.c: starting application processors -------------------------------- */

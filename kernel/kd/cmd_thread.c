@@ -1,0 +1,108 @@
+/*
+ * cmd_thread.c - the thread commands in WinDbg's spirit: !thread [address]
+ * (state, priority, wait, stack), !running (what each processor runs) and
+ * !ready (each processor's ready queues).  A thread is read through the
+ * safe copy, so a wrong address gets a message, not a fault; the ready
+ * queues are copied by Ke under its dispatcher lock.
+ */
+#include <irqlab/kequery.h>
+#include <irqlab/rtl.h>
+#include <irqlab/thread.h>
+#include "kd.h"
+
+static const PCSTR KdStates[] = { "INITIALIZED", "READY", "RUNNING", "STANDBY", "TERMINATED", "WAIT",
+                                  "TRANSITION", "DEFERREDREADY" };
+
+static PCSTR state_name(UCHAR State)
+{
+    return State < ARRAYSIZE(KdStates) ? KdStates[State] : "?";
+}
+
+/* Its saved frame (arch_switch_context's pushes): RBP at +0x28, the return address at +0x30. */
+static VOID print_stack(const KTHREAD *Thread)
+{
+    ULONG64 saved[7], returns[16];
+    CHAR symbol[96];
+
+    if (Thread->State == Running || !KdReadMemory((ULONG64)Thread->KernelStack, saved, sizeof(saved)))
+        return;
+    DbgPrint("        Child-SP          RetAddr           Call Site\n");
+    KiFormatReturnAddress(saved[6], symbol, sizeof(symbol));
+    DbgPrint("        %016llx %016llx %s\n", (ULONG64)Thread->KernelStack, saved[6], symbol);
+    ULONG n = KiWalkFrameChain(saved[5], NULL, returns, ARRAYSIZE(returns));
+    for (ULONG i = 0; i < n; i++) {
+        KiFormatReturnAddress(returns[i], symbol, sizeof(symbol));
+        DbgPrint("        %16s %016llx %s\n", "", returns[i], symbol);
+    }
+}
+
+static VOID print_waits(const KTHREAD *Thread)
+{
+    KWAIT_BLOCK blocks[MAXIMUM_WAIT_OBJECTS];
+    ULONG count = Thread->WaitBlockCount;
+
+    if (Thread->State != Waiting)
+        return;
+    DbgPrint("    WaitReason %u, WaitIrql %u, since tick %u\n", Thread->WaitReason, Thread->WaitIrql,
+             Thread->WaitTime);
+    if (count > MAXIMUM_WAIT_OBJECTS || !KdReadMemory((ULONG64)Thread->WaitBlockList, blocks, count * sizeof(blocks[0])))
+        return;
+    for (ULONG i = 0; i < count; i++)
+        DbgPrint("        %016llx  %s\n", (ULONG64)blocks[i].Object, blocks[i].WaitType == WaitAll ? "WaitAll" : "WaitAny");
+}
+
+KD_COMMAND(thread, "!thread", "!thread [address]", "a thread: state, priority, wait, stack (default: this one)")
+{
+    ULONG64 address = (ULONG64)KeGetCurrentThread();
+    KTHREAD t;
+
+    if (!KdNextValue(&Args, &address, FALSE, "thread address") && !KdAtEnd(Args))
+        return;
+    if (!KdNoMoreArguments(Args, "!thread [address]"))
+        return;
+    if (!KdReadMemory(address, &t, sizeof(t))) {
+        KdMemoryError(address);
+        return;
+    }
+    if (t.Header.Type != ThreadObject) {
+        DbgPrint("%016llx is not a thread (its header's Type is %u, a thread's is %u)\n", address, t.Header.Type,
+                 ThreadObject);
+        return;
+    }
+    DbgPrint("THREAD %016llx  %s on processor %u\n", address, state_name(t.State), t.NextProcessor);
+    DbgPrint("    Priority %d BasePriority %d  Quantum %llu of %u  ContextSwitches %u  KernelTime %u ticks\n",
+             t.Priority, t.BasePriority, t.QuantumTarget, t.QuantumReset, t.ContextSwitches, t.KernelTime);
+    DbgPrint("    Affinity %llx  Stack %016llx - %016llx  Process %016llx\n", t.Affinity.Mask, (ULONG64)t.StackLimit,
+             (ULONG64)t.StackBase, (ULONG64)t.Process);
+    print_waits(&t);
+    print_stack(&t);
+}
+
+KD_COMMAND(running, "!running", "!running", "what each processor runs now, and what it runs next")
+{
+    const KD_CPU_SNAPSHOT *snap = KdSnapshotProcessors();
+
+    if (!KdNoMoreArguments(Args, "!running"))
+        return;
+    DbgPrint("System Processors:  (%016llx)\n", (ULONG64)KeQueryActiveProcessors());
+    for (LONG n = 0; n < KeNumberProcessors; n++) {
+        PKPRCB p = KiProcessorBlock[n];
+        BOOLEAN idle = p->CurrentThread == p->IdleThread;
+        DbgPrint("  %3d    %016llx  %016llx  %016llx  IRQL %u %s\n", n, (ULONG64)p, (ULONG64)p->CurrentThread,
+                 (ULONG64)p->NextThread, snap[n].Irql, idle ? "(idle)" : "");
+    }
+}
+
+KD_COMMAND(ready, "!ready", "!ready [processor]", "the ready queues, highest priority first")
+{
+    PKTHREAD threads[64];
+    ULONG n;
+
+    if (!KdProcessorArgument(&Args, &n) || !KdNoMoreArguments(Args, "!ready [processor]"))
+        return;
+    ULONG count = KiQueryReadyThreads(n, threads, ARRAYSIZE(threads));
+    DbgPrint("Processor %u: %u ready thread%s (ReadySummary %08x)\n", n, count, count == 1 ? "" : "s",
+             KiProcessorBlock[n]->ReadySummary);
+    for (ULONG i = 0; i < count; i++)
+        DbgPrint("    THREAD %016llx  Priority %d\n", (ULONG64)threads[i], threads[i]->Priority);
+}
