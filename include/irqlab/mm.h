@@ -21,7 +21,8 @@ ULONG64 MmGetFreePageCount(VOID);
 ULONG64 MmGetManagedPageCount(VOID); /* usable RAM the allocator was given */
 ULONG64 MmGetPhysicalLimit(VOID);    /* the end of usable RAM: the allocator hands out nothing above */
 
-/* IRQL: PASSIVE_LEVEL.  A stack of Pages pages above an unmapped guard page; returns its top. */
+/* IRQL: PASSIVE_LEVEL.  A stack of Pages pages above an unmapped guard page; returns its top (a
+ * standard-size one may be a dead thread's, from the cache MmDeleteKernelStack keeps). */
 PVOID MmCreateKernelStack(ULONG Pages);
 #define KERNEL_STACK_PAGES 6 /* 24 KiB, as NT's KERNEL_STACK_SIZE on x64 */
 /* IRQL: <= DISPATCH_LEVEL.  Gives back a stack MmCreateKernelStack made (nothing may run on it). */

@@ -225,6 +225,14 @@ PKTHREAD KeGetCurrentThread(VOID);
  * priority may let another thread run at once, a higher one may preempt another CPU's. */
 KPRIORITY KeSetPriorityThread(PKTHREAD Thread, KPRIORITY Priority);
 KPRIORITY KeQueryPriorityThread(PKTHREAD Thread);
+/*
+ * IRQL: <= DISPATCH_LEVEL.  The current thread runs only on the processors in Affinity (active ones,
+ * at least one; otherwise no effect) until KeRevertToUserAffinityThreadEx; returns the previous
+ * system affinity, or 0 if there was none.  Below DISPATCH_LEVEL the caller returns on one of them;
+ * at DISPATCH_LEVEL the move waits until it lowers.  Revert with 0 restores the user affinity.
+ */
+KAFFINITY KeSetSystemAffinityThreadEx(KAFFINITY Affinity);
+VOID KeRevertToUserAffinityThreadEx(KAFFINITY Affinity);
 /* IRQL: <= APC_LEVEL.  Gives the rest of this thread's quantum to a ready thread of its priority. */
 NTSTATUS ZwYieldExecution(VOID);
 

@@ -51,7 +51,17 @@ typedef enum _KWAIT_REASON {
 typedef enum _MODE { KernelMode, UserMode } MODE;
 typedef CCHAR KPROCESSOR_MODE;
 typedef LONG KPRIORITY;
-#define IO_NO_INCREMENT 0
+/* The priority increments of wdm.h: what a driver passes to KeSetEvent or IoCompleteRequest. */
+#define IO_NO_INCREMENT       0
+#define EVENT_INCREMENT       1
+#define MUTANT_INCREMENT      1
+#define SEMAPHORE_INCREMENT   1
+#define IO_DISK_INCREMENT     1
+#define IO_SERIAL_INCREMENT   2
+#define IO_NETWORK_INCREMENT  2
+#define IO_KEYBOARD_INCREMENT 6
+#define IO_MOUSE_INCREMENT    6
+#define IO_SOUND_INCREMENT    8
 
 /* IRQL: any.  Signaled or not; a synchronization event resets when it satisfies a wait. */
 VOID KeInitializeEvent(PRKEVENT Event, EVENT_TYPE Type, BOOLEAN State);

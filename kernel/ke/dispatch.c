@@ -127,6 +127,12 @@ VOID KiRequestQuantumEnd(ULONG Number)
     request_dispatch(Number);
 }
 
+/* Lock held.  Processor Number looks again at its running thread (whose affinity has changed). */
+VOID KiRequestReschedule(ULONG Number)
+{
+    request_dispatch(Number);
+}
+
 /* The priority a processor runs at, counting the thread already chosen for it. */
 static LONG running_priority(PKPRCB Prcb)
 {
@@ -224,23 +230,31 @@ VOID KiSwapThread(VOID)
 VOID KiDispatchNextThread(PKPRCB Prcb)
 {
     PKTHREAD old = Prcb->CurrentThread;
+    BOOLEAN leave = old != Prcb->IdleThread && !(old->Affinity.Mask & Prcb->GroupSetMember);
 
-    if (Prcb->NextThread == NULL && !Prcb->QuantumEnd)
+    if (Prcb->NextThread == NULL && !Prcb->QuantumEnd && !leave)
         return;
     KIRQL irql = KiAcquireDispatcherLock();
     BOOLEAN quantum_end = Prcb->QuantumEnd;
     Prcb->QuantumEnd = FALSE;
-    if (quantum_end)
+    if (quantum_end) {
         old->QuantumTarget = old->QuantumReset;
-    PKTHREAD next = select_next(Prcb, quantum_end ? old->Priority : HIGH_PRIORITY + 1);
+        KiDecayPriority(old);
+    }
+    PKTHREAD next = select_next(Prcb, leave ? 0 : quantum_end ? old->Priority : HIGH_PRIORITY + 1);
+    if (next == NULL && leave) /* its new affinity excludes this processor: it goes even to idle */
+        next = Prcb->IdleThread;
     if (next == NULL || old == Prcb->IdleThread) {
         if (next) /* the idle loop switches by itself */
             Prcb->NextThread = next;
         KiReleaseDispatcherLock(irql);
         return;
     }
-    old->Preempted = !quantum_end;
-    queue_ready(Prcb, old, !quantum_end);
+    old->Preempted = !quantum_end && !leave;
+    if (leave)
+        KiReadyThread(old); /* to a processor its affinity allows */
+    else
+        queue_ready(Prcb, old, !quantum_end);
     run_next(Prcb, old, next);
     KeLowerIrql(irql);
 }

@@ -44,6 +44,7 @@ VOID KiReleaseDispatcherLock(KIRQL OldIrql);
 VOID KiReadyThread(PKTHREAD Thread);
 BOOLEAN KiUnreadyThread(PKTHREAD Thread);
 VOID KiRequestQuantumEnd(ULONG Number);
+VOID KiRequestReschedule(ULONG Number);
 /* Lock held, the current thread no longer Running: run another; returns (lock released, interrupts
  * off, SYNCH_LEVEL) once this thread is resumed. */
 VOID KiSwapThread(VOID);
@@ -52,13 +53,17 @@ VOID KiDispatchNextThread(PKPRCB Prcb);
 BOOLEAN KiIdleHasWork(PKPRCB Prcb);
 VOID KiIdleSchedule(PKPRCB Prcb);
 
-/* thread.c: the threads each processor starts with. */
+/* thread.c: the threads each processor starts with; lock held, a woken thread's boost (NT's
+ * unwait boost) and its decay by one at each quantum end. */
 VOID KiInitializeBootThreads(PKI_PROCESSOR Processor);
 VOID KiInitializeIdleThread(PKI_PROCESSOR Processor);
+VOID KiBoostPriority(PKTHREAD Thread, KPRIORITY Increment);
+VOID KiDecayPriority(PKTHREAD Thread);
 
-/* wait.c: lock held; ends the waits on Object that its state satisfies.  KiEndSignal releases the
+/* wait.c: lock held; ends the waits on Object that its state satisfies, boosting each woken thread by
+ * Increment.  KiEndSignal releases the
  * lock after a signal, or keeps it for the caller's next wait (Wait TRUE). */
-VOID KiWaitTest(DISPATCHER_HEADER *Object);
+VOID KiWaitTest(DISPATCHER_HEADER *Object, KPRIORITY Increment);
 VOID KiEndSignal(KIRQL OldIrql, BOOLEAN Wait);
 
 /* timer.c: a thread's timeout, IRQL >= DISPATCH_LEVEL with the dispatcher lock held. */

@@ -45,7 +45,7 @@ LONG KeReleaseMutex(PRKMUTEX Mutex, BOOLEAN Wait)
     if (Mutex->Header.SignalState == 1) { /* the last release: free, and the first waiter gets it */
         RemoveEntryList(&Mutex->MutantListEntry);
         Mutex->OwnerThread = NULL;
-        KiWaitTest(&Mutex->Header);
+        KiWaitTest(&Mutex->Header, MUTANT_INCREMENT);
     }
     KiEndSignal(irql, Wait);
     return previous;
@@ -68,7 +68,6 @@ LONG KeReadStateSemaphore(PRKSEMAPHORE Semaphore)
 
 LONG KeReleaseSemaphore(PRKSEMAPHORE Semaphore, KPRIORITY Increment, LONG Adjustment, BOOLEAN Wait)
 {
-    UNREFERENCED_PARAMETER(Increment);
     ASSERT(KeGetCurrentIrql() <= DISPATCH_LEVEL);
     KIRQL irql = KiAcquireDispatcherLock();
     LONG previous = Semaphore->Header.SignalState;
@@ -78,7 +77,7 @@ LONG KeReleaseSemaphore(PRKSEMAPHORE Semaphore, KPRIORITY Increment, LONG Adjust
                      (ULONG_PTR)__builtin_return_address(0), (ULONG_PTR)Semaphore, (ULONG_PTR)Adjustment);
     }
     Semaphore->Header.SignalState = previous + Adjustment;
-    KiWaitTest(&Semaphore->Header);
+    KiWaitTest(&Semaphore->Header, Increment);
     KiEndSignal(irql, Wait);
     return previous;
 }

@@ -15,6 +15,7 @@
 #include <irqlab/thread.h>
 #include "ki.h"
 
+#define SYSTEM_AFFINITY    (1u << 3)  /* KTHREAD.MiscFlags.SystemAffinityActive */
 #define SYSTEM_THREAD      (1u << 10) /* KTHREAD.MiscFlags.SystemThread */
 #define QUANTUM_RESET      6          /* NT's client quantum: 2 ticks of 3 units */
 #define INITIAL_PRIORITY   8
@@ -85,7 +86,6 @@ VOID KeTerminateThread(KPRIORITY Increment)
 {
     PKTHREAD self = KeGetCurrentThread();
 
-    UNREFERENCED_PARAMETER(Increment);
     ASSERT(KeGetCurrentIrql() <= APC_LEVEL);
     ASSERT(self != KeGetCurrentPrcb()->IdleThread);
     if (!IsListEmpty(&self->MutantListHead)) /* NT's KeRundownThread: a kernel mutex held to the end */
@@ -95,7 +95,7 @@ VOID KeTerminateThread(KPRIORITY Increment)
     RemoveEntryList(&self->ThreadListEntry);
     self->State = Terminated;
     self->Header.SignalState = 1;
-    KiWaitTest(&self->Header);
+    KiWaitTest(&self->Header, Increment);
     KiSwapThread();
     KeBugCheckEx(HAL_INITIALIZATION_FAILED, 3, (ULONG_PTR)self, 0, 0); /* a terminated thread resumed */
 }
@@ -119,6 +119,97 @@ KPRIORITY KeSetPriorityThread(PKTHREAD Thread, KPRIORITY Priority)
         KiRequestQuantumEnd(Thread->NextProcessor);
     KiReleaseDispatcherLock(irql);
     return old;
+}
+
+/*
+ * Lock held.  NT's unwait boost (Windows Internals, "Priority boosts"; the
+ * WRK's KiDeferredReadyThread): a thread below the real-time range wakes at
+ * its base priority plus the waker's increment, at most 15, if that is more
+ * than it has; the boost gets a fresh quantum.  Real-time threads are never boosted.
+ */
+VOID KiBoostPriority(PKTHREAD Thread, KPRIORITY Increment)
+{
+    if (Thread->Priority >= LOW_REALTIME_PRIORITY || Increment <= 0)
+        return;
+    KPRIORITY boosted = Thread->BasePriority + Increment;
+    if (boosted >= LOW_REALTIME_PRIORITY)
+        boosted = LOW_REALTIME_PRIORITY - 1;
+    if (boosted <= Thread->Priority)
+        return;
+    Thread->Priority = (CHAR)boosted;
+    Thread->QuantumTarget = Thread->QuantumReset;
+}
+
+/* Lock held, at quantum end: a boosted thread loses one level, down to its base (the WRK's
+ * KiComputeNewPriority with an adjustment of one). */
+VOID KiDecayPriority(PKTHREAD Thread)
+{
+    if (Thread->Priority < LOW_REALTIME_PRIORITY && Thread->Priority > Thread->BasePriority)
+        Thread->Priority--;
+}
+
+/* A mask KeSetSystemAffinityThreadEx accepts: only active processors, at least one of them. */
+static BOOLEAN valid_affinity(KAFFINITY Affinity)
+{
+    return Affinity != 0 && (Affinity & ~KeQueryActiveProcessors()) == 0;
+}
+
+/* Lock held: the current thread's affinity becomes Mask; off this processor the DISPATCH interrupt
+ * moves it, taken when the caller lowers below DISPATCH_LEVEL (Microsoft's documented deferral). */
+static VOID set_affinity(PKTHREAD Self, KAFFINITY Mask)
+{
+    ULONG here = KeGetCurrentProcessorNumber();
+
+    Self->Affinity.Mask = Mask;
+    Self->AffinityVersion++;
+    if (!(Mask & (1ull << here)))
+        KiRequestReschedule(here);
+}
+
+/* Below DISPATCH_LEVEL the documented contract is that the caller returns on an allowed processor. */
+static VOID wait_until_allowed(PKTHREAD Self, KIRQL Irql)
+{
+    while (Irql < DISPATCH_LEVEL && !(Self->Affinity.Mask & (1ull << KeGetCurrentProcessorNumber())))
+        arch_pause();
+}
+
+KAFFINITY KeSetSystemAffinityThreadEx(KAFFINITY Affinity)
+{
+    PKTHREAD self = KeGetCurrentThread();
+
+    ASSERT(KeGetCurrentIrql() <= DISPATCH_LEVEL);
+    KIRQL irql = KiAcquireDispatcherLock();
+    KAFFINITY previous = (self->MiscFlags & SYSTEM_AFFINITY) ? self->Affinity.Mask : 0;
+    if (valid_affinity(Affinity)) {
+        self->MiscFlags |= SYSTEM_AFFINITY;
+        set_affinity(self, Affinity);
+    } else {
+        DbgPrint("KeSetSystemAffinityThreadEx: %#llx names no active processor (active %#llx): no effect\n",
+                 Affinity, KeQueryActiveProcessors());
+    }
+    KiReleaseDispatcherLock(irql);
+    wait_until_allowed(self, irql);
+    return previous;
+}
+
+VOID KeRevertToUserAffinityThreadEx(KAFFINITY Affinity)
+{
+    PKTHREAD self = KeGetCurrentThread();
+
+    ASSERT(KeGetCurrentIrql() <= DISPATCH_LEVEL);
+    KIRQL irql = KiAcquireDispatcherLock();
+    if (!(self->MiscFlags & SYSTEM_AFFINITY)) { /* documented: no effect without a system affinity */
+        KiReleaseDispatcherLock(irql);
+        return;
+    }
+    if (Affinity == 0) {
+        self->MiscFlags &= ~SYSTEM_AFFINITY;
+        set_affinity(self, self->UserAffinity.Mask);
+    } else if (valid_affinity(Affinity)) {
+        set_affinity(self, Affinity);
+    }
+    KiReleaseDispatcherLock(irql);
+    wait_until_allowed(self, irql);
 }
 
 NTSTATUS ZwYieldExecution(VOID)
@@ -154,6 +245,7 @@ VOID KiInitializeBootThreads(PKI_PROCESSOR Processor)
     KeInitializeSpinLock(&KiDispatcherLock);
     init_thread(&KiInitialThread, Processor->StackTop[KI_STACK_KERNEL], KERNEL_STACK_PAGES, INITIAL_PRIORITY);
     KiInitialThread.Affinity.Mask = prcb->GroupSetMember; /* the console and the tests stay on CPU 0 */
+    KiInitialThread.UserAffinity.Mask = prcb->GroupSetMember;
     KiInitialThread.State = Running;
     KiInitialThread.Running = 1;
     InsertTailList(&KiSystemProcess.ThreadListHead, &KiInitialThread.ThreadListEntry);

@@ -211,7 +211,7 @@ static VOID wake_waiters(KI_TIMER_CALL *Calls, ULONG Count)
 
     for (ULONG i = 0; i < Count; i++)
         if (Calls[i].Timer->Header.SignalState > 0) /* not set again since it expired */
-            KiWaitTest(&Calls[i].Timer->Header);
+            KiWaitTest(&Calls[i].Timer->Header, IO_NO_INCREMENT); /* NT: a timer wakes with no boost */
     KiReleaseDispatcherLock(irql);
 }
 

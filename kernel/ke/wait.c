@@ -54,8 +54,8 @@ static VOID take_for(DISPATCHER_HEADER *Header, PKTHREAD Thread)
     }
 }
 
-/* Lock held.  Ends Thread's wait with Status: off every wait list, its timer cancelled, ready. */
-static VOID end_wait(PKTHREAD Thread, LONG_PTR Status)
+/* Lock held.  Ends Thread's wait with Status: off every wait list, its timer cancelled, boosted, ready. */
+static VOID end_wait(PKTHREAD Thread, LONG_PTR Status, KPRIORITY Increment)
 {
     for (ULONG i = 0; i < Thread->WaitBlockCount; i++) {
         PKWAIT_BLOCK wb = &Thread->WaitBlockList[i];
@@ -70,6 +70,7 @@ static VOID end_wait(PKTHREAD Thread, LONG_PTR Status)
         KiCancelTimerLocked(&Thread->Timer);
     }
     Thread->WaitStatus = Status;
+    KiBoostPriority(Thread, Increment);
     KiReadyThread(Thread);
 }
 
@@ -85,7 +86,7 @@ static BOOLEAN take_all(PKTHREAD Thread)
 }
 
 /* Lock held.  NT's KiWaitTest: ends the waits on Object that its state now satisfies, in order. */
-VOID KiWaitTest(DISPATCHER_HEADER *Object)
+VOID KiWaitTest(DISPATCHER_HEADER *Object, KPRIORITY Increment)
 {
     PLIST_ENTRY e = Object->WaitListHead.Flink;
 
@@ -94,22 +95,21 @@ VOID KiWaitTest(DISPATCHER_HEADER *Object)
         e = e->Flink; /* end_wait unlinks wb */
         if (wb->WaitType == WaitAll) {
             if (take_all(wb->Thread))
-                end_wait(wb->Thread, STATUS_WAIT_0);
+                end_wait(wb->Thread, STATUS_WAIT_0, Increment);
             continue;
         }
         take_for(Object, wb->Thread);
-        end_wait(wb->Thread, wb->WaitKey);
+        end_wait(wb->Thread, wb->WaitKey, Increment);
     }
 }
 
 LONG KeSetEvent(PRKEVENT Event, KPRIORITY Increment, BOOLEAN Wait)
 {
-    UNREFERENCED_PARAMETER(Increment);
     ASSERT(KeGetCurrentIrql() <= DISPATCH_LEVEL);
     KIRQL irql = KiAcquireDispatcherLock();
     LONG previous = Event->Header.SignalState;
     Event->Header.SignalState = 1;
-    KiWaitTest(&Event->Header);
+    KiWaitTest(&Event->Header, Increment);
     KiEndSignal(irql, Wait);
     return previous;
 }

@@ -143,30 +143,6 @@ ULONG64 MmGetFreePageCount(VOID) { return MiFreePages; }
 ULONG64 MmGetManagedPageCount(VOID) { return MiManagedPages; }
 ULONG64 MmGetPhysicalLimit(VOID) { return MiPageLimit * PAGE_SIZE; }
 
-/* The kernel-stack region's page tables and cursor; a lock of their own (mapping allocates pages). */
-static ARCH_RAW_LOCK MiMapLock;
-
-PVOID MmCreateKernelStack(ULONG Pages)
-{
-    ULONG64 flags = arch_raw_lock_acquire(&MiMapLock);
-    ULONG64 top = arch_mmu_map_stack(Pages);
-    arch_raw_lock_release(&MiMapLock, flags);
-    return (PVOID)top;
-}
-
-VOID MmDeleteKernelStack(PVOID StackTop, ULONG Pages)
-{
-    ULONG64 top = (ULONG64)StackTop;
-
-    for (ULONG i = 1; i <= Pages; i++) {
-        ULONG64 flags = arch_raw_lock_acquire(&MiMapLock);
-        ULONG64 pa = arch_mmu_unmap_page(top - (ULONG64)i * PAGE_SIZE);
-        arch_raw_lock_release(&MiMapLock, flags);
-        if (pa)
-            MmFreePhysicalPage(pa);
-    }
-}
-
 PVOID MmAllocateKernelPages(ULONG Pages)
 {
     ULONG64 top = (ULONG64)MmCreateKernelStack(Pages);

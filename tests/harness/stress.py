@@ -5,10 +5,12 @@
 1. DPC storm at -smp 1, 2, 4 and 8 (test=storm.*, storm=<operations per CPU>): every CPU inserts,
    retargets and removes DPCs at random while a periodic timer queues DPCs; the kernel checks
    exactly-once accounting, empty queues and DpcCount totals; >= 1,000,000 accepted inserts at -smp 4.
-2. Key flood: keys typed through QMP; sent = decoded + counted lost (tests/harness/keyboard.py).
-3. Misuse matrix: each IRQL rule broken on purpose (!labcrash <kind>) ends in its named bugcheck,
+2. Thread storm at the same -smp values (test=thread.a_storm*, threads=<rounds of 64>): threads
+   created, blocked on a semaphore, released together and reaped; none lost, no stack leaked.
+3. Key flood: keys typed through QMP; sent = decoded + counted lost (tests/harness/keyboard.py).
+4. Misuse matrix: each IRQL rule broken on purpose (!labcrash <kind>) ends in its named bugcheck,
    with no hang and no reboot.
-4. Boot soak: consecutive boots at -smp 4, each must reach the prompt.
+5. Boot soak: consecutive boots at -smp 4, each must reach the prompt.
 --short is the small version `make test` runs, so this code never rots.
 """
 import argparse
@@ -27,9 +29,10 @@ import verdict  # noqa: E402
 
 STORM_RE = re.compile(r"# storm: (\d+) inserts accepted of (\d+) operations on (\d+) CPUs in (\d+) rounds, "
                       r"(\d+) timer DPCs")
+THREADS_RE = re.compile(r"# thread storm: (\d+) threads created, woken and reaped in (\d+) rounds on (\d+) CPUs")
 FULL = dict(storm_smp=(1, 2, 4, 8), storm_ops={1: 400000, 2: 400000, 4: 850000, 8: 200000},
-            flood=10000, soak=50)
-SHORT = dict(storm_smp=(2,), storm_ops={2: 20000}, flood=300, soak=2)
+            thread_rounds=40, flood=10000, soak=50)
+SHORT = dict(storm_smp=(2,), storm_ops={2: 20000}, thread_rounds=8, flood=300, soak=2)
 
 # kind -> (bugcheck code, P1 or None): what !labcrash <kind> must end in.
 MISUSE = {
@@ -67,6 +70,18 @@ def storm(build: str, smp: int, ops: int) -> Result:
     v = verdict.judge_tests(boot.transcript, boot.status, boot.reason)
     m = next((m for m in map(STORM_RE.search, verdict.clean_lines(boot.transcript)) if m), None)
     figure = f"{m.group(1)} inserts accepted of {m.group(2)} operations, {m.group(5)} timer DPCs" if m else ""
+    if v.passed:
+        qemu.tidy(boot.rundir)
+    return Result(name, v.passed and m is not None, v.failures + ([] if v.passed else [transcript_note(boot)]),
+                  figure)
+
+
+def thread_storm(build: str, smp: int, rounds: int) -> Result:
+    name = f"stress.threads@smp{smp}"
+    boot = qemu.boot(build, name, f"test=thread.a_storm* threads={rounds}", smp=smp, wall=1200, idle=300)
+    v = verdict.judge_tests(boot.transcript, boot.status, boot.reason)
+    m = next((m for m in map(THREADS_RE.search, verdict.clean_lines(boot.transcript)) if m), None)
+    figure = f"{m.group(1)} threads in {m.group(2)} rounds" if m else ""
     if v.passed:
         qemu.tidy(boot.rundir)
     return Result(name, v.passed and m is not None, v.failures + ([] if v.passed else [transcript_note(boot)]),
@@ -127,6 +142,7 @@ def soak(build: str, number: int) -> Result:
 def jobs(build: str, plan: dict):
     """Every stress boot as (callable, args); two run at a time."""
     work = [(storm, (build, n, plan["storm_ops"][n])) for n in plan["storm_smp"]]
+    work += [(thread_storm, (build, n, plan["thread_rounds"])) for n in plan["storm_smp"]]
     work.append((flood, (build, plan["flood"])))
     work += [(misuse, (build, kind)) for kind in MISUSE]
     work += [(soak, (build, i + 1)) for i in range(plan["soak"])]

@@ -182,11 +182,12 @@ TEST(smp, ipi_reaches_a_set_and_all_others)
 /* Each AP waits in KiIdleLoop at DISPATCH_LEVEL and the clock wakes it from hlt. */
 TEST(smp, application_processors_idle_at_dispatch_level)
 {
-    ULONG64 halts[MAXIMUM_PROCESSORS], ticks[MAXIMUM_PROCESSORS];
+    ULONG64 halts[MAXIMUM_PROCESSORS], ticks[MAXIMUM_PROCESSORS], passive[MAXIMUM_PROCESSORS];
 
     for (LONG n = 1; n < KeNumberProcessors; n++) {
         halts[n] = KiProcessorBlock[n]->Irqlab.IdleHalts;
         ticks[n] = KiProcessorBlock[n]->ClockInterrupts;
+        passive[n] = KiProcessorBlock[n]->Irqlab.TicksAtIrql[PASSIVE_LEVEL]; /* earlier tests' threads */
     }
     for (LONG n = 1; n < KeNumberProcessors; n++) { /* a generous bound: TCG on a busy host */
         for (ULONG i = 0; i < 400 && KiProcessorBlock[n]->ClockInterrupts - ticks[n] < 2; i++)
@@ -197,6 +198,6 @@ TEST(smp, application_processors_idle_at_dispatch_level)
         CHECK_GT(prcb->Irqlab.IdleHalts, halts[n]);
         CHECK_GT(prcb->ClockInterrupts, ticks[n]);
         CHECK_GT(prcb->Irqlab.TicksAtIrql[DISPATCH_LEVEL], 0);
-        CHECK_EQ(prcb->Irqlab.TicksAtIrql[PASSIVE_LEVEL], 0);
+        CHECK_EQ(prcb->Irqlab.TicksAtIrql[PASSIVE_LEVEL], passive[n]); /* idle: no thread ran there */
     }
 }
