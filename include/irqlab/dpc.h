@@ -89,7 +89,7 @@ BOOLEAN KeInsertQueueDpc(PKDPC Dpc, PVOID SystemArgument1, PVOID SystemArgument2
 BOOLEAN KeRemoveQueueDpc(PKDPC Dpc);
 
 /*
- * IRQL: PASSIVE_LEVEL.  Returns once every DPC queued before the call, on
+ * IRQL: PASSIVE_LEVEL; blocks.  Returns once every DPC queued before the call, on
  * every CPU and of any importance, has run.
  */
 VOID KeFlushQueuedDpcs(VOID);

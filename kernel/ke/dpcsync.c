@@ -3,18 +3,25 @@
  * KeGenericCallDpc with its two barriers (KeSignalCallDpcDone,
  * KeSignalCallDpcSynchronize).
  *
- * KeFlushQueuedDpcs queues a marker on every CPU and waits at PASSIVE_LEVEL
- * (NT blocks; irqlab has no threads, so the caller polls with interrupts
- * on).  KeGenericCallDpc does what NT's published one does: at
- * DISPATCH_LEVEL it queues each other CPU's CallDpc at High importance,
+ * KeFlushQueuedDpcs queues a marker on every CPU and blocks until the last
+ * one has run, as NT's does (the caller's processor is free for other
+ * threads meanwhile).  KeGenericCallDpc does what NT's published one does:
+ * at DISPATCH_LEVEL it queues each other CPU's CallDpc at High importance,
  * calls the routine itself on this CPU, and spins until all are done.  One
- * caller at a time goes through (NT serializes them with a fast mutex).
+ * caller at a time goes through either: NT serializes them with a fast
+ * mutex, here a synchronization event that starts signaled (a fast mutex is
+ * one underneath), waited on below DISPATCH_LEVEL.
  */
 #include <arch/arch.h>
 #include <irqlab/dpc.h>
 #include "ki.h"
 
-static volatile LONG KiDpcCallBusy; /* NT's KiGenericCallDpcMutex, as a flag polled at PASSIVE */
+#define SIGNALED_SYNCHRONIZATION_EVENT(e) \
+    { .Header = { .Type = EventSynchronizationObject, .SignalState = 1, \
+                  .WaitListHead = { &(e).Header.WaitListHead, &(e).Header.WaitListHead } } }
+
+static KEVENT KiDpcCallGate = SIGNALED_SYNCHRONIZATION_EVENT(KiDpcCallGate); /* NT's KiGenericCallDpcMutex */
+static KEVENT KiFlushDone;
 static KDPC KiFlushDpc[MAXIMUM_PROCESSORS];
 static volatile LONG KiFlushPending;
 
@@ -28,13 +35,12 @@ typedef struct _KI_CALL_BARRIER {
 static VOID enter(VOID)
 {
     ASSERT(KeGetCurrentIrql() <= APC_LEVEL); /* it waits: not from a DPC or an ISR */
-    while (__atomic_exchange_n(&KiDpcCallBusy, 1, __ATOMIC_ACQUIRE))
-        arch_pause();
+    KeWaitForSingleObject(&KiDpcCallGate, Executive, KernelMode, FALSE, NULL);
 }
 
 static VOID leave(VOID)
 {
-    __atomic_store_n(&KiDpcCallBusy, 0, __ATOMIC_RELEASE);
+    KeSetEvent(&KiDpcCallGate, IO_NO_INCREMENT, FALSE);
 }
 
 static VOID wait_for_zero(volatile LONG *Count)
@@ -49,7 +55,8 @@ static VOID flush_marker(PKDPC Dpc, PVOID Context, PVOID Arg1, PVOID Arg2)
     UNREFERENCED_PARAMETER(Context);
     UNREFERENCED_PARAMETER(Arg1);
     UNREFERENCED_PARAMETER(Arg2);
-    __atomic_sub_fetch(&KiFlushPending, 1, __ATOMIC_RELEASE);
+    if (__atomic_sub_fetch(&KiFlushPending, 1, __ATOMIC_ACQ_REL) == 0)
+        KeSetEvent(&KiFlushDone, IO_NO_INCREMENT, FALSE); /* the last marker wakes the caller */
 }
 
 /*
@@ -63,6 +70,7 @@ VOID KeFlushQueuedDpcs(VOID)
 
     enter();
     KiFlushPending = cpus;
+    KeInitializeEvent(&KiFlushDone, SynchronizationEvent, FALSE);
     KIRQL old = KeRaiseIrqlToDpcLevel();
     for (LONG n = 0; n < cpus; n++) {
         KeInitializeDpc(&KiFlushDpc[n], flush_marker, NULL);
@@ -71,7 +79,7 @@ VOID KeFlushQueuedDpcs(VOID)
     }
     KiIpiSend(KeQueryActiveProcessors() & ~KeGetCurrentPrcb()->GroupSetMember, KI_IPI_DPC); /* Medium asks no other CPU */
     KeLowerIrql(old); /* this CPU's queue drains here */
-    wait_for_zero(&KiFlushPending);
+    KeWaitForSingleObject(&KiFlushDone, Executive, KernelMode, FALSE, NULL);
     leave();
 }
 

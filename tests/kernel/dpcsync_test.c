@@ -193,3 +193,50 @@ TEST(dpcsync, no_timer_dpc_runs_after_cancel_and_flush)
     KtStallTicks(2);
     CHECK_EQ(KtLateRuns, 0);
 }
+
+/* ---- the flush blocks its caller --------------------------------------------------------- */
+#include <irqlab/interrupt.h>
+#include <irqlab/mm.h>
+#include <irqlab/thread.h>
+
+static KTHREAD KtLowThread;
+static KDPC KtLongDpc;
+static volatile LONG KtLowRan;
+
+static VOID long_routine(PKDPC Dpc, PVOID Context, PVOID Arg1, PVOID Arg2)
+{
+    UNREFERENCED_PARAMETER(Dpc);
+    UNREFERENCED_PARAMETER(Context);
+    UNREFERENCED_PARAMETER(Arg1);
+    UNREFERENCED_PARAMETER(Arg2);
+    KeStallExecutionProcessor(60000); /* about 4 ticks with CPU 1's queue held */
+}
+
+static VOID note_low(PVOID Context)
+{
+    UNREFERENCED_PARAMETER(Context);
+    KtLowRan = 1;
+}
+
+/* While CPU 1's queue is busy, a priority-4 thread on CPU 0 runs: the flushing thread (8) blocked. */
+TEST(dpcsync, flush_blocks_the_caller_so_a_lower_priority_thread_runs)
+{
+    LARGE_INTEGER limit = { .QuadPart = -64 * (LONGLONG)KeQueryTimeIncrement() };
+    SKIP_UNLESS(KeNumberProcessors >= 2, "one processor: no other queue to wait for");
+    PVOID stack = MmCreateKernelStack(KERNEL_STACK_PAGES);
+    REQUIRE(stack != NULL);
+    KtLowRan = 0;
+    KeInitializeDpc(&KtLongDpc, long_routine, NULL);
+    KeSetImportanceDpc(&KtLongDpc, HighImportance);
+    KeSetTargetProcessorDpc(&KtLongDpc, 1);
+    KeInitializeThread(&KtLowThread, stack, KERNEL_STACK_PAGES, note_low, NULL, 4);
+    KtLowThread.Affinity.Mask = 1; /* CPU 0, where this thread flushes */
+    KeStartThread(&KtLowThread); /* ready, below this thread: it waits for the processor */
+    KeInsertQueueDpc(&KtLongDpc, NULL, NULL);
+    KeFlushQueuedDpcs();
+    CHECK_EQ(KtLowRan, 1); /* it ran while the flush waited for CPU 1 */
+    CHECK_EQ(KeWaitForSingleObject(&KtLowThread, Executive, KernelMode, FALSE, &limit), STATUS_SUCCESS);
+    while (__atomic_load_n(&KtLowThread.Running, __ATOMIC_ACQUIRE))
+        KtWaitTicks(1);
+    MmDeleteKernelStack(stack, KERNEL_STACK_PAGES);
+}
