@@ -42,6 +42,9 @@ static VOID PspSystemThreadStartup(PVOID Context)
     PETHREAD self = Context;
 
     self->StartRoutine(self->StartContext);
+    KIRQL irql = KeGetCurrentIrql();
+    if (irql != PASSIVE_LEVEL) /* returned raised, or holding a spin lock: as KiThreadStartup says it */
+        KeBugCheckEx(IRQL_NOT_LESS_OR_EQUAL, (ULONG_PTR)self->StartRoutine, irql, 0, (ULONG_PTR)self->StartRoutine);
     PsTerminateSystemThread(STATUS_SUCCESS);
 }
 

@@ -52,14 +52,38 @@ static VOID holds_mutex(PVOID Context)
     KeWaitForSingleObject(&KdCrashMutex, Executive, KernelMode, FALSE, NULL);
 }
 
-/* A system thread that takes the mutex and ends; this thread waits for the bugcheck. */
-static VOID crash_thread(VOID)
+static VOID returns_holding_a_spin_lock(PVOID Context)
+{
+    KIRQL old;
+
+    UNREFERENCED_PARAMETER(Context);
+    KeInitializeSpinLock(&KdCrashLock);
+    KeAcquireSpinLock(&KdCrashLock, &old); /* and returns at DISPATCH_LEVEL */
+}
+
+/* Bounded only by the stack: it runs into the guard page long before the bound. */
+static ULONG recurses(ULONG Depth)
+{
+    volatile char pad[512];
+
+    pad[0] = (char)Depth;
+    return Depth > 1000000 ? 0 : recurses(Depth + 1) + pad[0];
+}
+
+static VOID overflows_its_stack(PVOID Context)
+{
+    UNREFERENCED_PARAMETER(Context);
+    recurses(0);
+}
+
+/* A system thread that runs Routine; this thread waits for the bugcheck. */
+static VOID crash_thread(PKSTART_ROUTINE Routine)
 {
     LARGE_INTEGER second = { .QuadPart = -10000000 };
     HANDLE handle;
 
     KeInitializeMutex(&KdCrashMutex, 0);
-    if (PsCreateSystemThread(&handle, THREAD_ALL_ACCESS, NULL, NULL, NULL, holds_mutex, NULL) == STATUS_SUCCESS)
+    if (PsCreateSystemThread(&handle, THREAD_ALL_ACCESS, NULL, NULL, NULL, Routine, NULL) == STATUS_SUCCESS)
         KeDelayExecutionThread(KernelMode, FALSE, &second);
 }
 
@@ -85,6 +109,8 @@ static const struct {
     { "null_read", "reading address 0: 0x1E KMODE_EXCEPTION_NOT_HANDLED" },
     { "mutex_not_owned", "releasing a mutex this thread does not own: 0x1E, STATUS_MUTANT_NOT_OWNED" },
     { "mutex_held_at_exit", "a thread that ends holding a mutex: 0x4000008A THREAD_TERMINATE_HELD_MUTEX" },
+    { "thread_spinlock", "a thread routine that returns holding a spin lock: 0xA, P1 = the routine" },
+    { "thread_stack", "a thread that overflows its kernel stack: 0x7F UNEXPECTED_KERNEL_MODE_TRAP, P1 = 8" },
 };
 
 static DECLSPEC_NORETURN VOID crash(ULONG Kind)
@@ -133,7 +159,13 @@ static DECLSPEC_NORETURN VOID crash(ULONG Kind)
         KeReleaseMutex(&KdCrashMutex, FALSE);
         break;
     case 11:
-        crash_thread();
+        crash_thread(holds_mutex);
+        break;
+    case 12:
+        crash_thread(returns_holding_a_spin_lock);
+        break;
+    case 13:
+        crash_thread(overflows_its_stack);
         break;
     default:
         (void)*(volatile ULONG *)(ULONG_PTR)0;

@@ -9,6 +9,7 @@
  * for 0x2C, NT's assertion trap (ASSERT in include/irqlab/rtl.h).
  */
 #include <arch/arch.h>
+#include <irqlab/mm.h>
 #include <irqlab/vectors.h>
 #include "ki.h"
 
@@ -39,6 +40,17 @@ static ULONG_PTR page_fault_access(ULONG64 error_code)
     return (error_code & 0x2) ? 1 : 0;
 }
 
+/* A #DF whose #PF hit the page below the running thread's stack: say so before NT's 0x7F (P1 8). */
+static VOID say_if_stack_overflow(VOID)
+{
+    PKTHREAD thread = KeGetCurrentThread();
+    ULONG64 address = arch_read_cr2(), limit = thread ? (ULONG64)thread->StackLimit : 0;
+
+    if (limit && address < limit && address >= limit - PAGE_SIZE)
+        DbgPrint("stack overflow: thread %p ran past the bottom of its kernel stack (%p-%p) into the "
+                 "guard page at %p\n", thread, (PVOID)limit, thread->StackBase, (PVOID)address);
+}
+
 static DECLSPEC_NORETURN void exception_bugcheck(PKTRAP_FRAME f)
 {
     ULONG vector = (ULONG)f->Vector;
@@ -55,6 +67,8 @@ static DECLSPEC_NORETURN void exception_bugcheck(PKTRAP_FRAME f)
         KiBugCheckWithFrame(NMI_HARDWARE_FAILURE, 0, 0, 0, 0, f);
     if (vector == 18)
         KiBugCheckWithFrame(MACHINE_CHECK_EXCEPTION, 0, 0, 0, 0, f);
+    if (vector == 8)
+        say_if_stack_overflow();
     if (status == STATUS_SUCCESS) /* #NM, #DF, #TS, #NP, #SS, ... */
         KiBugCheckWithFrame(UNEXPECTED_KERNEL_MODE_TRAP, vector, 0, 0, 0, f);
     ULONG_PTR code = (ULONG_PTR)(LONG_PTR)status;

@@ -48,6 +48,8 @@ MISUSE = {
     "null_read": (0x1E, None),
     "mutex_not_owned": (0x1E, 0xFFFFFFFFC0000046),  # STATUS_MUTANT_NOT_OWNED
     "mutex_held_at_exit": (0x4000008A, None),
+    "thread_spinlock": (0xA, None),  # P1: the thread's routine
+    "thread_stack": (0x7F, 8),  # a double fault: the #PF frame could not be pushed either
 }
 PARAMS_RE = re.compile(r"^\s*\((0x[0-9A-F]{16}),")
 

@@ -30,7 +30,8 @@ class TestMisuseJudge(unittest.TestCase):
     def test_every_kind_names_a_code(self):
         self.assertEqual(set(stress.MISUSE), {"raise_down", "lower_up", "spinlock_twice", "dpc_irql", "dpc_spin",
                                               "dispatch_stay", "wait_dispatch", "wait_in_dpc", "interrupts_off",
-                                              "null_read", "mutex_not_owned", "mutex_held_at_exit"})
+                                              "null_read", "mutex_not_owned", "mutex_held_at_exit",
+                                              "thread_spinlock", "thread_stack"})
 
 
 if __name__ == "__main__":
