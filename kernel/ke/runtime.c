@@ -17,6 +17,7 @@
 #include <irqlab/interrupt.h>
 #include <irqlab/vectors.h>
 #include "ki.h"
+#include "kitrace.h"
 
 ULONG KiMaximumDpcQueueDepth = 4;
 ULONG KiMinimumDpcRate = 3;
@@ -176,6 +177,7 @@ VOID KiUpdateRunTime(PKPRCB Prcb, KIRQL Was)
     charge_tick(Prcb, Was);
     adapt_dpc_rate(Prcb);
     run_watchdog(Prcb, Was);
+    KI_TRACE(KTRACE_CAT_WATCHDOG, KTRACE_WATCHDOG_TICK, Was, Prcb->DpcWatchdogCount, Prcb->DpcTimeCount);
     watch_next_processor(Prcb);
 }
 

@@ -171,6 +171,9 @@ typedef struct arch_fixup {
 void arch_serial_init(void);
 void arch_serial_write(const char *s, size_t n);
 int arch_serial_read(void); /* a byte, or -1 when none is waiting */
+/* COM2, raw bytes: the trace's channel (QEMU: a second -serial).  FALSE when no UART answers. */
+BOOLEAN arch_serial2_init(void);
+void arch_serial2_write(const void *data, size_t n);
 
 /* ---- power.c: leaving the machine ---------------------------------------- */
 /* Values for isa-debug-exit; QEMU exits with (value << 1) | 1 (docs/testing.md). */

@@ -1,0 +1,258 @@
+/*
+ * trace.c - the event recorder: one buffer per processor, no lock.
+ *
+ * As ETW keeps a buffer per processor (Microsoft Learn, "Event Tracing for
+ * Windows", buffers are per processor) and Linux a ring per CPU, each CPU
+ * writes only its own buffer, so recording never waits for another CPU and
+ * works at any IRQL, inside an NMI too.  A slot is claimed with one atomic
+ * add on the CPU's own counter (an NMI that lands in between claims the next
+ * one) and filled with interrupts off, the record's Type stored last.  A full
+ * buffer does not wrap and never stalls: the claim counter keeps counting,
+ * and everything past the capacity is an exactly counted drop.
+ *
+ * Emptying the buffers (KeStartTrace) runs on every CPU at once inside
+ * KeIpiGenericCall: an IPI is only taken with interrupts on, so no CPU can
+ * be half-way through a record when its buffer is emptied.
+ */
+#include <arch/arch.h>
+#include <irqlab/mm.h>
+#include <irqlab/rtl.h>
+#include "ki.h"
+#include "kitrace.h"
+
+KE_COMMAND_LINE_OPTION(trace, "trace", "trace=<categories>: record events from boot: default, all, off, or a list "
+                                       "of interrupt,dpc,irql,ipi,timer,lock,watchdog,bugcheck (!trace)");
+KE_COMMAND_LINE_OPTION(tracebuffer, "tracebuffer", "tracebuffer=<KiB>: each processor's trace buffer, 4-4096 (96)");
+
+typedef struct _KI_TRACE_BUFFER {
+    volatile ULONG64 Next; /* slots claimed; each one past Capacity is a dropped event */
+    ULONG Capacity;
+    ULONG Torn;            /* claimed slots never written, counted when tracing stops */
+    ULONG64 StartTsc;
+    KTRACE_RECORD Records[];
+} KI_TRACE_BUFFER;
+
+volatile ULONG KiTraceMask;
+static ULONG KiTraceSessionMask;  /* what the last KeStartTrace asked for */
+static ULONG64 KiTraceStopTsc;    /* when it stopped; 0 while it runs */
+static KI_TRACE_BUFFER *KiTraceBuffers[MAXIMUM_PROCESSORS];
+static KBUGCHECK_CALLBACK_RECORD KiTraceBugCheckRecord;
+
+static const char *const KiTraceCategoryNames[] = {
+    "interrupt", "dpc", "irql", "ipi", "timer", "lock", "watchdog", "bugcheck",
+};
+
+VOID KiTraceWrite(UCHAR Type, USHORT Data16, ULONG Data32, ULONG64 Data64)
+{
+    ULONG64 flags = arch_save_disable();
+    KI_TRACE_BUFFER *b = KiTraceBuffers[KeGetCurrentPrcb()->Number];
+
+    if (b != NULL) {
+        ULONG64 slot = __atomic_fetch_add(&b->Next, 1, __ATOMIC_RELAXED);
+        if (slot < b->Capacity) {
+            PKTRACE_RECORD r = &b->Records[slot];
+            r->Tsc = arch_rdtsc();
+            r->Irql = (UCHAR)arch_read_cr8();
+            r->Data16 = Data16;
+            r->Data32 = Data32;
+            r->Data64 = Data64;
+            __atomic_store_n(&r->Type, Type, __ATOMIC_RELEASE);
+        }
+    }
+    arch_restore(flags);
+}
+
+ULONG KeQueryTraceCategories(VOID)
+{
+    return KiTraceMask;
+}
+
+ULONG KeQueryTraceSession(ULONG64 *StopTsc)
+{
+    *StopTsc = KiTraceStopTsc;
+    return KiTraceSessionMask;
+}
+
+VOID KeTraceMark(ULONG Value)
+{
+    if (KiTraceMask != 0)
+        KiTraceWrite(KTRACE_MARK, 0, Value, 0);
+}
+
+/* In KeIpiGenericCall, on every CPU: empty this CPU's buffer (no record of its is half-written). */
+static ULONG_PTR empty_here(ULONG_PTR Context)
+{
+    KI_TRACE_BUFFER *b = KiTraceBuffers[KeGetCurrentPrcb()->Number];
+
+    UNREFERENCED_PARAMETER(Context);
+    if (b != NULL) {
+        ULONG64 used = b->Next < b->Capacity ? b->Next : b->Capacity;
+        memset(b->Records, 0, used * sizeof(KTRACE_RECORD));
+        b->Torn = 0;
+        b->StartTsc = arch_rdtsc();
+        __atomic_store_n(&b->Next, 0, __ATOMIC_RELEASE);
+    }
+    return 0;
+}
+
+/* In KeIpiGenericCall, once recording stopped: any record this CPU began is finished. */
+static ULONG_PTR count_torn_here(ULONG_PTR Context)
+{
+    KI_TRACE_BUFFER *b = KiTraceBuffers[KeGetCurrentPrcb()->Number];
+
+    UNREFERENCED_PARAMETER(Context);
+    if (b != NULL) {
+        ULONG64 used = b->Next < b->Capacity ? b->Next : b->Capacity;
+        b->Torn = 0;
+        for (ULONG64 i = 0; i < used; i++)
+            if (__atomic_load_n(&b->Records[i].Type, __ATOMIC_ACQUIRE) == KTRACE_NONE)
+                b->Torn++;
+    }
+    return 0;
+}
+
+BOOLEAN KeStartTrace(ULONG Categories)
+{
+    ASSERT(KeGetCurrentIrql() == PASSIVE_LEVEL);
+    if (KiTraceBuffers[0] == NULL)
+        return FALSE;
+    __atomic_store_n(&KiTraceMask, 0, __ATOMIC_SEQ_CST);
+    KeIpiGenericCall(empty_here, 0);
+    KiTraceSessionMask = Categories & KTRACE_CAT_ALL;
+    KiTraceStopTsc = 0;
+    __atomic_store_n(&KiTraceMask, KiTraceSessionMask, __ATOMIC_SEQ_CST);
+    return TRUE;
+}
+
+VOID KeStopTrace(VOID)
+{
+    ASSERT(KeGetCurrentIrql() == PASSIVE_LEVEL);
+    __atomic_store_n(&KiTraceMask, 0, __ATOMIC_SEQ_CST);
+    if (KiTraceStopTsc == 0)
+        KiTraceStopTsc = arch_rdtsc();
+    /* Each CPU records with interrupts off, so one that takes this IPI is out of the recorder. */
+    KeIpiGenericCall(count_torn_here, 0);
+}
+
+BOOLEAN KeQueryTraceProcessor(ULONG Processor, KTRACE_STATS *Stats)
+{
+    KI_TRACE_BUFFER *b = Processor < MAXIMUM_PROCESSORS ? KiTraceBuffers[Processor] : NULL;
+
+    if (b == NULL)
+        return FALSE;
+    ULONG64 next = __atomic_load_n(&b->Next, __ATOMIC_ACQUIRE);
+    Stats->Capacity = b->Capacity;
+    Stats->Recorded = next < b->Capacity ? (ULONG)next : b->Capacity;
+    Stats->Dropped = next > b->Capacity ? next - b->Capacity : 0;
+    Stats->Torn = b->Torn;
+    Stats->StartTsc = b->StartTsc;
+    return TRUE;
+}
+
+const KTRACE_RECORD *KeQueryTraceRecord(ULONG Processor, ULONG Index)
+{
+    KTRACE_STATS stats;
+
+    if (!KeQueryTraceProcessor(Processor, &stats) || Index >= stats.Recorded)
+        return NULL;
+    return &KiTraceBuffers[Processor]->Records[Index];
+}
+
+static BOOLEAN category_word(PCSTR Word, SIZE_T Length, ULONG *Mask)
+{
+    static const struct { PCSTR Name; ULONG Mask; } sets[] = {
+        { "default", KTRACE_CAT_DEFAULT }, { "all", KTRACE_CAT_ALL }, { "off", 0 }, { "none", 0 },
+    };
+    for (ULONG i = 0; i < ARRAYSIZE(sets); i++)
+        if (strlen(sets[i].Name) == Length && strncmp(sets[i].Name, Word, Length) == 0) {
+            *Mask |= sets[i].Mask;
+            return TRUE;
+        }
+    for (ULONG i = 0; i < ARRAYSIZE(KiTraceCategoryNames); i++)
+        if (strlen(KiTraceCategoryNames[i]) == Length && strncmp(KiTraceCategoryNames[i], Word, Length) == 0) {
+            *Mask |= 1u << i;
+            return TRUE;
+        }
+    return FALSE;
+}
+
+BOOLEAN KeParseTraceCategories(PCSTR Text, ULONG *Mask, PCSTR *Bad)
+{
+    *Mask = 0;
+    while (*Text) {
+        PCSTR comma = strchr(Text, ',');
+        SIZE_T length = comma ? (SIZE_T)(comma - Text) : strlen(Text);
+        if (!category_word(Text, length, Mask)) {
+            *Bad = Text;
+            return FALSE;
+        }
+        Text += length + (comma != NULL);
+    }
+    return TRUE;
+}
+
+VOID KeFormatTraceCategories(ULONG Mask, char *Buffer, SIZE_T Size)
+{
+    SIZE_T used = 0;
+
+    Buffer[0] = '\0';
+    for (ULONG i = 0; i < ARRAYSIZE(KiTraceCategoryNames) && used < Size; i++)
+        if (Mask & (1u << i))
+            used += (SIZE_T)RtlFormat(Buffer + used, Size - used, "%s%s", used ? "," : "", KiTraceCategoryNames[i]);
+    if (used == 0)
+        RtlFormat(Buffer, Size, "off");
+}
+
+/* After the report, the other CPUs frozen: the trace leaves on COM2 if it is recording. */
+static VOID dump_on_bugcheck(PVOID Buffer, ULONG Length)
+{
+    ULONG crc;
+
+    UNREFERENCED_PARAMETER(Buffer);
+    UNREFERENCED_PARAMETER(Length);
+    if (KiTraceMask == 0)
+        return;
+    __atomic_store_n(&KiTraceMask, 0, __ATOMIC_SEQ_CST);
+    KiTraceStopTsc = arch_rdtsc();
+    ULONG64 bytes = KeDumpTrace(&crc);
+    if (bytes != 0)
+        DbgPrint("trace: wrote %llu bytes to COM2 (crc32 %08x)\n", bytes, crc);
+}
+
+static VOID start_from_command_line(ULONG Kib)
+{
+    PCSTR value = KeGetCommandLineValue("trace"), bad = NULL;
+    ULONG mask;
+    char names[96];
+
+    if (value == NULL)
+        return;
+    if (!KeParseTraceCategories(value, &mask, &bad)) {
+        DbgPrint("trace: '%s' names no category (default, all, off, interrupt, dpc, irql, ipi, timer, lock, "
+                 "watchdog, bugcheck); not tracing\n", bad);
+        return;
+    }
+    if (mask == 0 || !KeStartTrace(mask))
+        return;
+    KeFormatTraceCategories(mask, names, sizeof(names));
+    DbgPrint("trace: recording %s, %u KiB a processor\n", names, Kib);
+}
+
+VOID KeInitializeTrace(VOID)
+{
+    ULONG kib = KeGetCommandLineNumber("tracebuffer", 4, 4096, 96);
+    ULONG pages = (kib + 3) / 4;
+
+    for (LONG n = 0; n < KeNumberProcessors; n++) {
+        KI_TRACE_BUFFER *b = MmAllocateKernelPages(pages);
+        if (b == NULL) {
+            DbgPrint("trace: no memory for processor %d's %u KiB buffer; tracing stays off\n", n, kib);
+            return;
+        }
+        b->Capacity = (ULONG)(((ULONG64)pages * 4096 - sizeof(*b)) / sizeof(KTRACE_RECORD));
+        KiTraceBuffers[n] = b;
+    }
+    arch_serial2_init();
+    KeRegisterBugCheckCallback(&KiTraceBugCheckRecord, dump_on_bugcheck, NULL, 0, (PUCHAR)"trace");
+    start_from_command_line(kib);
+}
