@@ -136,6 +136,31 @@ def convert(trace_bin: str, out: str) -> subprocess.CompletedProcess:
                           capture_output=True, text=True, timeout=120)
 
 
+def check_outputs(base: str, cpus: int) -> List[str]:
+    """What make test asks of a converted trace: JSON that loads with a track per CPU and slices,
+    an SVG with one lane per CPU, a summary."""
+    import json
+    import xml.etree.ElementTree as ET
+    problems = []
+    try:
+        with open(base + ".json", encoding="utf-8") as f:
+            events = json.load(f)["traceEvents"]
+        tracks = {e["tid"] for e in events if e["ph"] == "M" and e["name"] == "thread_name"}
+        if tracks != set(range(cpus)):
+            problems.append(f"{base}.json has tracks {sorted(tracks)}, not one per CPU (0-{cpus - 1})")
+        if not any(e["ph"] == "X" and e.get("cat") == "dpc" for e in events):
+            problems.append(f"{base}.json has no DPC slice")
+        lanes = [g.get("id") for g in ET.parse(base + ".svg").getroot().iter("{http://www.w3.org/2000/svg}g")]
+        if lanes != [f"lane-cpu{n}" for n in range(cpus)]:
+            problems.append(f"{base}.svg has lanes {lanes}, not one per CPU")
+        with open(base + ".txt", encoding="utf-8") as f:
+            if "ISR -> DPC latency (" not in f.read():
+                problems.append(f"{base}.txt gives no ISR -> DPC latency")
+    except (OSError, ValueError, KeyError, ET.ParseError) as error:
+        problems.append(f"{base}: {error}")
+    return problems
+
+
 def run(build: str, s: Scenario, out_dir: str, run_name: Optional[str] = None):
     """Boots the scenario; returns (boot, problems, the .bin path)."""
     steps = script(s) if s.console else None
