@@ -4,15 +4,19 @@
  * As ETW keeps a buffer per processor (Microsoft Learn, "Event Tracing for
  * Windows", buffers are per processor) and Linux a ring per CPU, each CPU
  * writes only its own buffer, so recording never waits for another CPU and
- * works at any IRQL, inside an NMI too.  A slot is claimed with one atomic
- * add on the CPU's own counter (an NMI that lands in between claims the next
- * one) and filled with interrupts off, the record's Type stored last.  A full
+ * works at any IRQL, inside an NMI too.  A slot is claimed with a
+ * compare-exchange on the CPU's own counter (an interrupt or NMI that records
+ * in between makes it fail, and it is tried again with a new timestamp) and
+ * filled, the record's Type stored last.  A full
  * buffer does not wrap and never stalls: the claim counter keeps counting,
  * and everything past the capacity is an exactly counted drop.
  *
- * Emptying the buffers (KeStartTrace) runs on every CPU at once inside
- * KeIpiGenericCall: an IPI is only taken with interrupts on, so no CPU can
- * be half-way through a record when its buffer is emptied.
+ * Interrupts stay on while recording (cli/sti would cost more than the
+ * record).  Busy counts the records this CPU is in the middle of: only this
+ * CPU changes it and every nested recorder puts it back, so plain increments
+ * are safe.  Emptying the buffers (KeStartTrace) runs on every CPU inside
+ * KeIpiGenericCall; an IPI that finds its CPU inside the recorder leaves the
+ * emptying to that record's end (ResetPending), so no record is ever cut.
  */
 #include <arch/arch.h>
 #include <irqlab/mm.h>
@@ -25,9 +29,10 @@ KE_COMMAND_LINE_OPTION(trace, "trace", "trace=<categories>: record events from b
 KE_COMMAND_LINE_OPTION(tracebuffer, "tracebuffer", "tracebuffer=<KiB>: each processor's trace buffer, 4-4096 (96)");
 
 typedef struct _KI_TRACE_BUFFER {
-    volatile ULONG64 Next; /* slots claimed; each one past Capacity is a dropped event */
+    volatile ULONG64 Next;         /* slots claimed; each one past Capacity is a dropped event */
     ULONG Capacity;
-    ULONG Torn;            /* claimed slots never written, counted when tracing stops */
+    volatile ULONG Busy;           /* records this CPU is in the middle of (nested) */
+    volatile ULONG ResetPending;   /* an emptying waits for the record in progress */
     ULONG64 StartTsc;
     KTRACE_RECORD Records[];
 } KI_TRACE_BUFFER;
@@ -42,24 +47,43 @@ static const char *const KiTraceCategoryNames[] = {
     "interrupt", "dpc", "irql", "ipi", "timer", "lock", "watchdog", "bugcheck",
 };
 
+/* This CPU empties its own buffer: from the IPI, or at the end of the record the IPI found. */
+static VOID empty_buffer(KI_TRACE_BUFFER *b)
+{
+    ULONG64 used = b->Next < b->Capacity ? b->Next : b->Capacity;
+
+    memset(b->Records, 0, used * sizeof(KTRACE_RECORD));
+    b->StartTsc = arch_rdtsc();
+    b->ResetPending = 0;
+    __atomic_store_n(&b->Next, 0, __ATOMIC_RELEASE);
+}
+
 VOID KiTraceWrite(UCHAR Type, USHORT Data16, ULONG Data32, ULONG64 Data64)
 {
-    ULONG64 flags = arch_save_disable();
     KI_TRACE_BUFFER *b = KiTraceBuffers[KeGetCurrentPrcb()->Number];
 
-    if (b != NULL) {
-        ULONG64 slot = __atomic_fetch_add(&b->Next, 1, __ATOMIC_RELAXED);
-        if (slot < b->Capacity) {
-            PKTRACE_RECORD r = &b->Records[slot];
-            r->Tsc = arch_rdtsc();
-            r->Irql = (UCHAR)arch_read_cr8();
-            r->Data16 = Data16;
-            r->Data32 = Data32;
-            r->Data64 = Data64;
-            __atomic_store_n(&r->Type, Type, __ATOMIC_RELEASE);
-        }
+    if (b == NULL)
+        return;
+    b->Busy++;
+    __atomic_signal_fence(__ATOMIC_SEQ_CST); /* the compiler keeps the claim inside Busy */
+    /* The timestamp is read before the claim, and read again if an interrupt recorded in between:
+     * so the records of one CPU are in timestamp order, nested ones included. */
+    ULONG64 slot = __atomic_load_n(&b->Next, __ATOMIC_RELAXED), tsc;
+    do
+        tsc = arch_rdtsc();
+    while (!__atomic_compare_exchange_n(&b->Next, &slot, slot + 1, TRUE, __ATOMIC_RELAXED, __ATOMIC_RELAXED));
+    if (slot < b->Capacity) {
+        PKTRACE_RECORD r = &b->Records[slot];
+        r->Tsc = tsc;
+        r->Irql = (UCHAR)arch_read_cr8();
+        r->Data16 = Data16;
+        r->Data32 = Data32;
+        r->Data64 = Data64;
+        __atomic_store_n(&r->Type, Type, __ATOMIC_RELEASE);
     }
-    arch_restore(flags);
+    __atomic_signal_fence(__ATOMIC_SEQ_CST);
+    if (--b->Busy == 0 && b->ResetPending)
+        empty_buffer(b);
 }
 
 ULONG KeQueryTraceCategories(VOID)
@@ -79,36 +103,31 @@ VOID KeTraceMark(ULONG Value)
         KiTraceWrite(KTRACE_MARK, 0, Value, 0);
 }
 
-/* In KeIpiGenericCall, on every CPU: empty this CPU's buffer (no record of its is half-written). */
+/* In KeIpiGenericCall, on every CPU: empty this CPU's buffer now, or once the record it interrupted ends. */
 static ULONG_PTR empty_here(ULONG_PTR Context)
 {
     KI_TRACE_BUFFER *b = KiTraceBuffers[KeGetCurrentPrcb()->Number];
 
     UNREFERENCED_PARAMETER(Context);
-    if (b != NULL) {
-        ULONG64 used = b->Next < b->Capacity ? b->Next : b->Capacity;
-        memset(b->Records, 0, used * sizeof(KTRACE_RECORD));
-        b->Torn = 0;
-        b->StartTsc = arch_rdtsc();
-        __atomic_store_n(&b->Next, 0, __ATOMIC_RELEASE);
-    }
+    if (b != NULL && b->Busy != 0)
+        b->ResetPending = 1;
+    else if (b != NULL)
+        empty_buffer(b);
     return 0;
 }
 
-/* In KeIpiGenericCall, once recording stopped: any record this CPU began is finished. */
-static ULONG_PTR count_torn_here(ULONG_PTR Context)
+/* In KeIpiGenericCall: nothing to do; once every CPU took it, none can begin a record. */
+static ULONG_PTR nothing_here(ULONG_PTR Context)
 {
-    KI_TRACE_BUFFER *b = KiTraceBuffers[KeGetCurrentPrcb()->Number];
+    return Context;
+}
 
-    UNREFERENCED_PARAMETER(Context);
-    if (b != NULL) {
-        ULONG64 used = b->Next < b->Capacity ? b->Next : b->Capacity;
-        b->Torn = 0;
-        for (ULONG64 i = 0; i < used; i++)
-            if (__atomic_load_n(&b->Records[i].Type, __ATOMIC_ACQUIRE) == KTRACE_NONE)
-                b->Torn++;
-    }
-    return 0;
+/* After the stop: a record an interrupt found in progress ends within microseconds. */
+static VOID wait_for_records(VOID)
+{
+    for (LONG n = 0; n < KeNumberProcessors; n++)
+        for (ULONG spins = 0; KiTraceBuffers[n] && KiTraceBuffers[n]->Busy && spins < 1000000; spins++)
+            arch_pause();
 }
 
 BOOLEAN KeStartTrace(ULONG Categories)
@@ -130,8 +149,9 @@ VOID KeStopTrace(VOID)
     __atomic_store_n(&KiTraceMask, 0, __ATOMIC_SEQ_CST);
     if (KiTraceStopTsc == 0)
         KiTraceStopTsc = arch_rdtsc();
-    /* Each CPU records with interrupts off, so one that takes this IPI is out of the recorder. */
-    KeIpiGenericCall(count_torn_here, 0);
+    /* Every CPU sees the mask at 0 once it took this IPI: no record begins after it. */
+    KeIpiGenericCall(nothing_here, 0);
+    wait_for_records();
 }
 
 BOOLEAN KeQueryTraceProcessor(ULONG Processor, KTRACE_STATS *Stats)
@@ -144,7 +164,10 @@ BOOLEAN KeQueryTraceProcessor(ULONG Processor, KTRACE_STATS *Stats)
     Stats->Capacity = b->Capacity;
     Stats->Recorded = next < b->Capacity ? (ULONG)next : b->Capacity;
     Stats->Dropped = next > b->Capacity ? next - b->Capacity : 0;
-    Stats->Torn = b->Torn;
+    Stats->Torn = 0;
+    for (ULONG i = 0; i < Stats->Recorded; i++)
+        if (__atomic_load_n(&b->Records[i].Type, __ATOMIC_ACQUIRE) == KTRACE_NONE)
+            Stats->Torn++;
     Stats->StartTsc = b->StartTsc;
     return TRUE;
 }
