@@ -92,14 +92,19 @@ def short(symbol: str) -> str:
     return symbol.split("!", 1)[-1]
 
 
-def initial_level(r: "R.Record") -> int:
-    if r.type == R.INTERRUPT_ENTER:
-        return r.d16 >> 8
-    if r.type in (R.DPC_BEGIN, R.DPC_END):
-        return DISPATCH_LEVEL
-    if r.type in (R.IRQL_RAISE, R.IRQL_LOWER):
-        return r.d16 & 0xFF
-    return r.irql
+def initial_level(records) -> int:
+    """The IRQL before the first record: what the first event that changes it came from (an insert
+    records at HIGH_LEVEL, raised only for itself, so other records' IRQL would mislead)."""
+    for r in records:
+        if r.type == R.INTERRUPT_ENTER:
+            return r.d16 >> 8
+        if r.type == R.INTERRUPT_EXIT:
+            return r.irql
+        if r.type in (R.DPC_BEGIN, R.DPC_END):
+            return DISPATCH_LEVEL
+        if r.type in (R.IRQL_RAISE, R.IRQL_LOWER):
+            return r.d16 & 0xFF
+    return records[0].irql
 
 
 class CpuWalk:
@@ -215,7 +220,7 @@ class CpuWalk:
                                  f"counts no torn record")
         levels = self.tl.levels.setdefault(self.cpu.number, [])
         if records:
-            levels.append((records[0].tsc, initial_level(records[0])))
+            levels.append((records[0].tsc, initial_level(records)))
         handlers = {R.INTERRUPT_ENTER: self.enter, R.INTERRUPT_EXIT: self.leave, R.DPC_BEGIN: self.dpc_begin,
                     R.DPC_END: self.dpc_end, R.DPC_INSERT: self.insert}
         previous = None
