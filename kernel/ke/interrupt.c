@@ -179,11 +179,11 @@ void KiInterruptDispatch(PKTRAP_FRAME TrapFrame)
     KIRQL outer = prcb->Irqlab.PreviousIrql;
     prcb->Irqlab.PreviousIrql = old;
     arch_write_cr8(VECTOR_IRQL(v));
-    KI_TRACE(KTRACE_CAT_INTERRUPT, KTRACE_INTERRUPT_ENTER, v | old << 8,
+    KI_TRACE(KTRACE_CAT_INTERRUPT, KTRACE_INTERRUPT_ENTER, VECTOR_IRQL(v), v | old << 8,
              CONTAINING_RECORD(chain->Flink, KINTERRUPT, InterruptListEntry)->ServiceRoutine, chain->Flink);
     arch_enable_interrupts();
     service_chain(chain);
-    KI_TRACE(KTRACE_CAT_INTERRUPT, KTRACE_INTERRUPT_EXIT, v | old << 8, 0, 0);
+    KI_TRACE(KTRACE_CAT_INTERRUPT, KTRACE_INTERRUPT_EXIT, VECTOR_IRQL(v), v | old << 8, 0, 0);
     arch_disable_interrupts();
     prcb->Irqlab.PreviousIrql = outer;
     HalPerformEndOfInterrupt();

@@ -34,7 +34,7 @@ KIRQL KfRaiseIrql(KIRQL NewIrql)
         KeBugCheckEx(IRQL_NOT_GREATER_OR_EQUAL, old, NewIrql, 0,
                      (ULONG_PTR)__builtin_return_address(0));
     arch_write_cr8(NewIrql);
-    KI_TRACE(KTRACE_CAT_IRQL, KTRACE_IRQL_RAISE, old | NewIrql << 8, __builtin_return_address(0), 0);
+    KI_TRACE(KTRACE_CAT_IRQL, KTRACE_IRQL_RAISE, NewIrql, old | NewIrql << 8, __builtin_return_address(0), 0);
     return old;
 }
 
@@ -51,7 +51,7 @@ VOID KeLowerIrql(KIRQL NewIrql)
     if (NewIrql > old)
         KeBugCheckEx(IRQL_NOT_LESS_OR_EQUAL, NewIrql, old, 0, (ULONG_PTR)__builtin_return_address(0));
     /* Recorded first: writing CR8 lowers the APIC's priority, a pending 0x2F is delivered right here. */
-    KI_TRACE(KTRACE_CAT_IRQL, KTRACE_IRQL_LOWER, old | NewIrql << 8, __builtin_return_address(0), 0);
+    KI_TRACE(KTRACE_CAT_IRQL, KTRACE_IRQL_LOWER, old, old | NewIrql << 8, __builtin_return_address(0), 0);
     arch_write_cr8(NewIrql);
 }
 

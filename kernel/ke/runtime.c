@@ -177,7 +177,7 @@ VOID KiUpdateRunTime(PKPRCB Prcb, KIRQL Was)
     charge_tick(Prcb, Was);
     adapt_dpc_rate(Prcb);
     run_watchdog(Prcb, Was);
-    KI_TRACE(KTRACE_CAT_WATCHDOG, KTRACE_WATCHDOG_TICK, Was, Prcb->DpcWatchdogCount, Prcb->DpcTimeCount);
+    KI_TRACE(KTRACE_CAT_WATCHDOG, KTRACE_WATCHDOG_TICK, CLOCK_LEVEL, Was, Prcb->DpcWatchdogCount, Prcb->DpcTimeCount);
     watch_next_processor(Prcb);
 }
 

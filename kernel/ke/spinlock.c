@@ -75,7 +75,7 @@ VOID KeAcquireSpinLockAtDpcLevel(PKSPIN_LOCK SpinLock)
         }
     }
     if (spins != 0)
-        KI_TRACE(KTRACE_CAT_LOCK, KTRACE_LOCK_CONTENDED, 0, spins, SpinLock);
+        KI_TRACE(KTRACE_CAT_LOCK, KTRACE_LOCK_CONTENDED, KI_TRACE_READ_IRQL, 0, spins, SpinLock);
 }
 
 VOID KeReleaseSpinLockFromDpcLevel(PKSPIN_LOCK SpinLock)
@@ -148,7 +148,7 @@ VOID KeAcquireInStackQueuedSpinLockAtDpcLevel(PKSPIN_LOCK SpinLock, PKLOCK_QUEUE
         arch_pause();
         spins++;
     }
-    KI_TRACE(KTRACE_CAT_LOCK, KTRACE_LOCK_CONTENDED, 1, spins, SpinLock); /* D16 1: a queued lock */
+    KI_TRACE(KTRACE_CAT_LOCK, KTRACE_LOCK_CONTENDED, KI_TRACE_READ_IRQL, 1, spins, SpinLock); /* D16 1: a queued lock */
 }
 
 VOID KeReleaseInStackQueuedSpinLockFromDpcLevel(PKLOCK_QUEUE_HANDLE LockHandle)

@@ -5,7 +5,7 @@
  * Windows", buffers are per processor) and Linux a ring per CPU, each CPU
  * writes only its own buffer, so recording never waits for another CPU and
  * works at any IRQL, inside an NMI too.  A slot is claimed with a
- * compare-exchange on the CPU's own counter (an interrupt or NMI that records
+ * compare-exchange (without lock: no other CPU writes it) on the CPU's own counter (an interrupt or NMI that records
  * in between makes it fail, and it is tried again with a new timestamp) and
  * filled, the record's Type stored last.  A full
  * buffer does not wrap and never stalls: the claim counter keeps counting,
@@ -58,9 +58,15 @@ static VOID empty_buffer(KI_TRACE_BUFFER *b)
     __atomic_store_n(&b->Next, 0, __ATOMIC_RELEASE);
 }
 
-VOID KiTraceWrite(UCHAR Type, USHORT Data16, ULONG Data32, ULONG64 Data64)
+/* This CPU's number in one GS-relative load (KPCR.Prcb.Number), without a call. */
+static inline ULONG this_processor(VOID)
 {
-    KI_TRACE_BUFFER *b = KiTraceBuffers[KeGetCurrentPrcb()->Number];
+    return (ULONG)arch_gs_read64(offsetof(KPCR, Prcb) + offsetof(KPRCB, Number));
+}
+
+VOID KiTraceWrite(UCHAR Type, UCHAR Irql, USHORT Data16, ULONG Data32, ULONG64 Data64)
+{
+    KI_TRACE_BUFFER *b = KiTraceBuffers[this_processor()];
 
     if (b == NULL)
         return;
@@ -71,11 +77,11 @@ VOID KiTraceWrite(UCHAR Type, USHORT Data16, ULONG Data32, ULONG64 Data64)
     ULONG64 slot = __atomic_load_n(&b->Next, __ATOMIC_RELAXED), tsc;
     do
         tsc = arch_rdtsc();
-    while (!__atomic_compare_exchange_n(&b->Next, &slot, slot + 1, TRUE, __ATOMIC_RELAXED, __ATOMIC_RELAXED));
+    while (!arch_local_cmpxchg64(&b->Next, &slot, slot + 1)); /* no lock: only this CPU writes Next */
     if (slot < b->Capacity) {
         PKTRACE_RECORD r = &b->Records[slot];
         r->Tsc = tsc;
-        r->Irql = (UCHAR)arch_read_cr8();
+        r->Irql = Irql != KI_TRACE_READ_IRQL ? Irql : (UCHAR)arch_read_cr8();
         r->Data16 = Data16;
         r->Data32 = Data32;
         r->Data64 = Data64;
@@ -100,7 +106,7 @@ ULONG KeQueryTraceSession(ULONG64 *StopTsc)
 VOID KeTraceMark(ULONG Value)
 {
     if (KiTraceMask != 0)
-        KiTraceWrite(KTRACE_MARK, 0, Value, 0);
+        KiTraceWrite(KTRACE_MARK, KI_TRACE_READ_IRQL, 0, Value, 0);
 }
 
 /* In KeIpiGenericCall, on every CPU: empty this CPU's buffer now, or once the record it interrupted ends. */

@@ -3,6 +3,7 @@
  * categories).  The DPC path (insert -> routine on this CPU) and the keyboard's ISR -> DPC
  * latency, each measured with tracing off and on in the same boot, as a ratio of medians.
  */
+#include <arch/arch.h>
 #include <irqlab/bench.h>
 #include <irqlab/dpc.h>
 #include <irqlab/hal.h>
@@ -100,4 +101,36 @@ BENCH(trace, keyboard_isr_to_dpc_off_vs_on)
         return;
     }
     BenchReport(&TraceOn, &TraceOff, 110);
+}
+
+/* One record's cost, beside the two instructions every record executes that TCG emulates in a helper. */
+BENCH(trace, one_record)
+{
+    static BENCH_METRIC record, cr8, tsc;
+
+    BenchBegin(&record, "KeTraceMark, recording (per record)");
+    BenchBegin(&cr8, "mov cr8 read, bare");
+    BenchBegin(&tsc, "lfence; rdtsc, bare");
+    for (ULONG b = 0; b < BATCHES; b++) {
+        if (!KeStartTrace(KTRACE_CAT_BUGCHECK)) /* records only the marks */
+            return;
+        for (ULONG i = 0; i < BATCH; i++) {
+            ULONG64 t0 = BenchStart();
+            KeTraceMark(i);
+            ULONG64 d = BenchStop() - t0;
+            BenchRecord(&record, d > BenchOverhead() ? d - BenchOverhead() : 0);
+            t0 = BenchStart();
+            (void)arch_read_cr8();
+            d = BenchStop() - t0;
+            BenchRecord(&cr8, d > BenchOverhead() ? d - BenchOverhead() : 0);
+            t0 = BenchStart();
+            (void)arch_rdtsc();
+            d = BenchStop() - t0;
+            BenchRecord(&tsc, d > BenchOverhead() ? d - BenchOverhead() : 0);
+        }
+    }
+    KeStopTrace();
+    BenchReport(&record, NULL, 0);
+    BenchReport(&cr8, NULL, 0);
+    BenchReport(&tsc, NULL, 0);
 }
