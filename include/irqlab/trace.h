@@ -1,7 +1,7 @@
 /*
  * trace.h - per-CPU event tracing (kernel/ke/trace.c): what each processor
- * did at each IRQL, recorded without a lock, as ETW's per-processor buffers
- * do (Microsoft Learn, "Event Tracing for Windows": one buffer per processor).
+ * did at each IRQL, recorded without a lock in a buffer per processor, as ETW
+ * does (https://learn.microsoft.com/en-us/previous-versions/windows/desktop/xperf/sessions).
  * The record layout and the file the dump writes are docs/trace-format.md;
  * the host reads them with tools/trace.
  *

@@ -1,18 +1,18 @@
 /*
  * trace.c - the event recorder: one buffer per processor, no lock.
  *
- * As ETW keeps a buffer per processor (Microsoft Learn, "Event Tracing for
- * Windows", buffers are per processor) and Linux a ring per CPU, each CPU
- * writes only its own buffer, so recording never waits for another CPU and
+ * As ETW assigns a buffer to each processor, lock free, and counts lost
+ * events (https://learn.microsoft.com/en-us/previous-versions/windows/desktop/xperf/sessions),
+ * each CPU writes only its own buffer, so recording never waits for another CPU and
  * works at any IRQL, inside an NMI too.  A slot is claimed with a
- * compare-exchange (without lock: no other CPU writes it) on the CPU's own counter (an interrupt or NMI that records
- * in between makes it fail, and it is tried again with a new timestamp) and
- * filled, the record's Type stored last.  A full
+ * compare-exchange (without lock: no other CPU writes it) on the CPU's own
+ * counter (an interrupt or NMI that records in between makes it fail, and it
+ * is tried again with a new timestamp) and filled, the record's Type last.  A full
  * buffer does not wrap and never stalls: the claim counter keeps counting,
  * and everything past the capacity is an exactly counted drop.
  *
- * Interrupts stay on while recording (cli/sti would cost more than the
- * record).  Busy counts the records this CPU is in the middle of: only this
+ * Interrupts stay on while recording: an interrupt that records in the
+ * middle of another record only makes its claim fail once.  Busy counts the records this CPU is in the middle of: only this
  * CPU changes it and every nested recorder puts it back, so plain increments
  * are safe.  Emptying the buffers (KeStartTrace) runs on every CPU inside
  * KeIpiGenericCall; an IPI that finds its CPU inside the recorder leaves the

@@ -94,8 +94,9 @@ def scenario(name: str, smp: Optional[int]) -> Scenario:
 
 
 def script(s: Scenario) -> List[Step]:
-    """!trace start at the prompt, the scenario's actions, !trace dump, quit."""
-    steps = [Step(PROMPT, serial="!trace start\r"), Step(r"^trace: recording", serial="")]
+    """!trace start at the prompt (unless the scenario starts it), its actions, !trace dump, quit."""
+    starts = any(kind == "serial" and str(value).startswith("!trace start") for kind, value in s.actions)
+    steps = [] if starts else [Step(PROMPT, serial="!trace start\r"), Step(r"^trace: recording", serial="")]
     for kind, value in s.actions:
         if kind == "wait":
             steps.append(Step(PROMPT, call=lambda qmp, proc, ms=value: time.sleep(ms / 1000)))

@@ -1,7 +1,7 @@
 """tools/trace - read the file `!trace dump` wrote (docs/trace-format.md), check it, and turn it
 into Chrome trace-event JSON (Perfetto, chrome://tracing), an SVG timeline and a summary.
 
-    python3 tools/trace convert TRACE.bin [--json OUT.json] [--svg OUT.svg] [--summary OUT.txt]
+    python3 tools/trace convert TRACE.bin [--json OUT.json] [--svg OUT.svg [--window FROM:TO]] [--summary OUT.txt]
     python3 tools/trace check TRACE.bin        # exit 1 and the reasons when it breaks a rule
     python3 tools/trace summary TRACE.bin
 
@@ -31,6 +31,7 @@ def main(argv) -> int:
     parser.add_argument("--json", help="write Chrome trace-event JSON here")
     parser.add_argument("--svg", help="write the timeline picture here")
     parser.add_argument("--summary", help="write the summary here (convert prints it otherwise)")
+    parser.add_argument("--window", metavar="FROM:TO", help="draw only FROM to TO milliseconds after the start")
     parser.add_argument("--lenient", action="store_true", help="convert a trace that breaks a rule, with notes")
     args = parser.parse_args(argv)
     try:
@@ -50,7 +51,14 @@ def main(argv) -> int:
     if args.json:
         chrome.write(tl, args.json)
     if args.svg:
-        picture.write(tl, args.svg)
+        try:
+            window = tuple(float(v) for v in args.window.split(":")) if args.window else None
+        except ValueError:
+            window = None
+        if args.window and (window is None or len(window) != 2 or window[0] >= window[1]):
+            print(f"trace: --window {args.window}: give FROM:TO in milliseconds, FROM < TO", file=sys.stderr)
+            return 1
+        picture.write(tl, args.svg, window)
     if args.summary:
         with open(args.summary, "w", encoding="utf-8") as f:
             f.write(text)

@@ -1,6 +1,6 @@
-"""summary.py - the first questions a student asks of a trace, as xperf's DPC/ISR summary
-answers them (Microsoft Learn, "xperf actions: dpcisr"): per CPU the time at each IRQL, the
-longest ISR and DPC with their routines; ISR -> DPC latency percentiles over the whole trace."""
+"""summary.py - the first questions a student asks of a trace, as xperf's DPC/ISR action answers
+them (https://learn.microsoft.com/en-us/windows-hardware/test/wpt/dpcisr): per CPU the time at each IRQL, the longest ISR and DPC with their routines; ISR -> DPC
+latency percentiles over the whole trace."""
 import reader as R
 import timeline as T
 
@@ -83,6 +83,12 @@ def worst_latency(tl):
     linked = [i for i in tl.inserts if i.begin is not None]
     pool = [i for i in linked if i.from_isr] or linked
     return max(pool, key=lambda i: i.begin.start - i.tsc) if pool else None
+
+
+def longest_wait(tl):
+    """The insert whose DPC waited longest in its queue, wherever it came from."""
+    linked = [i for i in tl.inserts if i.begin is not None]
+    return max(linked, key=lambda i: i.begin.start - i.tsc) if linked else None
 
 
 def longest_dpc(tl):
