@@ -72,11 +72,11 @@ typedef struct _KTRACE_STATS {
     ULONG64 StartTsc;
 } KTRACE_STATS;
 
-/* IRQL: PASSIVE_LEVEL.  Allocates every started CPU's buffer (tracebuffer= KiB each) and starts
- * the categories trace= names; the boot sequence calls it once the processors are up. */
+/* IRQL: PASSIVE_LEVEL.  The second serial port, the dump on a bugcheck, and the categories trace=
+ * names; the boot sequence calls it once the processors are up. */
 VOID KeInitializeTrace(VOID);
-/* IRQL: PASSIVE_LEVEL.  Empties every buffer and records Categories (a KTRACE_CAT_* mask)
- * from now on; FALSE when there are no buffers. */
+/* IRQL: PASSIVE_LEVEL.  Empties every buffer (allocating them, tracebuffer= KiB each, the first
+ * time) and records Categories (a KTRACE_CAT_* mask) from now on; FALSE when out of memory. */
 BOOLEAN KeStartTrace(ULONG Categories);
 /* IRQL: PASSIVE_LEVEL.  Stops recording; returns once no CPU is inside the recorder. */
 VOID KeStopTrace(VOID);

@@ -42,6 +42,7 @@ static ULONG KiTraceSessionMask;  /* what the last KeStartTrace asked for */
 static ULONG64 KiTraceStopTsc;    /* when it stopped; 0 while it runs */
 static KI_TRACE_BUFFER *KiTraceBuffers[MAXIMUM_PROCESSORS];
 static KBUGCHECK_CALLBACK_RECORD KiTraceBugCheckRecord;
+static ULONG KiTraceKib = 96;     /* each buffer's size (tracebuffer=) */
 
 static const char *const KiTraceCategoryNames[] = {
     "interrupt", "dpc", "irql", "ipi", "timer", "lock", "watchdog", "bugcheck",
@@ -136,10 +137,30 @@ static VOID wait_for_records(VOID)
             arch_pause();
 }
 
+/* PASSIVE_LEVEL: the buffers of every started CPU, the first time a trace starts (no cost at boot
+ * for a kernel that never traces). */
+static BOOLEAN allocate_buffers(VOID)
+{
+    ULONG pages = (KiTraceKib + 3) / 4;
+
+    for (LONG n = 0; n < KeNumberProcessors; n++) {
+        if (KiTraceBuffers[n] != NULL)
+            continue;
+        KI_TRACE_BUFFER *b = MmAllocateKernelPages(pages);
+        if (b == NULL) {
+            DbgPrint("trace: no memory for processor %d's %u KiB buffer\n", n, KiTraceKib);
+            return FALSE;
+        }
+        b->Capacity = (ULONG)(((ULONG64)pages * 4096 - sizeof(*b)) / sizeof(KTRACE_RECORD));
+        __atomic_store_n(&KiTraceBuffers[n], b, __ATOMIC_RELEASE);
+    }
+    return TRUE;
+}
+
 BOOLEAN KeStartTrace(ULONG Categories)
 {
     ASSERT(KeGetCurrentIrql() == PASSIVE_LEVEL);
-    if (KiTraceBuffers[0] == NULL)
+    if (!allocate_buffers())
         return FALSE;
     __atomic_store_n(&KiTraceMask, 0, __ATOMIC_SEQ_CST);
     KeIpiGenericCall(empty_here, 0);
@@ -269,19 +290,8 @@ static VOID start_from_command_line(ULONG Kib)
 
 VOID KeInitializeTrace(VOID)
 {
-    ULONG kib = KeGetCommandLineNumber("tracebuffer", 4, 4096, 96);
-    ULONG pages = (kib + 3) / 4;
-
-    for (LONG n = 0; n < KeNumberProcessors; n++) {
-        KI_TRACE_BUFFER *b = MmAllocateKernelPages(pages);
-        if (b == NULL) {
-            DbgPrint("trace: no memory for processor %d's %u KiB buffer; tracing stays off\n", n, kib);
-            return;
-        }
-        b->Capacity = (ULONG)(((ULONG64)pages * 4096 - sizeof(*b)) / sizeof(KTRACE_RECORD));
-        KiTraceBuffers[n] = b;
-    }
+    KiTraceKib = KeGetCommandLineNumber("tracebuffer", 4, 4096, 96);
     arch_serial2_init();
     KeRegisterBugCheckCallback(&KiTraceBugCheckRecord, dump_on_bugcheck, NULL, 0, (PUCHAR)"trace");
-    start_from_command_line(kib);
+    start_from_command_line(KiTraceKib);
 }
