@@ -204,3 +204,45 @@ TEST(trace, category_names)
     KeFormatTraceCategories(KTRACE_CAT_IRQL | KTRACE_CAT_LOCK, text, sizeof(text));
     CHECK_STR_EQ(text, "irql,lock");
 }
+
+static KDPC BusyDpcs[8];
+
+/* Interrupts land inside records all the time here: every CPU's records must still be in
+ * timestamp order, and its interrupt entries and exits must pair up innermost first. */
+TEST(trace, records_stay_in_order_under_interrupts)
+{
+    KTRACE_STATS s;
+
+    for (ULONG i = 0; i < ARRAYSIZE(BusyDpcs); i++) {
+        KeInitializeDpc(&BusyDpcs[i], trace_dpc, NULL);
+        KeSetImportanceDpc(&BusyDpcs[i], HighImportance);
+        KeSetTargetProcessorDpc(&BusyDpcs[i], (CCHAR)(i % (ULONG)KeNumberProcessors));
+    }
+    REQUIRE(KeStartTrace(KTRACE_CAT_ALL));
+    for (ULONG round = 0; round < 300; round++) {
+        for (ULONG i = 0; i < ARRAYSIZE(BusyDpcs); i++)
+            KeInsertQueueDpc(&BusyDpcs[i], NULL, NULL);
+        KeStallExecutionProcessor(50);
+    }
+    KeStopTrace();
+    for (LONG n = 0; n < KeNumberProcessors; n++) {
+        REQUIRE(KeQueryTraceProcessor((ULONG)n, &s));
+        CHECK_EQ(s.Torn, 0);
+        USHORT open[16];
+        ULONG depth = 0, orphans = 0;
+        for (ULONG i = 0; i < s.Recorded; i++) {
+            const KTRACE_RECORD *r = KeQueryTraceRecord((ULONG)n, i);
+            if (i > 0 && r->Tsc < KeQueryTraceRecord((ULONG)n, i - 1)->Tsc) {
+                CHECK_GE(r->Tsc, KeQueryTraceRecord((ULONG)n, i - 1)->Tsc);
+                break;
+            }
+            if (r->Type == KTRACE_INTERRUPT_ENTER && depth < ARRAYSIZE(open))
+                open[depth++] = r->Data16 & 0xff;
+            else if (r->Type == KTRACE_INTERRUPT_EXIT && depth > 0)
+                CHECK_EQ(open[--depth], r->Data16 & 0xff);
+            else if (r->Type == KTRACE_INTERRUPT_EXIT)
+                orphans++; /* the IPI that started the trace */
+        }
+        CHECK_LE(orphans, 2);
+    }
+}
