@@ -157,8 +157,8 @@ BOOLEAN KeInsertQueueDpc(PKDPC Dpc, PVOID SystemArgument1, PVOID SystemArgument2
         if (request)
             __atomic_or_fetch(&target->DpcRequestSummary, DPC_NORMAL_PROCESSING_REQUESTED, __ATOMIC_RELAXED);
     }
-    KI_TRACE(KTRACE_CAT_DPC, KTRACE_DPC_INSERT, HIGH_LEVEL, target->Number | Dpc->Importance << 8 | request << 10 | queued << 11,
-             data->DpcQueueDepth, Dpc); /* under the lock: before the target can begin it */
+    KI_TRACE(KTRACE_CAT_DPC, KTRACE_DPC_INSERT, HIGH_LEVEL, /* under the lock: before the target can begin it */
+             target->Number | Dpc->Importance << 8 | request << 10 | queued << 11, data->DpcQueueDepth, Dpc);
     KeReleaseSpinLockFromDpcLevel(&data->DpcLock);
     if (request && target == self)
         HalRequestSoftwareInterrupt(DISPATCH_LEVEL); /* held in the IRR until CR8 < DISPATCH_LEVEL */
@@ -222,7 +222,8 @@ VOID KiCallDpcRoutine(PKPRCB Prcb, PKDPC Dpc, PKDEFERRED_ROUTINE Routine, PVOID 
 {
     Prcb->DpcData[NORMAL_QUEUE].ActiveDpc = Dpc;
     Prcb->DpcTimeCount = Prcb->DpcTimeLimit; /* the watchdog's allowance, per DPC */
-    KI_TRACE(KTRACE_CAT_DPC, KTRACE_DPC_BEGIN, KI_TRACE_READ_IRQL, Prcb->DpcData[NORMAL_QUEUE].DpcQueueDepth, Routine, Dpc);
+    KI_TRACE(KTRACE_CAT_DPC, KTRACE_DPC_BEGIN, KI_TRACE_READ_IRQL, Prcb->DpcData[NORMAL_QUEUE].DpcQueueDepth, Routine,
+             Dpc);
     ULONG64 start = arch_rdtsc();
     Routine(Dpc, Context, Arg1, Arg2);
     note_duration(Prcb, Routine, arch_rdtsc() - start);

@@ -179,8 +179,8 @@ void KiInterruptDispatch(PKTRAP_FRAME TrapFrame)
     KIRQL outer = prcb->Irqlab.PreviousIrql;
     prcb->Irqlab.PreviousIrql = old;
     arch_write_cr8(VECTOR_IRQL(v));
-    KI_TRACE(KTRACE_CAT_INTERRUPT, KTRACE_INTERRUPT_ENTER, VECTOR_IRQL(v), v | old << 8,
-             CONTAINING_RECORD(chain->Flink, KINTERRUPT, InterruptListEntry)->ServiceRoutine, chain->Flink);
+    PKINTERRUPT first = CONTAINING_RECORD(chain->Flink, KINTERRUPT, InterruptListEntry); /* for the trace */
+    KI_TRACE(KTRACE_CAT_INTERRUPT, KTRACE_INTERRUPT_ENTER, VECTOR_IRQL(v), v | old << 8, first->ServiceRoutine, first);
     arch_enable_interrupts();
     service_chain(chain);
     KI_TRACE(KTRACE_CAT_INTERRUPT, KTRACE_INTERRUPT_EXIT, VECTOR_IRQL(v), v | old << 8, 0, 0);

@@ -7,6 +7,8 @@
 #include <arch/arch.h>
 #include <irqlab/dpc.h>
 #include <irqlab/hal.h>
+#include <irqlab/interrupt.h>
+#include <irqlab/kequery.h>
 #include <irqlab/prcb.h>
 #include <irqlab/test.h>
 #include <irqlab/trace.h>
@@ -115,6 +117,10 @@ TEST(trace, clock_interrupts_enter_and_exit_at_clock_level)
     CHECK_EQ(e->Irql, CLOCK_LEVEL);
     CHECK_EQ(e->Data16 >> 8, PASSIVE_LEVEL); /* it interrupted this test */
     CHECK_NE(e->Data32, 0);                  /* the ISR's address */
+    PKINTERRUPT chained[1];
+    REQUIRE_EQ(KiQueryVectorInterrupts(CLOCK_VECTOR, chained, 1), 1);
+    CHECK_EQ(e->Data64, (ULONG64)chained[0]);                      /* its KINTERRUPT */
+    CHECK_EQ(e->Data32, (ULONG)(ULONG_PTR)chained[0]->ServiceRoutine);
     LONG exit = find(me, (ULONG)enter + 1, KTRACE_INTERRUPT_EXIT, ~0u);
     REQUIRE(exit > enter);
     CHECK_EQ(KeQueryTraceRecord(me, (ULONG)exit)->Data16, e->Data16);
