@@ -25,7 +25,7 @@ def load(path: str, strict: bool):
 
 
 def main(argv) -> int:
-    parser = argparse.ArgumentParser(prog="tools/trace", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="tools/trace", description=__doc__.split("\n\n")[0].replace("\n", " "))
     parser.add_argument("action", choices=("convert", "check", "summary"))
     parser.add_argument("trace", help="the file COM2 received (!trace dump)")
     parser.add_argument("--json", help="write Chrome trace-event JSON here")
