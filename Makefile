@@ -156,7 +156,7 @@ QEMU_STATUS = s=$$?; case $$s in 0|33) ;; 35) echo "irqlab: tests failed"; exit 
 	37) echo "irqlab: the kernel bugchecked (report above)"; exit 1;; \
 	*) echo "irqlab: qemu exited with status $$s"; exit 1;; esac
 
-.PHONY: all run test labs bench stress fuzz debug image clean deps host-tests check-layers FORCE
+.PHONY: all run test labs bench stress fuzz debug image clean deps host-tests check-layers trace FORCE
 all: $(BUILD)/esp.img
 
 deps: $(DEPS_OK)
@@ -188,6 +188,11 @@ labs: $(BUILD)/esp.img
 
 stress: $(BUILD)/esp.img
 	$(PYTHON) tests/harness/stress.py --build $(BUILD)
+
+# A scenario recorded with the trace on: build/trace/<name>.json (Perfetto), .svg, .txt (docs/trace-format.md).
+SCENARIO ?= keyboard
+trace: $(BUILD)/esp.img
+	$(PYTHON) tests/harness/tracerun.py --build $(BUILD) --scenario $(SCENARIO) $(if $(filter command line,$(origin SMP)),--smp $(SMP))
 
 bench: $(BUILD)/esp.img
 	$(PYTHON) tests/harness/bench.py --build $(BUILD) --smp $(SMP)

@@ -20,6 +20,7 @@
 #include <irqlab/kequery.h>
 #include <irqlab/mm.h>
 #include <irqlab/test.h>
+#include <irqlab/trace.h>
 
 KE_COMMAND_LINE_OPTION(apic, "apic", "apic=xapic: use the xAPIC MMIO interface even when x2APIC exists");
 
@@ -75,6 +76,7 @@ static DECLSPEC_NORETURN void Phase1Initialization(void *Context)
              arch_mmu_nx_enabled() ? "on" : "unavailable");
     KeInitializeSystem(HalInitSystem(bi->rsdp, force_xapic()));
     KeStartAllProcessors();
+    KeInitializeTrace(); /* every started CPU's trace buffer; trace= starts recording */
     I8042Initialize(KdInputPush, NULL); /* the console is the keyboard's class driver */
     if (KtTestsRequested())
         KtRunTests();

@@ -11,6 +11,7 @@
 #include <arch/arch.h>
 #include <irqlab/rtl.h>
 #include "ki.h"
+#include "kitrace.h"
 
 #define MAX_FRAMES 32
 
@@ -165,6 +166,7 @@ static DECLSPEC_NORETURN void bugcheck(ULONG Code, const ULONG_PTR P[4], PKTRAP_
 {
     arch_disable_interrupts();
     KIRQL irql = (KIRQL)arch_read_cr8();
+    KI_TRACE(KTRACE_CAT_BUGCHECK, KTRACE_BUGCHECK, irql, irql, Code, P[0]);
     arch_write_cr8(HIGH_LEVEL);
     LONG me = (LONG)KeGetCurrentProcessorNumber() + 1, owner = 0;
     if (!__atomic_compare_exchange_n(&KiBugCheckOwner, &owner, me, FALSE, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {

@@ -16,6 +16,7 @@
 #include <irqlab/interrupt.h>
 #include <irqlab/vectors.h>
 #include "ki.h"
+#include "kitrace.h"
 
 /*
  * NT queues a threaded DPC on DpcData[1] only where the target's
@@ -155,6 +156,8 @@ BOOLEAN KeInsertQueueDpc(PKDPC Dpc, PVOID SystemArgument1, PVOID SystemArgument2
         if (request)
             __atomic_or_fetch(&target->DpcRequestSummary, DPC_NORMAL_PROCESSING_REQUESTED, __ATOMIC_RELAXED);
     }
+    KI_TRACE(KTRACE_CAT_DPC, KTRACE_DPC_INSERT, HIGH_LEVEL, /* under the lock: before the target can begin it */
+             target->Number | Dpc->Importance << 8 | request << 10 | queued << 11, data->DpcQueueDepth, Dpc);
     KeReleaseSpinLockFromDpcLevel(&data->DpcLock);
     if (request && target == self)
         HalRequestSoftwareInterrupt(DISPATCH_LEVEL); /* held in the IRR until CR8 < DISPATCH_LEVEL */
@@ -218,9 +221,12 @@ VOID KiCallDpcRoutine(PKPRCB Prcb, PKDPC Dpc, PKDEFERRED_ROUTINE Routine, PVOID 
 {
     Prcb->DpcData[NORMAL_QUEUE].ActiveDpc = Dpc;
     Prcb->DpcTimeCount = Prcb->DpcTimeLimit; /* the watchdog's allowance, per DPC */
+    KI_TRACE(KTRACE_CAT_DPC, KTRACE_DPC_BEGIN, KI_TRACE_READ_IRQL, Prcb->DpcData[NORMAL_QUEUE].DpcQueueDepth, Routine,
+             Dpc);
     ULONG64 start = arch_rdtsc();
     Routine(Dpc, Context, Arg1, Arg2);
     note_duration(Prcb, Routine, arch_rdtsc() - start);
+    KI_TRACE(KTRACE_CAT_DPC, KTRACE_DPC_END, KI_TRACE_READ_IRQL, 0, Routine, Dpc);
     KIRQL irql = KeGetCurrentIrql();
     if (irql != DISPATCH_LEVEL) /* NT: the routine changed IRQL and did not restore it */
         KeBugCheckEx(IRQL_NOT_GREATER_OR_EQUAL, irql, DISPATCH_LEVEL, 0, (ULONG_PTR)Routine);

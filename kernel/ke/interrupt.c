@@ -15,6 +15,7 @@
 #include <irqlab/interrupt.h>
 #include <irqlab/vectors.h>
 #include "ki.h"
+#include "kitrace.h"
 #include <arch/rawlock.h>
 
 static LIST_ENTRY KiVectorChains[256];
@@ -235,8 +236,13 @@ void KiInterruptDispatch(PKTRAP_FRAME TrapFrame)
     arch_write_cr8(VECTOR_IRQL(v));
     __atomic_add_fetch(&KiVectorWalkers[v], 1, __ATOMIC_SEQ_CST);
     arch_enable_interrupts();
-    if (!IsListEmpty(chain)) /* a disconnect may have emptied it since the look above */
+    if (!IsListEmpty(chain)) { /* a disconnect may have emptied it since the look above */
+        PKINTERRUPT first = CONTAINING_RECORD(chain->Flink, KINTERRUPT, InterruptListEntry); /* for the trace */
+        KI_TRACE(KTRACE_CAT_INTERRUPT, KTRACE_INTERRUPT_ENTER, VECTOR_IRQL(v), v | old << 8, first->ServiceRoutine,
+                 first);
         service_chain(chain);
+        KI_TRACE(KTRACE_CAT_INTERRUPT, KTRACE_INTERRUPT_EXIT, VECTOR_IRQL(v), v | old << 8, 0, 0);
+    }
     arch_disable_interrupts();
     __atomic_sub_fetch(&KiVectorWalkers[v], 1, __ATOMIC_RELEASE);
     prcb->Irqlab.PreviousIrql = outer;

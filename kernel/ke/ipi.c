@@ -11,6 +11,7 @@
 #include <irqlab/interrupt.h>
 #include <irqlab/vectors.h>
 #include "ki.h"
+#include "kitrace.h"
 
 static KINTERRUPT KiIpiInterrupt;
 static KSPIN_LOCK KiGenericCallLock;
@@ -60,6 +61,7 @@ static BOOLEAN KiIpiService(PKINTERRUPT Interrupt, PVOID Context)
     UNREFERENCED_PARAMETER(Interrupt);
     UNREFERENCED_PARAMETER(Context);
     prcb->Irqlab.IpiCount++;
+    KI_TRACE(KTRACE_CAT_IPI, KTRACE_IPI_RECEIVE, IPI_LEVEL, 0, requests, 0);
     if (requests & KI_IPI_GENERIC_CALL)
         generic_call_here();
     if (requests & KI_IPI_DPC) /* runs as soon as this CPU is below DISPATCH_LEVEL */
@@ -75,6 +77,7 @@ VOID KiInitializeIpi(VOID)
 
 VOID KiIpiSend(KAFFINITY Targets, ULONG Request)
 {
+    KI_TRACE(KTRACE_CAT_IPI, KTRACE_IPI_SEND, KI_TRACE_READ_IRQL, 0, Request, Targets);
     for (ULONG n = 0; Targets && n < MAXIMUM_PROCESSORS; n++, Targets >>= 1) {
         PKPRCB target = KiProcessorBlock[n];
         if (!(Targets & 1) || target == NULL)

@@ -8,6 +8,7 @@
  */
 #include <arch/arch.h>
 #include <irqlab/ke.h>
+#include "kitrace.h"
 
 const char *KeIrqlName(KIRQL Irql)
 {
@@ -33,6 +34,7 @@ KIRQL KfRaiseIrql(KIRQL NewIrql)
         KeBugCheckEx(IRQL_NOT_GREATER_OR_EQUAL, old, NewIrql, 0,
                      (ULONG_PTR)__builtin_return_address(0));
     arch_write_cr8(NewIrql);
+    KI_TRACE(KTRACE_CAT_IRQL, KTRACE_IRQL_RAISE, NewIrql, old | NewIrql << 8, __builtin_return_address(0), 0);
     return old;
 }
 
@@ -48,7 +50,8 @@ VOID KeLowerIrql(KIRQL NewIrql)
     /* Lowering to a higher level would unmask nothing and hide a caller's bug. */
     if (NewIrql > old)
         KeBugCheckEx(IRQL_NOT_LESS_OR_EQUAL, NewIrql, old, 0, (ULONG_PTR)__builtin_return_address(0));
-    /* Writing CR8 lowers the APIC's priority: a pending 0x2F is delivered right here. */
+    /* Recorded first: writing CR8 lowers the APIC's priority, a pending 0x2F is delivered right here. */
+    KI_TRACE(KTRACE_CAT_IRQL, KTRACE_IRQL_LOWER, old, old | NewIrql << 8, __builtin_return_address(0), 0);
     arch_write_cr8(NewIrql);
 }
 

@@ -18,6 +18,7 @@
 #include <irqlab/vectors.h>
 #include <irqlab/thread.h>
 #include "ki.h"
+#include "kitrace.h"
 
 #define CLOCK_QUANTUM_DECREMENT 3 /* NT's units a clock tick takes from the running thread */
 
@@ -198,6 +199,7 @@ VOID KiUpdateRunTime(PKPRCB Prcb, KIRQL Was)
     charge_quantum(Prcb);
     adapt_dpc_rate(Prcb);
     run_watchdog(Prcb, Was);
+    KI_TRACE(KTRACE_CAT_WATCHDOG, KTRACE_WATCHDOG_TICK, CLOCK_LEVEL, Was, Prcb->DpcWatchdogCount, Prcb->DpcTimeCount);
     watch_next_processor(Prcb);
 }
 

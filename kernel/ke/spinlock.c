@@ -17,6 +17,7 @@
 #include <irqlab/prcb.h>
 #include <irqlab/spinlock.h>
 #include "ki.h"
+#include "kitrace.h"
 
 #define LOCK_QUEUE_WAIT 1ull /* in KSPIN_LOCK_QUEUE.Lock: still waiting for its turn */
 #define OWNER_MASK      (~0x3full)
@@ -61,14 +62,20 @@ BOOLEAN KeTryToAcquireSpinLockAtDpcLevel(PKSPIN_LOCK SpinLock)
 VOID KeAcquireSpinLockAtDpcLevel(PKSPIN_LOCK SpinLock)
 {
     KSPIN_LOCK self = owner_tag(), seen = 0;
+    ULONG spins = 0;
 
     ASSERT(KeGetCurrentIrql() >= DISPATCH_LEVEL);
     while (!__atomic_compare_exchange_n(SpinLock, &seen, self, FALSE, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED)) {
         if ((seen & OWNER_MASK) == (self & OWNER_MASK))
             already_owned(SpinLock, (KIRQL)(seen >> 1 & 0xf), FALSE);
-        while ((seen = __atomic_load_n(SpinLock, __ATOMIC_RELAXED)) != 0)
+        spins++;
+        while ((seen = __atomic_load_n(SpinLock, __ATOMIC_RELAXED)) != 0) {
             arch_pause();
+            spins++;
+        }
     }
+    if (spins != 0)
+        KI_TRACE(KTRACE_CAT_LOCK, KTRACE_LOCK_CONTENDED, KI_TRACE_READ_IRQL, 0, spins, SpinLock);
 }
 
 VOID KeReleaseSpinLockFromDpcLevel(PKSPIN_LOCK SpinLock)
@@ -136,8 +143,12 @@ VOID KeAcquireInStackQueuedSpinLockAtDpcLevel(PKSPIN_LOCK SpinLock, PKLOCK_QUEUE
         return;
     }
     __atomic_store_n(&prev->Next, me, __ATOMIC_RELEASE); /* the owner hands over only once linked */
-    while ((ULONG_PTR)__atomic_load_n(&me->Lock, __ATOMIC_ACQUIRE) & LOCK_QUEUE_WAIT)
+    ULONG spins = 1;
+    while ((ULONG_PTR)__atomic_load_n(&me->Lock, __ATOMIC_ACQUIRE) & LOCK_QUEUE_WAIT) {
         arch_pause();
+        spins++;
+    }
+    KI_TRACE(KTRACE_CAT_LOCK, KTRACE_LOCK_CONTENDED, KI_TRACE_READ_IRQL, 1, spins, SpinLock); /* D16 1: a queued lock */
 }
 
 VOID KeReleaseInStackQueuedSpinLockFromDpcLevel(PKLOCK_QUEUE_HANDLE LockHandle)

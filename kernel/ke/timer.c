@@ -18,6 +18,7 @@
 #include <irqlab/timer.h>
 #include <irqlab/vectors.h>
 #include "ki.h"
+#include "kitrace.h"
 
 #define TIMER_INSERTED 0x40 /* in Header.TimerMiscFlags */
 #define NO_TIMER       (~0ull)
@@ -192,6 +193,7 @@ static ULONG expire_some(PKPRCB Prcb, ULONG64 Now, KI_TIMER_CALL *Calls, BOOLEAN
             break;
         }
         remove_timer(timer);
+        KI_TRACE(KTRACE_CAT_TIMER, KTRACE_TIMER_EXPIRE, DISPATCH_LEVEL, 0, timer->Dpc ? timer->Dpc->DeferredRoutine : NULL, timer);
         timer->Header.SignalState = 1;
         if (timer->Period) /* NT re-inserts a periodic timer one period from now, relative */
             insert_timer(timer, Prcb, Now + timer->Period * 10000ull);

@@ -11,6 +11,7 @@
 #include <irqlab/rtl.h>
 #include <irqlab/test.h>
 #include <irqlab/kequery.h>
+#include <irqlab/trace.h>
 
 extern const KTEST __start_ktests[], __stop_ktests[];
 
@@ -149,6 +150,19 @@ static BOOLEAN run_one(const KTEST *t)
 }
 
 /* Booted alone for a bugcheck test: the bugcheck path prints the verdict. */
+/* trace= on the command line: what the tests did leaves on COM2 (make trace SCENARIO=storm). */
+static void dump_trace(void)
+{
+    ULONG crc;
+
+    if (KeQueryTraceCategories() == 0)
+        return;
+    KeStopTrace();
+    ULONG64 bytes = KeDumpTrace(&crc);
+    if (bytes != 0)
+        DbgPrint("trace: wrote %llu bytes to COM2 (crc32 %08x)\n", bytes, crc);
+}
+
 static DECLSPEC_NORETURN void run_bugcheck_test(const KTEST *t)
 {
     static KBUGCHECK_CALLBACK_RECORD verdict;
@@ -209,6 +223,7 @@ VOID KtRunTests(VOID)
             DbgPrint("not ok %u - %s.%s\n", number, t->Suite, t->Name);
         }
     }
+    dump_trace();
     DbgPrint("# irqlab: tests done: %u passed, %u failed, %u skipped\n", passed, failed, skipped);
     arch_exit_emulator(failed ? ARCH_EXIT_TEST_FAILED : ARCH_EXIT_SUCCESS);
 }

@@ -3,7 +3,8 @@
     python3 tests/harness/bench.py --build build [--smp 4]
 
 Four boots, one at a time (a quiet host gives steadier figures):
-  1. bench=all at --smp CPUs, with 220 keys typed through QMP when the keyboard benchmark asks;
+  1. bench=all at --smp CPUs, with 220 keys typed through QMP when the keyboard benchmark asks
+     (and 80 more twice, trace off then on, for the trace's cost);
   2. bench=timer.* tick=1000: timer lateness at the finest tick irqlab supports;
   3-4. console boots at -smp 1 and 4: kernel entry -> processors up -> console, in ms.
 Benchmarks are never pass/fail: the exit status is 0 unless a boot failed to produce its table.
@@ -23,6 +24,7 @@ import verdict  # noqa: E402
 JSON_RE = re.compile(r"^# bench-json: (\{.*\})\s*$")
 BOOT_RE = re.compile(r"^boot: kernel entry -> (\d+) processors up in (\d+) ms -> console in (\d+) ms")
 KEYS = 220
+TRACE_KEYS = 80  # each key is a make and a break byte: two ISR -> DPC samples
 
 
 def table_lines(transcript: str):
@@ -79,6 +81,9 @@ def main(argv) -> int:
     env = environment()
     print(f"# {env['qemu']}, accel {env['accel']}, host {env['host_cpu']} x{env['host_cpus']}")
     keys = [qemu.Step(r"# bench: waiting for keys", keys=[[chr(ord("a") + i % 26)] for i in range(KEYS)])]
+    # trace.keyboard_isr_to_dpc_off_vs_on: keys with the trace off, then on (tests/bench/trace_bench.c)
+    keys += [qemu.Step(rf"# bench: waiting for keys \(trace {mode}\)",
+                       keys=[[chr(ord("a") + i % 26)] for i in range(TRACE_KEYS)]) for mode in ("off", "on")]
     ok_all, all_rows = bench_boot(args.build, "bench.all", "bench=all", args.smp, keys)
     ok_timer, timer_rows = bench_boot(args.build, "bench.timer@1000hz", "bench=timer.* tick=1000", args.smp)
     boots = [b for b in (boot_time(args.build, 1), boot_time(args.build, 4)) if b]

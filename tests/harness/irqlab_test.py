@@ -25,6 +25,7 @@ import labs  # noqa: E402
 import qemu  # noqa: E402
 import stress  # noqa: E402
 import test_verdict  # noqa: E402
+import tracerun  # noqa: E402
 import verdict  # noqa: E402
 
 HOST_TIMEOUT = 120  # seconds per host test binary
@@ -33,6 +34,7 @@ LOADER_STOP = r"irqlab loader: error:|^irqlab \S+ booting"  # the loader refused
 SMP_MATRIX = (1, 2, 8)  # besides --smp: each boots test=all once
 PROMPT_CPUS = 64  # a console boot must reach the prompt with this many
 MAX_CPUS = 64  # the kernel's MAXIMUM_PROCESSORS
+TRACE_SMP = (1, 4)  # make trace's keyboard scenario, through the converter
 _print_lock = threading.Lock()
 
 
@@ -243,6 +245,25 @@ def lab_boots(args) -> List[Result]:
     return results
 
 
+def trace_boots(args) -> List[Result]:
+    """make trace's keyboard scenario at -smp 1 and 4 (tests/harness/tracerun.py): the dump reaches
+    COM2 whole, tools/trace accepts it, the JSON loads with a track per CPU, the SVG has a lane each."""
+    results = []
+    for smp in TRACE_SMP:
+        name = f"trace.keyboard@smp{smp}"
+        out = os.path.join(args.build, "trace", f"make-test-smp{smp}")
+        boot, problems, trace_bin = tracerun.run(args.build, tracerun.keyboard(smp), out, name)
+        if not problems:
+            problems = tracerun.check_outputs(os.path.splitext(trace_bin)[0], smp)
+        if problems:
+            problems.append(f"transcript: {os.path.join(boot.rundir, 'serial.log')}")
+        else:
+            qemu.tidy(boot.rundir)
+        say(f"# boot {name}: {'passed' if not problems else 'failed'}")
+        results.append(Result(name, not problems, notes=problems))
+    return results
+
+
 def kernel_boots(args, pool) -> List[Result]:
     """test=all, then each declared bugcheck test alone; loader boots share the two workers."""
     if args.only:
@@ -258,6 +279,7 @@ def kernel_boots(args, pool) -> List[Result]:
     loaders = pool.submit(loader_boots, args)  # one after another, beside the kernel's boots
     keys = pool.submit(keyboard_boots, args)
     replays = pool.submit(lab_boots, args)
+    traces = pool.submit(trace_boots, args)
     results, declared = suites.result()
     results += other_suites.result()[0]
     for job in counts:
@@ -266,7 +288,7 @@ def kernel_boots(args, pool) -> List[Result]:
     # dict(): a test declared twice boots once
     bugchecks = [pool.submit(boot_bugcheck, args, name, code)
                  for name, code in dict(declared).items()]
-    for job in bugchecks + [loaders, keys, replays]:
+    for job in bugchecks + [loaders, keys, replays, traces]:
         results += job.result()
     # make stress's short mode: a small storm, flood, the misuse matrix and two soak boots.
     results += [Result(r.name, r.passed, notes=r.notes) for r in stress.run(args.build, True, pool)]

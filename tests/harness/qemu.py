@@ -101,8 +101,10 @@ def write_to_esp(esp: str, rundir: str, filename: str, data: bytes, target: str)
     mtools("mcopy", "-o", "-i", esp, local, target)
 
 
-def command(machine: str, smp: int, memory: str) -> list:
-    """The quiet TCG line of qemu-testing.md; file names are relative to the run directory."""
+def command(machine: str, smp: int, memory: str, serial2: Optional[str] = None) -> list:
+    """The quiet TCG line of qemu-testing.md; file names are relative to the run directory.
+    `serial2` names a file for the guest's COM2 (the trace's channel, docs/trace-format.md)."""
+    com2 = ["-serial", f"file:{serial2}"] if serial2 else []
     return [
         "qemu-system-x86_64", "-machine", machine, "-accel", accel(),
         "-m", memory, "-smp", str(smp), "-nodefaults",
@@ -110,7 +112,7 @@ def command(machine: str, smp: int, memory: str) -> list:
         "-drive", "if=pflash,format=raw,file=vars.fd",
         "-drive", "if=none,id=esp,format=raw,file=esp.img",
         "-device", "virtio-blk-pci,drive=esp",
-        "-serial", "stdio", "-display", "none", "-no-reboot",
+        "-serial", "stdio", *com2, "-display", "none", "-no-reboot",
         "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04",
         # Relative, so the socket path never exceeds the 108-byte limit of sun_path.
         "-qmp", "unix:qmp.sock,server=on,wait=off",
@@ -120,13 +122,15 @@ def command(machine: str, smp: int, memory: str) -> list:
 def boot(build: str, name: str, cmdline: str, smp: int = 4, machine: str = "q35",
          memory: str = "256M", kernel: Optional[bytes] = None, delete_kernel: bool = False,
          stop_on: Optional[str] = None, stop_partial: bool = False, idle: Optional[float] = None,
-         wall: Optional[float] = None, script: Optional[List["Step"]] = None) -> Boot:
+         wall: Optional[float] = None, script: Optional[List["Step"]] = None,
+         serial2: Optional[str] = None) -> Boot:
     """Boots once; stops at exit, a timeout, or the first line matching `stop_on` (re.search,
     escapes stripped; with stop_partial, also a line still without its newline, like a prompt).
     `status` is QEMU's exit status when reason is 'exited', else None.
     `script` (see Step) runs its steps in order while the boot streams; a step whose action
     raises ends the boot with reason 'script-error' and Boot.script_error saying why. A script
-    that did not get to its end is no error by itself: compare steps_done with len(script)."""
+    that did not get to its end is no error by itself: compare steps_done with len(script).
+    `serial2`: a file name in the run directory that receives the guest's COM2."""
     default_idle, default_wall = timeouts()
     idle, wall = idle or default_idle, wall or default_wall
     rundir = prepare(build, name, cmdline, kernel, delete_kernel)
@@ -134,7 +138,7 @@ def boot(build: str, name: str, cmdline: str, smp: int = 4, machine: str = "q35"
     # timeout(1) is the backstop for a harness killed with SIGKILL, which cannot clean up.
     backstop = ["timeout", "-s", "KILL", str(int(wall) + 60)]
     with open(os.path.join(rundir, "qemu.err"), "wb") as err:
-        proc = subprocess.Popen(backstop + command(machine, smp, memory), cwd=rundir,
+        proc = subprocess.Popen(backstop + command(machine, smp, memory, serial2), cwd=rundir,
                                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=err,
                                 start_new_session=True)
     with _live_lock:

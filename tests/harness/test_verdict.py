@@ -1,7 +1,7 @@
 """Self-tests of verdict.py: canned transcripts, each asserting the verdict it must get.
 
 Run alone with `python3 tests/harness/test_verdict.py`; irqlab_test.py runs them in-process,
-together with the self-tests of qmp.py and scripted boots imported from test_script.py.
+together with the self-tests of qmp.py and scripted boots (test_script.py) and of tools/trace (test_trace.py).
 """
 import os
 import sys
@@ -15,6 +15,7 @@ from test_labs import TestReplayJudge, TestReplayParser  # noqa: E402,F401
 from test_stress import TestMisuseJudge  # noqa: E402,F401
 from test_run import TestMakeRun  # noqa: E402,F401
 from test_script import TestQcodes, TestQmp, TestScript  # noqa: E402,F401
+from test_trace import TestTraceChecks, TestTraceOutputs, TestTraceReader  # noqa: E402,F401
 
 # What OVMF really sends before the loader runs (captured from a boot of this QEMU/OVMF).
 OVMF_NOISE = (

@@ -99,6 +99,16 @@ static inline ULONG64 arch_rdtsc(void)
     return ((ULONG64)hi << 32) | lo;
 }
 
+/* cmpxchg without lock: atomic against interrupts and NMIs on this CPU only (an instruction is
+ * never cut), for data no other CPU writes (the trace's per-CPU claim counter).  TRUE if it swapped;
+ * *Expected is the value found either way. */
+static inline BOOLEAN arch_local_cmpxchg64(volatile ULONG64 *Target, ULONG64 *Expected, ULONG64 Desired)
+{
+    BOOLEAN swapped;
+    __asm__ volatile("cmpxchgq %3, %1" : "=@ccz"(swapped), "+m"(*Target), "+a"(*Expected) : "r"(Desired) : "memory");
+    return swapped;
+}
+
 /* A 64-bit load relative to GS (the KPCR): NT's __readgsqword. */
 static inline ULONG64 arch_gs_read64(ULONG offset)
 {
@@ -171,6 +181,9 @@ typedef struct arch_fixup {
 void arch_serial_init(void);
 void arch_serial_write(const char *s, size_t n);
 int arch_serial_read(void); /* a byte, or -1 when none is waiting */
+/* COM2, raw bytes: the trace's channel (QEMU: a second -serial).  FALSE when no UART answers. */
+BOOLEAN arch_serial2_init(void);
+void arch_serial2_write(const void *data, size_t n);
 
 /* ---- power.c: leaving the machine ---------------------------------------- */
 /* Values for isa-debug-exit; QEMU exits with (value << 1) | 1 (docs/testing.md). */
