@@ -66,28 +66,25 @@ def transcript_note(boot) -> str:
     return f"transcript: {os.path.relpath(os.path.join(boot.rundir, 'serial.log'))}"
 
 
-def storm(build: str, smp: int, ops: int) -> Result:
-    name = f"stress.storm@smp{smp}"
-    boot = qemu.boot(build, name, f"test=storm.* storm={ops}", smp=smp, wall=1200, idle=300)
+def counted_boot(build: str, name: str, cmdline: str, smp: int, figure_re, describe) -> Result:
+    """A test boot that must pass and print the line figure_re matches; describe(match) is its figure."""
+    boot = qemu.boot(build, name, cmdline, smp=smp, wall=1200, idle=300)
     v = verdict.judge_tests(boot.transcript, boot.status, boot.reason)
-    m = next((m for m in map(STORM_RE.search, verdict.clean_lines(boot.transcript)) if m), None)
-    figure = f"{m.group(1)} inserts accepted of {m.group(2)} operations, {m.group(5)} timer DPCs" if m else ""
+    m = next((m for m in map(figure_re.search, verdict.clean_lines(boot.transcript)) if m), None)
     if v.passed:
         qemu.tidy(boot.rundir)
     return Result(name, v.passed and m is not None, v.failures + ([] if v.passed else [transcript_note(boot)]),
-                  figure)
+                  describe(m) if m else "")
+
+
+def storm(build: str, smp: int, ops: int) -> Result:
+    return counted_boot(build, f"stress.storm@smp{smp}", f"test=storm.* storm={ops}", smp, STORM_RE,
+                        lambda m: f"{m.group(1)} inserts accepted of {m.group(2)} operations, {m.group(5)} timer DPCs")
 
 
 def thread_storm(build: str, smp: int, rounds: int) -> Result:
-    name = f"stress.threads@smp{smp}"
-    boot = qemu.boot(build, name, f"test=thread.a_storm* threads={rounds}", smp=smp, wall=1200, idle=300)
-    v = verdict.judge_tests(boot.transcript, boot.status, boot.reason)
-    m = next((m for m in map(THREADS_RE.search, verdict.clean_lines(boot.transcript)) if m), None)
-    figure = f"{m.group(1)} threads in {m.group(2)} rounds" if m else ""
-    if v.passed:
-        qemu.tidy(boot.rundir)
-    return Result(name, v.passed and m is not None, v.failures + ([] if v.passed else [transcript_note(boot)]),
-                  figure)
+    return counted_boot(build, f"stress.threads@smp{smp}", f"test=thread.a_storm* threads={rounds}", smp,
+                        THREADS_RE, lambda m: f"{m.group(1)} threads in {m.group(2)} rounds")
 
 
 def flood(build: str, keys: int) -> Result:
