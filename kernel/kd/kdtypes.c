@@ -268,6 +268,19 @@ static const KD_FIELD KdWaitBlock[] = {
     P(KWAIT_BLOCK, Object, NULL),
 };
 
+static const KD_FIELD KdMutant[] = {
+    E(KMUTANT, Header, "_DISPATCHER_HEADER"),
+    E(KMUTANT, MutantListEntry, "_LIST_ENTRY"),
+    P(KMUTANT, OwnerThread, "_KTHREAD"),
+    U(KMUTANT, Abandoned),
+    U(KMUTANT, ApcDisable),
+};
+
+static const KD_FIELD KdSemaphore[] = {
+    E(KSEMAPHORE, Header, "_DISPATCHER_HEADER"),
+    S(KSEMAPHORE, Limit),
+};
+
 static const KD_FIELD KdProcess[] = {
     E(KPROCESS, Header, "_DISPATCHER_HEADER"),
     E(KPROCESS, ThreadListHead, "_LIST_ENTRY"),
@@ -277,6 +290,8 @@ static const KD_TYPE KdTypes[] = {
     TYPE("_KTHREAD", KTHREAD, KdThread),
     TYPE("_KWAIT_BLOCK", KWAIT_BLOCK, KdWaitBlock),
     TYPE("_KPROCESS", KPROCESS, KdProcess),
+    TYPE("_KMUTANT", KMUTANT, KdMutant),
+    TYPE("_KSEMAPHORE", KSEMAPHORE, KdSemaphore),
     TYPE("_KDPC", KDPC, KdDpc),
     TYPE("_KDPC_DATA", KDPC_DATA, KdDpcData),
     TYPE("_KDPC_LIST", KDPC_LIST, KdDpcList),

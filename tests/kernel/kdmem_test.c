@@ -199,3 +199,24 @@ TEST(kdmem, pseudo_registers_and_the_nt_module)
     CHECK_LINE(run("? nt!KiProcessorBlock", 0), line);
     CHECK(strncmp(run("? @$nothing", 0), "Syntax error in '@$nothing'", 27) == 0);
 }
+
+#include <irqlab/thread.h>
+
+/* A held mutex and a semaphore, as Windows 10's dt prints their fields (offsets pinned in thread.h). */
+TEST(kdmem, dt_shows_a_mutex_owner_and_a_semaphore_limit)
+{
+    static KMUTEX mutex;
+    static KSEMAPHORE semaphore;
+    char line[96];
+
+    KeInitializeMutex(&mutex, 0);
+    KeInitializeSemaphore(&semaphore, 2, 5);
+    REQUIRE_EQ(KeWaitForSingleObject(&mutex, Executive, KernelMode, FALSE, NULL), STATUS_SUCCESS);
+    PCSTR out = run("dt _KMUTANT %llx", (ULONG64)&mutex);
+    RtlFormat(line, sizeof(line), "   +0x028 OwnerThread      : 0x%08llx`%08llx _KTHREAD",
+              (ULONG64)KeGetCurrentThread() >> 32, (ULONG64)KeGetCurrentThread() & 0xffffffff);
+    CHECK_LINE(out, line);
+    KeReleaseMutex(&mutex, FALSE);
+    out = run("dt _KSEMAPHORE %llx", (ULONG64)&semaphore);
+    CHECK_LINE(out, "   +0x018 Limit            : 0n5");
+}
