@@ -21,6 +21,7 @@
 #include <irqlab/spinlock.h>
 #include <irqlab/thread.h>
 #include "ki.h"
+#include "kitrace.h"
 
 KSPIN_LOCK KiDispatcherLock;
 static volatile LONG KiReadyCount; /* threads in any ready queue, so an idle CPU knows to look */
@@ -187,6 +188,9 @@ static VOID switch_to(PKTHREAD Old, PKTHREAD Next)
     }
     while (__atomic_load_n(&Next->Running, __ATOMIC_ACQUIRE)) /* still being saved on its last CPU */
         arch_pause();
+    KI_TRACE(KTRACE_CAT_CSWITCH, KTRACE_CONTEXT_SWITCH, KI_TRACE_READ_IRQL, Old->State | Old->WaitReason << 8, 0,
+             Next); /* interrupts off: the two records stay together */
+    KI_TRACE(KTRACE_CAT_CSWITCH, KTRACE_EXTENSION, KI_TRACE_READ_IRQL, 0, 0, Old);
     Next->Running = 1;
     Next->ContextSwitches++;
     arch_switch_context((ULONG64 *)&Old->KernelStack, (ULONG64)Next->KernelStack, &Old->Running);

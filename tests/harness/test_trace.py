@@ -73,6 +73,20 @@ class TestTraceReader(unittest.TestCase):
     def test_refuses_an_unknown_event_type(self):
         self.assertRefused(good_file([[(10, 77, 0, 0, 0, 0)]]), "unknown event type 77")
 
+    def test_a_context_switch_carries_its_old_thread_from_the_extension(self):
+        old, new = 0xFFFFFFFF80073820, 0xFFFF80000015E010
+        t = R.parse(good_file([[(10, R.CONTEXT_SWITCH, 12, 5 | 0 << 8, 0, new), (11, R.EXTENSION, 12, 0, 0, old)]]))
+        self.assertEqual(len(t.cpus[0].records), 1)
+        switch = t.cpus[0].records[0]
+        self.assertEqual((switch.d64, switch.ext, switch.d16 & 0xFF), (new, old, 5))
+        events = chrome.convert(T.build(t))["traceEvents"]
+        named = [e for e in events if e.get("name") == "context switch"]
+        self.assertEqual(named[0]["args"]["old_thread"], f"{old:#x}")
+        self.assertIn("context switches: 1", summary.text(T.build(t)))
+
+    def test_refuses_an_extension_without_a_context_switch(self):
+        self.assertRefused(good_file([[(10, R.EXTENSION, 0, 0, 0, 1)]]), "an extension with no context switch")
+
 
 class TestTraceChecks(unittest.TestCase):
     def refused(self, cpus, words):

@@ -252,3 +252,31 @@ TEST(trace, records_stay_in_order_under_interrupts)
         CHECK_LE(orphans, 2);
     }
 }
+
+#include <irqlab/prcb.h>
+#include <irqlab/thread.h>
+
+/* A one-tick sleep switches this thread out to the idle thread and back: two switch records,
+ * each followed by the extension that names the thread it left. */
+TEST(trace, a_sleep_records_both_context_switches)
+{
+    LARGE_INTEGER tick = { .QuadPart = -(LONGLONG)KeQueryTimeIncrement() };
+    PKTHREAD self = KeGetCurrentThread(), idle = KeGetCurrentPrcb()->IdleThread;
+    ULONG me = KeGetCurrentProcessorNumber(), out = 0, back = 0;
+    KTRACE_STATS s;
+
+    REQUIRE(KeStartTrace(KTRACE_CAT_CSWITCH));
+    KeDelayExecutionThread(KernelMode, FALSE, &tick);
+    KeStopTrace();
+    REQUIRE(KeQueryTraceProcessor(me, &s));
+    for (ULONG i = 0; i + 1 < s.Recorded; i++) {
+        const KTRACE_RECORD *r = KeQueryTraceRecord(me, i), *ext = KeQueryTraceRecord(me, i + 1);
+        if (r->Type != KTRACE_CONTEXT_SWITCH)
+            continue;
+        CHECK_EQ(ext->Type, KTRACE_EXTENSION);
+        out += r->Data64 == (ULONG64)idle && ext->Data64 == (ULONG64)self && (r->Data16 & 0xff) == Waiting;
+        back += r->Data64 == (ULONG64)self && ext->Data64 == (ULONG64)idle;
+    }
+    CHECK_EQ(out, 1);
+    CHECK_EQ(back, 1);
+}

@@ -15,7 +15,7 @@ PID = 0
 INSTANT_NAMES = {
     R.IPI_SEND: "IPI send", R.IPI_RECEIVE: "IPI receive", R.TIMER_EXPIRE: "timer expiry",
     R.LOCK_CONTENDED: "spin-lock contention", R.WATCHDOG_TICK: "watchdog tick", R.BUGCHECK: "bugcheck",
-    R.MARK: "mark",
+    R.MARK: "mark", R.CONTEXT_SWITCH: "context switch",
 }
 
 
@@ -88,6 +88,9 @@ def instants(tl):
             args["dpc_routine"] = tl.trace.symbol(r.code)
         if r.type == R.BUGCHECK:
             args["code"] = f"{r.d32:#010x}"
+        if r.type == R.CONTEXT_SWITCH:
+            args.update(old_thread=f"{r.ext:#x}", new_thread=f"{r.d64:#x}", old_state=r.d16 & 0xFF,
+                        wait_reason=r.d16 >> 8)
         # An instant is drawn as a zero-length slice, so that an arrow can start or end at it.
         events.append({"ph": "X", "pid": PID, "tid": r.cpu, "name": INSTANT_NAMES[r.type], "cat": "event",
                        "ts": us(tl, r.tsc), "dur": 0, "args": args})

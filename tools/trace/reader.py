@@ -49,6 +49,7 @@ class Record:
     d16: int
     d32: int
     d64: int
+    ext: int = 0  # the D64 of the EXTENSION record that followed it (a context switch's old thread)
 
     @property
     def code(self) -> int:
@@ -114,6 +115,11 @@ def _cpu(data: bytes, offset: int, position: int):
             raise TraceError(f"processor {number} record {i}: unknown event type {kind}")
         if irql > 15:
             raise TraceError(f"processor {number} record {i}: IRQL {irql} is not a level (0-15)")
+        if kind == EXTENSION:
+            if not records or records[-1].type != CONTEXT_SWITCH:
+                raise TraceError(f"processor {number} record {i}: an extension with no context switch before it")
+            records[-1].ext = d64
+            continue
         records.append(Record(number, i, tsc, kind, irql, d16, d32, d64))
     return Cpu(number, records, dropped, torn, start), offset + count * RECORD.size
 

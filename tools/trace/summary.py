@@ -53,6 +53,9 @@ def cpu_lines(tl, cpu):
     for kind, label in (("isr", "interrupts"), ("dpc", "DPCs")):
         count, top = longest(tl, cpu.number, kind)
         lines.append(f"  {label}: {count}" + (f", longest {describe(tl, top)}" if top else ""))
+    switches = sum(1 for r in cpu.records if r.type == R.CONTEXT_SWITCH)
+    if switches:
+        lines.append(f"  context switches: {switches}")
     return lines
 
 
