@@ -194,8 +194,12 @@ SCENARIO ?= keyboard
 trace: $(BUILD)/esp.img
 	$(PYTHON) tests/harness/tracerun.py --build $(BUILD) --scenario $(SCENARIO) $(if $(filter command line,$(origin SMP)),--smp $(SMP))
 
-bench: $(BUILD)/esp.img
-	$(PYTHON) tests/harness/bench.py --build $(BUILD) --smp $(SMP)
+# Benchmarks measure the build users run for speed: DBG=0 in $(BUILD)/free, unless DBG is given.
+BENCH_DBG   := $(if $(filter command line,$(origin DBG)),$(DBG),0)
+BENCH_BUILD := $(if $(filter 0,$(BENCH_DBG)),$(BUILD)/free,$(BUILD))
+bench:
+	@$(MAKE) --no-print-directory BUILD=$(BENCH_BUILD) DBG=$(BENCH_DBG) $(BENCH_BUILD)/esp.img
+	$(PYTHON) tests/harness/bench.py --build $(BENCH_BUILD) --smp $(SMP)
 
 fuzz:
 	@sh tools/deps.sh fuzz

@@ -144,8 +144,9 @@ VOID BenchRun(VOID)
     ULONG ran = 0;
 
     measure_overhead();
-    DbgPrint("# bench: TSC %llu.%03llu MHz (%s), %d CPUs, empty rdtsc pair %llu cycles (subtracted)\n",
-             hz / 1000000, hz / 1000 % 1000, source, KeNumberProcessors, BenchEmptyPair);
+    DbgPrint("# bench: TSC %llu.%03llu MHz (%s), %d CPUs, empty rdtsc pair %llu cycles (subtracted), %s\n",
+             hz / 1000000, hz / 1000 % 1000, source, KeNumberProcessors, BenchEmptyPair,
+             DBG ? "DBG=1 build (ASSERTs on)" : "DBG=0 build (ASSERTs off)");
     DbgPrint("%-34s %6s %8s %8s %8s %9s %11s  %-26s %8s  %s\n", "metric", "n", "min", "p50", "p99", "max",
              "p50", "baseline", "base p50", "ratio");
     for (const KBENCH *b = __start_kbench; b < __stop_kbench; b++) {

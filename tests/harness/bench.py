@@ -1,4 +1,4 @@
-"""`make bench`: boots the benchmark suite and prints its table; writes build/bench.json.
+"""`make bench`: boots the benchmark suite and prints its table; writes bench.json beside its kernel.
 
     python3 tests/harness/bench.py --build build [--smp 4]
 
