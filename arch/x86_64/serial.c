@@ -22,20 +22,26 @@
 
 static BOOLEAN SerialPresent;
 
+/* Programs the UART at Port for 115200 8N1 with FIFOs; FALSE when no UART answers there (the
+ * scratch register reads back what was written only if one is present). */
+static BOOLEAN uart_init(uint16_t Port, uint8_t Mcr)
+{
+    arch_outb(Port + REG_SCRATCH, 0x5a);
+    if (arch_inb(Port + REG_SCRATCH) != 0x5a)
+        return FALSE;
+    arch_outb(Port + REG_IER, 0x00);  /* polled */
+    arch_outb(Port + REG_LCR, 0x80);  /* DLAB: divisor follows */
+    arch_outb(Port + REG_DATA, 0x01); /* 115200 baud (QEMU's file backend ignores it) */
+    arch_outb(Port + REG_IER, 0x00);
+    arch_outb(Port + REG_LCR, 0x03);  /* 8N1 */
+    arch_outb(Port + REG_FCR, 0xc7);  /* FIFO on, cleared, 14-byte threshold */
+    arch_outb(Port + REG_MCR, Mcr);
+    return TRUE;
+}
+
 void arch_serial_init(void)
 {
-    /* The scratch register reads back what was written only if a UART is there. */
-    arch_outb(COM1 + REG_SCRATCH, 0x5a);
-    if (arch_inb(COM1 + REG_SCRATCH) != 0x5a)
-        return;
-    arch_outb(COM1 + REG_IER, 0x00);  /* polled for now */
-    arch_outb(COM1 + REG_LCR, 0x80);  /* DLAB: divisor follows */
-    arch_outb(COM1 + REG_DATA, 0x01); /* 115200 baud */
-    arch_outb(COM1 + REG_IER, 0x00);
-    arch_outb(COM1 + REG_LCR, 0x03);  /* 8N1 */
-    arch_outb(COM1 + REG_FCR, 0xc7);  /* FIFO on, cleared, 14-byte threshold */
-    arch_outb(COM1 + REG_MCR, 0x0b);  /* DTR, RTS, OUT2 */
-    SerialPresent = TRUE;
+    SerialPresent = uart_init(COM1, 0x0b); /* DTR, RTS, OUT2 */
 }
 
 static void serial_put(char c)
@@ -74,18 +80,8 @@ static BOOLEAN Serial2Present;
 
 BOOLEAN arch_serial2_init(void)
 {
-    arch_outb(COM2 + REG_SCRATCH, 0xa5);
-    if (arch_inb(COM2 + REG_SCRATCH) != 0xa5)
-        return FALSE;
-    arch_outb(COM2 + REG_IER, 0x00);
-    arch_outb(COM2 + REG_LCR, 0x80);
-    arch_outb(COM2 + REG_DATA, 0x01); /* 115200 baud (QEMU's file backend ignores it) */
-    arch_outb(COM2 + REG_IER, 0x00);
-    arch_outb(COM2 + REG_LCR, 0x03);
-    arch_outb(COM2 + REG_FCR, 0xc7);
-    arch_outb(COM2 + REG_MCR, 0x03);
-    Serial2Present = TRUE;
-    return TRUE;
+    Serial2Present = uart_init(COM2, 0x03); /* DTR, RTS */
+    return Serial2Present;
 }
 
 /* An empty transmit FIFO takes 16 bytes: one status read per 16 bytes, not per byte. */

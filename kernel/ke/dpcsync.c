@@ -4,8 +4,8 @@
  * KeSignalCallDpcSynchronize).
  *
  * KeFlushQueuedDpcs queues a marker on every CPU and blocks until the last
- * one has run, as NT's does (the caller's processor is free for other
- * threads meanwhile).  KeGenericCallDpc does what NT's published one does:
+ * one has run (Microsoft's page requires PASSIVE_LEVEL of its callers: it
+ * waits), leaving the caller's processor to other threads meanwhile.  KeGenericCallDpc does what NT's published one does:
  * at DISPATCH_LEVEL it queues each other CPU's CallDpc at High importance,
  * calls the routine itself on this CPU, and spins until all are done.  One
  * caller at a time goes through either: NT serializes them with a fast

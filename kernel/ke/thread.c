@@ -129,6 +129,7 @@ KPRIORITY KeSetPriorityThread(PKTHREAD Thread, KPRIORITY Priority)
  */
 VOID KiBoostPriority(PKTHREAD Thread, KPRIORITY Increment)
 {
+    ASSERT(KeGetCurrentIrql() >= SYNCH_LEVEL); /* under the dispatcher lock */
     if (Thread->Priority >= LOW_REALTIME_PRIORITY || Increment <= 0)
         return;
     KPRIORITY boosted = Thread->BasePriority + Increment;
@@ -144,6 +145,7 @@ VOID KiBoostPriority(PKTHREAD Thread, KPRIORITY Increment)
  * KiComputeNewPriority with an adjustment of one). */
 VOID KiDecayPriority(PKTHREAD Thread)
 {
+    ASSERT(KeGetCurrentIrql() >= SYNCH_LEVEL); /* under the dispatcher lock */
     if (Thread->Priority < LOW_REALTIME_PRIORITY && Thread->Priority > Thread->BasePriority)
         Thread->Priority--;
 }
