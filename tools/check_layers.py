@@ -41,7 +41,7 @@ HEADERS = {
     "mm": "mm",
     "hal": "hal",
     "ke": "ke", "prcb": "ke", "dpc": "ke", "timer": "ke", "wait": "ke", "spinlock": "ke",
-    "interrupt": "ke", "kequery": "ke", "keboot": "ke", "thread": "ke", "trace": "ke",
+    "interrupt": "ke", "kequery": "ke", "keboot": "ke", "thread": "ke", "trace": "ke", "apc": "ke",
     "pool": "ex", "wdm": "ex", "ps": "ex",
     "kbd": "io",
     "kd": "kd",

@@ -23,6 +23,7 @@ extern ULONG KiProcessorLimit;
 /* ipi.c */
 #define KI_IPI_GENERIC_CALL 0x1 /* run KeIpiGenericCall's function */
 #define KI_IPI_DPC          0x2 /* drain the DPC queue (a DISPATCH interrupt on the target) */
+#define KI_IPI_APC          0x4 /* deliver the running thread's kernel APCs (an APC interrupt there) */
 /* Sets Request on each CPU in Targets and interrupts it at IPI_LEVEL. */
 VOID KiIpiSend(KAFFINITY Targets, ULONG Request);
 

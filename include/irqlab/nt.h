@@ -56,6 +56,7 @@ typedef struct _PROCESSOR_NUMBER {
 #define STATUS_WAIT_0               ((NTSTATUS)0x00000000)
 #define STATUS_UNSUCCESSFUL         ((NTSTATUS)0xC0000001)
 #define STATUS_TIMEOUT              ((NTSTATUS)0x00000102)
+#define STATUS_KERNEL_APC           ((NTSTATUS)0x00000100) /* a wait gave way to a kernel APC */
 #define STATUS_BREAKPOINT           ((NTSTATUS)0x80000003)
 #define STATUS_SINGLE_STEP          ((NTSTATUS)0x80000004)
 #define STATUS_INVALID_PARAMETER    ((NTSTATUS)0xC000000D)

@@ -24,8 +24,8 @@
 #define KTRACE_CAT_WATCHDOG  0x0040u /* the DPC watchdog's view at each clock tick */
 #define KTRACE_CAT_BUGCHECK  0x0080u /* the bugcheck */
 #define KTRACE_CAT_CSWITCH   0x0100u /* context switches */
-#define KTRACE_CAT_APC       0x0200u /* reserved: APC delivery, once APCs exist */
-#define KTRACE_CAT_ALL       0x01ffu /* every category that records something today */
+#define KTRACE_CAT_APC       0x0200u /* APC delivery */
+#define KTRACE_CAT_ALL       0x03ffu /* every category that records something today */
 #define KTRACE_CAT_DEFAULT   (KTRACE_CAT_ALL & ~KTRACE_CAT_IRQL)
 
 /* Event types (KTRACE_RECORD.Type); 0 marks a slot reserved but not yet written. */
@@ -47,7 +47,7 @@ typedef enum _KTRACE_EVENT {
     KTRACE_BUGCHECK = 13,       /* D32 the code, D64 P1 */
     KTRACE_CONTEXT_SWITCH = 14, /* D16 old thread's State | WaitReason << 8, D64 new thread; then a
                                  * KTRACE_EXTENSION whose D64 is the old thread */
-    KTRACE_APC_DELIVER = 15,    /* reserved (APCs) */
+    KTRACE_APC_DELIVER = 15,    /* D16 0 special | 1 normal, D32 KernelRoutine, D64 KAPC (before it runs) */
     KTRACE_MARK = 16,           /* D32 a number the caller chose (tests, labs) */
     KTRACE_EXTENSION = 255,     /* reserved: more payload for the record before it */
 } KTRACE_EVENT;

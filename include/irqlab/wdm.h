@@ -8,6 +8,7 @@
 #ifndef IRQLAB_WDM_H
 #define IRQLAB_WDM_H
 
+#include <irqlab/apc.h>
 #include <irqlab/dpc.h>
 #include <irqlab/hal.h>
 #include <irqlab/interrupt.h>

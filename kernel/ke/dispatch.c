@@ -203,6 +203,8 @@ static VOID run_next(PKPRCB Prcb, PKTHREAD Old, PKTHREAD Next)
     Next->State = Running;
     Next->NextProcessor = Prcb->Number;
     Next->WaitPrcb = NULL;
+    if (Next->ApcState.KernelApcPending && Next->SpecialApcDisable == 0) /* NT's SwapContext: its APC */
+        HalRequestSoftwareInterrupt(APC_LEVEL);                           /* interrupt, taken at PASSIVE */
     KeReleaseSpinLockFromDpcLevel(&KiDispatcherLock);
     arch_disable_interrupts();
     switch_to(Old, Next);

@@ -66,6 +66,8 @@ static BOOLEAN KiIpiService(PKINTERRUPT Interrupt, PVOID Context)
         generic_call_here();
     if (requests & KI_IPI_DPC) /* runs as soon as this CPU is below DISPATCH_LEVEL */
         HalRequestSoftwareInterrupt(DISPATCH_LEVEL);
+    if (requests & KI_IPI_APC) /* for whichever thread runs here once this CPU is at PASSIVE_LEVEL */
+        HalRequestSoftwareInterrupt(APC_LEVEL);
     return TRUE;
 }
 

@@ -37,6 +37,13 @@ VOID KiAddActiveProcessor(PKPRCB Prcb);
 VOID KiDpcInterrupt(PKTRAP_FRAME TrapFrame);
 VOID KiRetireDpcList(PKPRCB Prcb);
 
+/* apc.c: vector 0x1F; delivery at APC_LEVEL; what a region's end or a mutex's release left waiting. */
+#define KI_MISC_APC_QUEUEABLE (1u << 14) /* KTHREAD.MiscFlags.ApcQueueable: cleared as it ends */
+VOID KiApcInterrupt(PKTRAP_FRAME TrapFrame);
+VOID KiDeliverApc(VOID);
+VOID KiCheckForKernelApcDelivery(VOID);
+VOID KiRundownApcs(VOID); /* the current thread ends: 0x20 if an APC or a region is left */
+
 /* dispatch.c: the dispatcher lock (SYNCH_LEVEL) and what runs under it. */
 extern KSPIN_LOCK KiDispatcherLock;
 KIRQL KiAcquireDispatcherLock(VOID);
@@ -64,6 +71,8 @@ VOID KiDecayPriority(PKTHREAD Thread);
  * Increment.  KiEndSignal releases the
  * lock after a signal, or keeps it for the caller's next wait (Wait TRUE). */
 VOID KiWaitTest(DISPATCHER_HEADER *Object, KPRIORITY Increment);
+/* Lock held.  Ends a Waiting thread's wait with Status (STATUS_KERNEL_APC: it resumes after the APC). */
+VOID KiUnwaitThread(PKTHREAD Thread, LONG_PTR Status, KPRIORITY Increment);
 VOID KiEndSignal(KIRQL OldIrql, BOOLEAN Wait);
 
 /* timer.c: a thread's timeout, IRQL >= DISPATCH_LEVEL with the dispatcher lock held. */

@@ -4,7 +4,9 @@
  *
  * A mutex's SignalState is 1 when free and goes down with each acquire by
  * its owner, so the owner may take it again (recursion) and must release it
- * as often.  The owner's KTHREAD.MutantListHead lists what it holds; a
+ * as often.  Holding a kernel mutex puts the owner in a critical region
+ * (its ApcDisable; Microsoft's "Kernel Mutexes": normal kernel APCs are
+ * held back).  The owner's KTHREAD.MutantListHead lists what it holds; a
  * thread that ends holding a kernel mutex is NT's bugcheck
  * THREAD_TERMINATE_HELD_MUTEX (thread.c).  Releasing a mutex one does not
  * own raises STATUS_MUTANT_NOT_OWNED in the WRK's KeReleaseMutant, and a
@@ -45,6 +47,9 @@ LONG KeReleaseMutex(PRKMUTEX Mutex, BOOLEAN Wait)
     if (Mutex->Header.SignalState == 1) { /* the last release: free, and the first waiter gets it */
         RemoveEntryList(&Mutex->MutantListEntry);
         Mutex->OwnerThread = NULL;
+        self->KernelApcDisable += Mutex->ApcDisable; /* its critical region ends */
+        if (self->KernelApcDisable == 0 && self->SpecialApcDisable == 0)
+            KiCheckForKernelApcDelivery(); /* under the lock: pending, delivered once IRQL drops */
         KiWaitTest(&Mutex->Header, MUTANT_INCREMENT);
     }
     KiEndSignal(irql, Wait);

@@ -43,8 +43,10 @@ static VOID init_thread(PKTHREAD Thread, ULONG64 StackTop, ULONG StackPages, KPR
     Thread->QuantumTarget = QUANTUM_RESET;
     Thread->Affinity.Mask = ~0ull;
     Thread->UserAffinity.Mask = ~0ull;
-    Thread->MiscFlags = SYSTEM_THREAD;
+    Thread->MiscFlags = SYSTEM_THREAD | KI_MISC_APC_QUEUEABLE;
     Thread->Process = &KiSystemProcess;
+    InitializeListHead(&Thread->ApcState.ApcListHead[KernelMode]);
+    InitializeListHead(&Thread->ApcState.ApcListHead[UserMode]);
     Thread->ApcState.Process = &KiSystemProcess;
     KeInitializeTimer(&Thread->Timer);
 }
@@ -91,6 +93,7 @@ VOID KeTerminateThread(KPRIORITY Increment)
     if (!IsListEmpty(&self->MutantListHead)) /* NT's KeRundownThread: a kernel mutex held to the end */
         KeBugCheckEx(THREAD_TERMINATE_HELD_MUTEX, (ULONG_PTR)self,
                      (ULONG_PTR)CONTAINING_RECORD(self->MutantListHead.Flink, KMUTANT, MutantListEntry), 0, 0);
+    KiRundownApcs();
     KiAcquireDispatcherLock();
     RemoveEntryList(&self->ThreadListEntry);
     self->State = Terminated;
@@ -265,6 +268,7 @@ VOID KiInitializeIdleThread(PKI_PROCESSOR Processor)
     PKTHREAD idle = &Processor->IdleThread;
 
     init_thread(idle, Processor->StackTop[KI_STACK_KERNEL], KERNEL_STACK_PAGES, LOW_PRIORITY);
+    idle->MiscFlags &= ~KI_MISC_APC_QUEUEABLE; /* it never runs below DISPATCH_LEVEL to take one */
     idle->State = Running;
     idle->Running = 1;
     idle->Affinity.Mask = Processor->Pcr.Prcb.GroupSetMember;

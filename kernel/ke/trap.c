@@ -6,7 +6,8 @@
  * it.  The one exception is an instruction listed in the fixup table (the
  * debugger's safe copy), which resumes at its fixup, like a __try around a
  * probe.  Vectors from 32 up are interrupts (kernel/ke/interrupt.c), but
- * for 0x2C, NT's assertion trap (ASSERT in include/irqlab/rtl.h).
+ * for 0x2C, NT's assertion trap (ASSERT in include/irqlab/rtl.h); the two
+ * software interrupts, 0x1F (apc.c) and 0x2F (dpc.c), have their own.
  */
 #include <arch/arch.h>
 #include <irqlab/mm.h>
@@ -107,6 +108,10 @@ void KiDispatchTrap(PKTRAP_FRAME TrapFrame)
 {
     if (TrapFrame->Vector == ASSERTION_VECTOR)
         assertion_bugcheck(TrapFrame);
+    if (TrapFrame->Vector == APC_VECTOR) {
+        KiApcInterrupt(TrapFrame);
+        return;
+    }
     if (TrapFrame->Vector == DISPATCH_VECTOR) {
         KiDpcInterrupt(TrapFrame);
         return;

@@ -13,6 +13,7 @@
  * routine with 0xB8 because the switch really is attempted.
  */
 #include <arch/arch.h>
+#include <irqlab/hal.h>
 #include <irqlab/interrupt.h>
 #include <irqlab/thread.h>
 #include <irqlab/timer.h>
@@ -51,11 +52,12 @@ static VOID take_for(DISPATCHER_HEADER *Header, PKTHREAD Thread)
         PKMUTANT mutant = (PKMUTANT)Header;
         mutant->OwnerThread = Thread;
         InsertHeadList(&Thread->MutantListHead, &mutant->MutantListEntry);
+        Thread->KernelApcDisable -= mutant->ApcDisable; /* the WRK's KiWaitSatisfyMutant: a critical region */
     }
 }
 
 /* Lock held.  Ends Thread's wait with Status: off every wait list, its timer cancelled, boosted, ready. */
-static VOID end_wait(PKTHREAD Thread, LONG_PTR Status, KPRIORITY Increment)
+VOID KiUnwaitThread(PKTHREAD Thread, LONG_PTR Status, KPRIORITY Increment)
 {
     for (ULONG i = 0; i < Thread->WaitBlockCount; i++) {
         PKWAIT_BLOCK wb = &Thread->WaitBlockList[i];
@@ -92,14 +94,14 @@ VOID KiWaitTest(DISPATCHER_HEADER *Object, KPRIORITY Increment)
 
     while (e != &Object->WaitListHead && Object->SignalState > 0) {
         PKWAIT_BLOCK wb = CONTAINING_RECORD(e, KWAIT_BLOCK, WaitListEntry);
-        e = e->Flink; /* end_wait unlinks wb */
+        e = e->Flink; /* KiUnwaitThread unlinks wb */
         if (wb->WaitType == WaitAll) {
             if (take_all(wb->Thread))
-                end_wait(wb->Thread, STATUS_WAIT_0, Increment);
+                KiUnwaitThread(wb->Thread, STATUS_WAIT_0, Increment);
             continue;
         }
         take_for(Object, wb->Thread);
-        end_wait(wb->Thread, wb->WaitKey, Increment);
+        KiUnwaitThread(wb->Thread, wb->WaitKey, Increment);
     }
 }
 
@@ -231,28 +233,47 @@ static VOID lock_for_wait(PKTHREAD Self, KIRQL *Irql)
     *Irql = KiAcquireDispatcherLock();
 }
 
-/* The common wait.  Count 0 with a timeout is a delay. */
+/* Lock held.  A kernel APC this thread could take now, if it waited at PASSIVE_LEVEL (NT's check
+ * before every wait): the caller lets the lock go, so that the APC interrupt requested here runs. */
+static BOOLEAN apc_first(PKTHREAD Self, KIRQL Irql)
+{
+    if (!Self->ApcState.KernelApcPending || Self->SpecialApcDisable != 0 || Irql != PASSIVE_LEVEL)
+        return FALSE;
+    HalRequestSoftwareInterrupt(APC_LEVEL);
+    return TRUE;
+}
+
+/* The common wait.  Count 0 with a timeout is a delay.  A wait that gives way to a kernel APC
+ * (STATUS_KERNEL_APC) starts again once the APC has run, with the same deadline. */
 static NTSTATUS wait(ULONG Count, PVOID Objects[], WAIT_TYPE WaitType, KWAIT_REASON WaitReason,
                      PLARGE_INTEGER Timeout, PKWAIT_BLOCK Blocks, PCSTR Routine, PVOID Caller)
 {
     PKTHREAD self = KeGetCurrentThread();
+    ULONG64 due = deadline(Timeout);
     KIRQL irql;
 
-    lock_for_wait(self, &irql);
-    if (irql > DISPATCH_LEVEL)
-        wait_at_raised_irql(Routine, Count ? Objects[0] : NULL, irql, Caller);
-    LONG index = Count ? satisfy_now(self, Count, Objects, WaitType) : -1;
-    if (index >= 0 || (Timeout != NULL && Timeout->QuadPart == 0)) {
-        KiReleaseDispatcherLock(irql);
-        return index >= 0 ? STATUS_WAIT_0 + index : STATUS_TIMEOUT;
+    for (;;) {
+        lock_for_wait(self, &irql);
+        if (irql > DISPATCH_LEVEL)
+            wait_at_raised_irql(Routine, Count ? Objects[0] : NULL, irql, Caller);
+        if (apc_first(self, irql)) {
+            KiReleaseDispatcherLock(irql);
+            continue;
+        }
+        LONG index = Count ? satisfy_now(self, Count, Objects, WaitType) : -1;
+        if (index >= 0 || (Timeout != NULL && (Timeout->QuadPart == 0 || KeQueryInterruptTime() >= due))) {
+            KiReleaseDispatcherLock(irql);
+            return index >= 0 ? STATUS_WAIT_0 + index : STATUS_TIMEOUT;
+        }
+        if (irql == DISPATCH_LEVEL && !KeGetCurrentPrcb()->DpcRoutineActive)
+            wait_at_raised_irql(Routine, Count ? Objects[0] : NULL, irql, Caller);
+        self->WaitIrql = irql;
+        block(self, Count, Objects, WaitType, Blocks, due, WaitReason);
+        arch_enable_interrupts();
+        KeLowerIrql(irql); /* a kernel APC that ended the wait runs here */
+        if (self->WaitStatus != STATUS_KERNEL_APC)
+            return (NTSTATUS)self->WaitStatus;
     }
-    if (irql == DISPATCH_LEVEL && !KeGetCurrentPrcb()->DpcRoutineActive)
-        wait_at_raised_irql(Routine, Count ? Objects[0] : NULL, irql, Caller);
-    self->WaitIrql = irql;
-    block(self, Count, Objects, WaitType, Blocks, deadline(Timeout), WaitReason);
-    arch_enable_interrupts();
-    KeLowerIrql(irql);
-    return (NTSTATUS)self->WaitStatus;
 }
 
 NTSTATUS KeWaitForSingleObject(PVOID Object, KWAIT_REASON WaitReason, KPROCESSOR_MODE WaitMode, BOOLEAN Alertable,
