@@ -68,6 +68,14 @@ ULONG KiWalkFrameChain(ULONG64 Rbp, ULONG64 *Frames, ULONG64 *ReturnAddresses, U
 struct _KTHREAD;
 ULONG KiQueryReadyThreads(ULONG Processor, struct _KTHREAD **Threads, ULONG Max);
 
+/* apc.c: IRQL <= DISPATCH_LEVEL, copied under the dispatcher lock.  The kernel APCs queued to a
+ * thread, in delivery order ((ULONG)-1: not a live thread); the System process's threads. */
+typedef struct _KI_APC_INFO {
+    PVOID Apc, KernelRoutine, NormalRoutine, SystemArgument1, SystemArgument2;
+} KI_APC_INFO;
+ULONG KiQueryApcs(struct _KTHREAD *Thread, KI_APC_INFO *Apcs, ULONG Max);
+ULONG KiQueryThreads(struct _KTHREAD **Threads, ULONG Max);
+
 /* version.c */
 extern const char KiVersionString[];
 

@@ -46,6 +46,10 @@ typedef enum _KWAIT_REASON {
     DelayExecution,
     Suspended,
     UserRequest,
+    WrExecutive = 7,
+    WrMutex = 29,
+    WrFastMutex = 34,
+    WrGuardedMutex = 35,
 } KWAIT_REASON;
 
 typedef enum _MODE { KernelMode, UserMode } MODE;

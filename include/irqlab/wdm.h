@@ -10,6 +10,7 @@
 
 #include <irqlab/apc.h>
 #include <irqlab/dpc.h>
+#include <irqlab/fastmutex.h>
 #include <irqlab/hal.h>
 #include <irqlab/interrupt.h>
 #include <irqlab/ke.h>

@@ -3,6 +3,7 @@
  * it ends in: !labcrash <kind>, and WinDbg's .crash (0xE2).
  */
 #include <arch/arch.h>
+#include <irqlab/apc.h>
 #include <irqlab/dpc.h>
 #include <irqlab/prcb.h>
 #include <irqlab/ps.h>
@@ -76,6 +77,24 @@ static VOID overflows_its_stack(PVOID Context)
     recurses(0);
 }
 
+static KAPC KdCrashApc;
+
+static VOID apc_returns_raised(PKAPC Apc, PKNORMAL_ROUTINE *Normal, PVOID *Context, PVOID *Arg1, PVOID *Arg2)
+{
+    UNREFERENCED_PARAMETER(Apc);
+    UNREFERENCED_PARAMETER(Normal);
+    UNREFERENCED_PARAMETER(Context);
+    UNREFERENCED_PARAMETER(Arg1);
+    UNREFERENCED_PARAMETER(Arg2);
+    KfRaiseIrql(DISPATCH_LEVEL); /* and never lowers it again */
+}
+
+static VOID leaves_a_critical_region_open(PVOID Context)
+{
+    UNREFERENCED_PARAMETER(Context);
+    KeEnterCriticalRegion();
+}
+
 /* A system thread that runs Routine; this thread waits for the bugcheck. */
 static VOID crash_thread(PKSTART_ROUTINE Routine)
 {
@@ -96,28 +115,35 @@ static VOID crash_dpc(PKDEFERRED_ROUTINE Routine)
 static const struct {
     PCSTR Name;
     PCSTR What;
+    PKSTART_ROUTINE Thread; /* the rule a system thread breaks, or NULL */
 } KdCrashes[] = {
-    { "raise_down", "KeRaiseIrql to a lower level: 0x9 IRQL_NOT_GREATER_OR_EQUAL" },
-    { "lower_up", "KeLowerIrql to a higher level: 0xA IRQL_NOT_LESS_OR_EQUAL" },
-    { "spinlock_twice", "a spin lock acquired twice on one CPU: 0xF SPIN_LOCK_ALREADY_OWNED" },
-    { "dpc_irql", "a DPC that returns at another IRQL: 0x9 with the routine in P4" },
-    { "dpc_spin", "a DPC that never returns: 0x133 DPC_WATCHDOG_VIOLATION, P1 = 0" },
-    { "dispatch_stay", "staying at DISPATCH_LEVEL: 0x133 DPC_WATCHDOG_VIOLATION, P1 = 1" },
-    { "wait_dispatch", "a wait at DISPATCH_LEVEL: 0xA IRQL_NOT_LESS_OR_EQUAL, P1 = the event" },
-    { "wait_in_dpc", "a wait in a DPC routine: 0xB8 ATTEMPTED_SWITCH_FROM_DPC" },
-    { "interrupts_off", "spinning with interrupts off: 0x101 CLOCK_WATCHDOG_TIMEOUT, from another CPU" },
-    { "null_read", "reading address 0: 0x1E KMODE_EXCEPTION_NOT_HANDLED" },
-    { "mutex_not_owned", "releasing a mutex this thread does not own: 0x1E, STATUS_MUTANT_NOT_OWNED" },
-    { "mutex_held_at_exit", "a thread that ends holding a mutex: 0x4000008A THREAD_TERMINATE_HELD_MUTEX" },
-    { "thread_spinlock", "a thread routine that returns holding a spin lock: 0xA, P1 = the routine" },
-    { "thread_stack", "a thread that overflows its kernel stack: 0x7F UNEXPECTED_KERNEL_MODE_TRAP, P1 = 8" },
+    { "raise_down", "KeRaiseIrql to a lower level: 0x9 IRQL_NOT_GREATER_OR_EQUAL", NULL },
+    { "lower_up", "KeLowerIrql to a higher level: 0xA IRQL_NOT_LESS_OR_EQUAL", NULL },
+    { "spinlock_twice", "a spin lock acquired twice on one CPU: 0xF SPIN_LOCK_ALREADY_OWNED", NULL },
+    { "dpc_irql", "a DPC that returns at another IRQL: 0x9 with the routine in P4", NULL },
+    { "dpc_spin", "a DPC that never returns: 0x133 DPC_WATCHDOG_VIOLATION, P1 = 0", NULL },
+    { "dispatch_stay", "staying at DISPATCH_LEVEL: 0x133 DPC_WATCHDOG_VIOLATION, P1 = 1", NULL },
+    { "wait_dispatch", "a wait at DISPATCH_LEVEL: 0xA IRQL_NOT_LESS_OR_EQUAL, P1 = the event", NULL },
+    { "wait_in_dpc", "a wait in a DPC routine: 0xB8 ATTEMPTED_SWITCH_FROM_DPC", NULL },
+    { "interrupts_off", "spinning with interrupts off: 0x101 CLOCK_WATCHDOG_TIMEOUT, from another CPU", NULL },
+    { "null_read", "reading address 0: 0x1E KMODE_EXCEPTION_NOT_HANDLED", NULL },
+    { "mutex_not_owned", "releasing a mutex this thread does not own: 0x1E, STATUS_MUTANT_NOT_OWNED", NULL },
+    { "mutex_held_at_exit", "a thread that ends holding a mutex: 0x4000008A THREAD_TERMINATE_HELD_MUTEX",
+      holds_mutex },
+    { "thread_spinlock", "a thread routine that returns holding a spin lock: 0xA, P1 = the routine",
+      returns_holding_a_spin_lock },
+    { "thread_stack", "a thread that overflows its kernel stack: 0x7F UNEXPECTED_KERNEL_MODE_TRAP, P1 = 8",
+      overflows_its_stack },
+    { "apc_irql", "an APC's KernelRoutine that returns at DISPATCH_LEVEL: 0xC8 IRQL_UNEXPECTED_VALUE", NULL },
+    { "apc_exit", "a thread that ends inside a critical region: 0x20 KERNEL_APC_PENDING_DURING_EXIT",
+      leaves_a_critical_region_open },
 };
 
-static DECLSPEC_NORETURN VOID crash(ULONG Kind)
+/* The rules this thread breaks itself. */
+static VOID break_rule(ULONG Kind)
 {
     KIRQL old;
 
-    DbgPrint("!labcrash %s: %s\n", KdCrashes[Kind].Name, KdCrashes[Kind].What);
     switch (Kind) {
     case 0:
         KeRaiseIrql(DISPATCH_LEVEL, &old);
@@ -158,19 +184,24 @@ static DECLSPEC_NORETURN VOID crash(ULONG Kind)
         KeInitializeMutex(&KdCrashMutex, 0);
         KeReleaseMutex(&KdCrashMutex, FALSE);
         break;
-    case 11:
-        crash_thread(holds_mutex);
-        break;
-    case 12:
-        crash_thread(returns_holding_a_spin_lock);
-        break;
-    case 13:
-        crash_thread(overflows_its_stack);
+    case 14:
+        KeInitializeApc(&KdCrashApc, KeGetCurrentThread(), OriginalApcEnvironment, apc_returns_raised, NULL, NULL,
+                        KernelMode, NULL);
+        KeInsertQueueApc(&KdCrashApc, NULL, NULL, 0); /* at PASSIVE_LEVEL: it runs now */
         break;
     default:
         (void)*(volatile ULONG *)(ULONG_PTR)0;
         break;
     }
+}
+
+static DECLSPEC_NORETURN VOID crash(ULONG Kind)
+{
+    DbgPrint("!labcrash %s: %s\n", KdCrashes[Kind].Name, KdCrashes[Kind].What);
+    if (KdCrashes[Kind].Thread)
+        crash_thread(KdCrashes[Kind].Thread);
+    else
+        break_rule(Kind);
     KeBugCheckEx(MANUALLY_INITIATED_CRASH, 0x1ab, Kind, 0, 0); /* a rule that did not stop us */
 }
 

@@ -74,6 +74,9 @@ KD_COMMAND(thread, "!thread", "!thread [address]", "a thread: state, priority, w
              t.Priority, t.BasePriority, t.QuantumTarget, t.QuantumReset, t.ContextSwitches, t.KernelTime);
     DbgPrint("    Affinity %llx  Stack %016llx - %016llx  Process %016llx\n", t.Affinity.Mask, (ULONG64)t.StackLimit,
              (ULONG64)t.StackBase, (ULONG64)t.Process);
+    DbgPrint("    APCs: KernelApcPending %u, KernelApcDisable %d, SpecialApcDisable %d%s (!apc %016llx)\n",
+             t.ApcState.KernelApcPending, t.KernelApcDisable, t.SpecialApcDisable,
+             t.ApcState.InProgressFlags ? ", one running" : "", address);
     print_waits(&t);
     print_stack(&t);
 }

@@ -4,6 +4,7 @@
  * irqlab's own KINTERRUPT and KPRCB_IRQLAB.  Only named fields are listed;
  * NT's padding is left out, as WinDbg leaves out what a PDB does not name.
  */
+#include <irqlab/apc.h>
 #include <irqlab/interrupt.h>
 #include <irqlab/prcb.h>
 #include <irqlab/rtl.h>
@@ -238,6 +239,7 @@ static const KD_FIELD KdThread[] = {
     P(KTHREAD, KernelStack, NULL),
     U(KTHREAD, Running),
     U(KTHREAD, MiscFlags),
+    E(KTHREAD, ApcState, "_KAPC_STATE"),
     C(KTHREAD, Priority),
     S(KTHREAD, WaitStatus),
     P(KTHREAD, WaitBlockList, "_KWAIT_BLOCK"),
@@ -248,15 +250,42 @@ static const KD_FIELD KdThread[] = {
     { "State", offsetof(KTHREAD, State), 1, 1, KdEnum, "_KTHREAD_STATE", KdThreadStates },
     U(KTHREAD, WaitIrql),
     U(KTHREAD, WaitTime),
+    S(KTHREAD, KernelApcDisable),
+    S(KTHREAD, SpecialApcDisable),
     U(KTHREAD, NextProcessor),
     P(KTHREAD, Process, "_KPROCESS"),
     C(KTHREAD, BasePriority),
     U(KTHREAD, Preempted),
+    U(KTHREAD, ApcStateIndex),
     U(KTHREAD, IdealProcessor),
     U(KTHREAD, WaitReason),
     U(KTHREAD, QuantumReset),
     U(KTHREAD, KernelTime),
     E(KTHREAD, ThreadListEntry, "_LIST_ENTRY"),
+};
+
+static const KD_FIELD KdApcState[] = {
+    ARRAY(KAPC_STATE, ApcListHead, KdStruct, "_LIST_ENTRY"),
+    P(KAPC_STATE, Process, "_KPROCESS"),
+    U(KAPC_STATE, InProgressFlags),
+    U(KAPC_STATE, KernelApcPending),
+    U(KAPC_STATE, UserApcPendingAll),
+};
+
+static const KD_FIELD KdApc[] = {
+    U(KAPC, Type),
+    U(KAPC, Size),
+    P(KAPC, Thread, "_KTHREAD"),
+    E(KAPC, ApcListEntry, "_LIST_ENTRY"),
+    FIELD(KAPC, KernelRoutine, KdFunction, NULL),
+    FIELD(KAPC, RundownRoutine, KdFunction, NULL),
+    FIELD(KAPC, NormalRoutine, KdFunction, NULL),
+    P(KAPC, NormalContext, NULL),
+    P(KAPC, SystemArgument1, NULL),
+    P(KAPC, SystemArgument2, NULL),
+    C(KAPC, ApcStateIndex),
+    C(KAPC, ApcMode),
+    U(KAPC, Inserted),
 };
 
 static const KD_FIELD KdWaitBlock[] = {
@@ -289,6 +318,8 @@ static const KD_FIELD KdProcess[] = {
 static const KD_TYPE KdTypes[] = {
     TYPE("_KTHREAD", KTHREAD, KdThread),
     TYPE("_KWAIT_BLOCK", KWAIT_BLOCK, KdWaitBlock),
+    TYPE("_KAPC", KAPC, KdApc),
+    TYPE("_KAPC_STATE", KAPC_STATE, KdApcState),
     TYPE("_KPROCESS", KPROCESS, KdProcess),
     TYPE("_KMUTANT", KMUTANT, KdMutant),
     TYPE("_KSEMAPHORE", KSEMAPHORE, KdSemaphore),

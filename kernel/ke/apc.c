@@ -285,3 +285,46 @@ VOID KiRundownApcs(VOID)
                  IsListEmpty(head) ? 0 : (ULONG_PTR)CONTAINING_RECORD(head->Flink, KAPC, ApcListEntry),
                  (ULONG_PTR)(LONG_PTR)thread->KernelApcDisable, KeGetCurrentIrql(), 0);
 }
+
+/* Lock held.  Is Thread one of the System process's live threads?  (The debugger names threads by
+ * address: a wrong one must not be followed into its lists.) */
+static BOOLEAN is_live_thread(PKTHREAD Thread)
+{
+    PLIST_ENTRY head = &KiSystemProcess.ThreadListHead;
+
+    for (PLIST_ENTRY e = head->Flink; e != head; e = e->Flink)
+        if (CONTAINING_RECORD(e, KTHREAD, ThreadListEntry) == Thread)
+            return TRUE;
+    return FALSE;
+}
+
+ULONG KiQueryApcs(struct _KTHREAD *Thread, KI_APC_INFO *Apcs, ULONG Max)
+{
+    ULONG n = 0;
+
+    KIRQL irql = KiAcquireDispatcherLock();
+    if (!is_live_thread(Thread)) {
+        KiReleaseDispatcherLock(irql);
+        return (ULONG)-1;
+    }
+    PLIST_ENTRY head = &Thread->ApcState.ApcListHead[KernelMode];
+    for (PLIST_ENTRY e = head->Flink; e != head && n < Max; e = e->Flink, n++) {
+        PKAPC apc = CONTAINING_RECORD(e, KAPC, ApcListEntry);
+        Apcs[n] = (KI_APC_INFO){ apc, (PVOID)apc->KernelRoutine, (PVOID)apc->NormalRoutine,
+                                 apc->SystemArgument1, apc->SystemArgument2 };
+    }
+    KiReleaseDispatcherLock(irql);
+    return n;
+}
+
+ULONG KiQueryThreads(struct _KTHREAD **Threads, ULONG Max)
+{
+    PLIST_ENTRY head = &KiSystemProcess.ThreadListHead;
+    ULONG n = 0;
+
+    KIRQL irql = KiAcquireDispatcherLock();
+    for (PLIST_ENTRY e = head->Flink; e != head && n < Max; e = e->Flink)
+        Threads[n++] = CONTAINING_RECORD(e, KTHREAD, ThreadListEntry);
+    KiReleaseDispatcherLock(irql);
+    return n;
+}

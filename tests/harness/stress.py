@@ -30,9 +30,11 @@ import verdict  # noqa: E402
 STORM_RE = re.compile(r"# storm: (\d+) inserts accepted of (\d+) operations on (\d+) CPUs in (\d+) rounds, "
                       r"(\d+) timer DPCs")
 THREADS_RE = re.compile(r"# thread storm: (\d+) threads created, woken and reaped in (\d+) rounds on (\d+) CPUs")
+APCS_RE = re.compile(r"# apc storm: (\d+) APCs accepted and delivered once of (\d+) inserts on (\d+) CPUs")
 FULL = dict(storm_smp=(1, 2, 4, 8), storm_ops={1: 400000, 2: 400000, 4: 850000, 8: 200000},
-            thread_rounds=40, flood=10000, soak=50)
-SHORT = dict(storm_smp=(2,), storm_ops={2: 20000}, thread_rounds=8, flood=300, soak=2)
+            thread_rounds=40, apc_ops=100000, flood=10000, soak=50)
+# make test's short form: its test=all boots already run the APC storm at its default size.
+SHORT = dict(storm_smp=(2,), storm_ops={2: 20000}, thread_rounds=8, apc_ops=None, flood=300, soak=2)
 
 # kind -> (bugcheck code, P1 or None): what !labcrash <kind> must end in.
 MISUSE = {
@@ -50,6 +52,8 @@ MISUSE = {
     "mutex_held_at_exit": (0x4000008A, None),
     "thread_spinlock": (0xA, None),  # P1: the thread's routine
     "thread_stack": (0x7F, 8),  # a double fault: the #PF frame could not be pushed either
+    "apc_irql": (0xC8, 0x20100),  # DISPATCH_LEVEL << 16 | APC_LEVEL << 8 | 0 (after the KernelRoutine)
+    "apc_exit": (0x20, 0),  # no APC queued: the region's count is the cause
 }
 PARAMS_RE = re.compile(r"^\s*\((0x[0-9A-F]{16}),")
 
@@ -85,6 +89,11 @@ def storm(build: str, smp: int, ops: int) -> Result:
 def thread_storm(build: str, smp: int, rounds: int) -> Result:
     return counted_boot(build, f"stress.threads@smp{smp}", f"test=thread.a_storm* threads={rounds}", smp,
                         THREADS_RE, lambda m: f"{m.group(1)} threads in {m.group(2)} rounds")
+
+
+def apc_storm(build: str, smp: int, ops: int) -> Result:
+    return counted_boot(build, f"stress.apcs@smp{smp}", f"test=apcstorm.* apcs={ops}", smp, APCS_RE,
+                        lambda m: f"{m.group(1)} APCs delivered once of {m.group(2)} inserts")
 
 
 def flood(build: str, keys: int) -> Result:
@@ -142,6 +151,8 @@ def jobs(build: str, plan: dict):
     """Every stress boot as (callable, args); two run at a time."""
     work = [(storm, (build, n, plan["storm_ops"][n])) for n in plan["storm_smp"]]
     work += [(thread_storm, (build, n, plan["thread_rounds"])) for n in plan["storm_smp"]]
+    if plan["apc_ops"]:
+        work += [(apc_storm, (build, n, plan["apc_ops"])) for n in plan["storm_smp"]]
     work.append((flood, (build, plan["flood"])))
     work += [(misuse, (build, kind)) for kind in MISUSE]
     work += [(soak, (build, i + 1)) for i in range(plan["soak"])]
