@@ -34,16 +34,17 @@ fetched() { echo "$zydis_sha  $dir/$zydis_tar" | sha256sum -c --status 2>/dev/nu
 
 if ! fetched; then
     echo "irqlab: fetching Zydis $zydis and Zycore $zycore (Debian $suite source packages) into $dir"
-    apt-get -q "$@" update >"$apt/update.log" 2>&1 || cat "$apt/update.log" >&2
+    apt-get -q "$@" update >"$apt/fetch.log" 2>&1 || true
     # --download-only: only the upstream tarballs are used (no dpkg-source, no Debian patches);
     # apt checks each file against the signed index; a mirror that lacks the .dsc fails this
     # command but not the checksums below, which are what counts.
-    (cd "$dir" && apt-get -q "$@" source --download-only "zydis=$zydis" "zycore-c=$zycore") \
-        >"$apt/source.log" 2>&1 || true
+    ls "$apt"/lists/*Sources* >/dev/null 2>&1 &&
+        (cd "$dir" && apt-get -q "$@" source --download-only "zydis=$zydis" "zycore-c=$zycore") \
+            >>"$apt/fetch.log" 2>&1 || true
 fi
 if ! fetched; then
-    cat "$apt/source.log" >&2 2>/dev/null || true
-    echo "irqlab: could not fetch Zydis from Debian (offline, or no deb.debian.org?). When online run" >&2
+    grep -E '^(E|W|Err):' "$apt/fetch.log" | head -5 >&2
+    echo "irqlab: could not fetch Zydis from Debian (offline, or deb.debian.org unreachable?). When online run" >&2
     echo "    sh tools/fetch-zydis.sh $dir" >&2
     echo "or put $zydis_tar and $zycore_tar (from any Debian mirror's pool/main/z/) in $dir and run make again." >&2
     exit 1
