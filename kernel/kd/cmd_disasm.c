@@ -13,6 +13,8 @@
 #define U_DEFAULT 8        /* WinDbg's u shows 8 instructions */
 #define U_LIMIT 0x100      /* in one command: a serial console */
 #define UB_WINDOW 0x1000   /* ub decodes from at most this far back */
+#define UB_GUESS 0x100     /* ...and without a symbol, from at most this far */
+#define UB_VOTES 16        /* different decodings ub weighs without a symbol */
 #define UF_LIMIT 0x400     /* instructions uf lists */
 #define UF_SPAN 0x4000     /* the farthest uf looks for the next symbol */
 #define UF_TARGETS 128     /* jump targets inside one function that get their own line */
@@ -24,7 +26,8 @@
 static ULONG64 KdUnassembleFirst, KdUnassembleNext; /* the last listing: ub and u go on from them */
 static BOOLEAN KdUnassembleValid;
 static UCHAR KdWindow[UB_WINDOW];
-static ULONG64 KdBoundaries[U_LIMIT + 1];
+static ULONG64 KdWindowBase; /* the address of KdWindow[0] */
+static ULONG64 KdBoundaries[U_LIMIT];
 
 static VOID print_label(ULONG64 Address)
 {
@@ -115,7 +118,7 @@ KD_COMMAND(u, "u", U_USAGE, "disassemble (default 8 instructions; no address: go
 }
 
 /*
- * Decodes KdWindow (the bytes from Start to End); how many of the last Count
+ * Decodes KdWindow's bytes from Start to End; how many of the last Count
  * instructions before End it found, the first of them in *First; 0 when the
  * instructions from Start do not end exactly at End or one is invalid.
  */
@@ -125,7 +128,8 @@ static ULONG walk(ULONG64 Start, ULONG64 End, ULONG Count, ULONG64 *First)
     ULONG64 seen = 0, at = Start;
 
     while (at < End) {
-        if (!KdDecodeBytes(at, KdWindow + (at - Start), (ULONG)(End - at), &instruction) || !instruction.Valid)
+        if (!KdDecodeBytes(at, KdWindow + (at - KdWindowBase), (ULONG)(End - at), &instruction) ||
+            !instruction.Valid)
             return 0;
         KdBoundaries[seen++ % Count] = at;
         at += instruction.Length;
@@ -139,12 +143,14 @@ static ULONG walk(ULONG64 Start, ULONG64 End, ULONG Count, ULONG64 *First)
 /* Reads [*Start, End) into KdWindow; from End's page only when a page below cannot be read. */
 static BOOLEAN read_window(ULONG64 *Start, ULONG64 End)
 {
-    if (KdReadMemory(*Start, KdWindow, (ULONG)(End - *Start)))
-        return TRUE;
     ULONG64 page = (End - 1) & ~(ULONG64)(PAGE_SIZE - 1);
-    if (page <= *Start || !KdReadMemory(page, KdWindow, (ULONG)(End - page)))
-        return FALSE;
-    *Start = page;
+
+    if (!KdReadMemory(*Start, KdWindow, (ULONG)(End - *Start))) {
+        if (page <= *Start || !KdReadMemory(page, KdWindow, (ULONG)(End - page)))
+            return FALSE;
+        *Start = page;
+    }
+    KdWindowBase = *Start;
     return TRUE;
 }
 
@@ -174,20 +180,33 @@ static ULONG back_from_symbols(ULONG64 End, ULONG Count, ULONG64 *First, BOOLEAN
     return found;
 }
 
-/* Without a symbol: the farthest start, up to Count * 15 bytes back, whose instructions end at End. */
+/*
+ * Without a symbol: every start up to Count * 15 bytes back (at most
+ * UB_GUESS) whose instructions end at End votes for the first of its last
+ * Count; the most voted wins (the farthest on a tie), since decodings from
+ * different starts converge on the true boundaries.
+ */
 static ULONG back_from_guess(ULONG64 End, ULONG Count, ULONG64 *First, BOOLEAN *Readable)
 {
-    ULONG64 back = (ULONG64)(Count + 1) * KD_INSTRUCTION_MAX, start;
-    ULONG found;
+    ULONG64 back = (ULONG64)(Count + 1) * KD_INSTRUCTION_MAX, start, first, firsts[UB_VOTES];
+    ULONG found, votes[UB_VOTES], kinds = 0, best = 0, best_found = 0;
 
-    if (back > UB_WINDOW)
-        back = UB_WINDOW;
-    start = back < End ? End - back : 0;
+    start = End > (back < UB_GUESS ? back : UB_GUESS) ? End - (back < UB_GUESS ? back : UB_GUESS) : 0;
     *Readable = End > start && read_window(&start, End);
-    for (ULONG64 s = start; *Readable && s < End; s++)
-        if ((found = walk(s, End, Count, First)) != 0)
-            return found;
-    return 0;
+    for (ULONG64 s = start; *Readable && s < End; s++) {
+        if ((found = walk(s, End, Count, &first)) == 0)
+            continue;
+        ULONG k = 0;
+        while (k < kinds && firsts[k] != first)
+            k++;
+        if (k == kinds && kinds == UB_VOTES)
+            continue;
+        if (k == kinds)
+            firsts[kinds] = first, votes[kinds++] = 0;
+        if (++votes[k] > best)
+            best = votes[k], best_found = found, *First = first;
+    }
+    return best_found;
 }
 
 KD_COMMAND(ub, "ub", UB_USAGE, "disassemble the instructions ending at an address (no address: before the last u)")
@@ -273,8 +292,9 @@ static BOOLEAN survey(FUNCTION *F, ULONG64 *CodeEnd)
         if (instruction.Flow != KdFlowPadding)
             *CodeEnd = at;
         if (ends_function(F, &instruction, farthest))
-            break;
+            return TRUE;
     }
+    DbgPrint("(uf lists at most 0x%x instructions)\n", UF_LIMIT);
     return TRUE;
 }
 

@@ -10,6 +10,7 @@
 #include <irqlab/ke.h>
 #include <irqlab/dpc.h>
 #include <irqlab/kequery.h>
+#include <irqlab/mm.h>
 
 static char KtText[16384];
 
@@ -166,4 +167,26 @@ TEST(kddisasm, bad_arguments_get_the_usage)
     CHECK_HAS(run("uf", 0), "usage: uf <function>");
     CHECK_HAS(run("uf KeRaiseIrql KeLowerIrql", 0), "Extra arguments 'KeLowerIrql'; usage: uf <function>");
     CHECK_HAS(run("help u", 0), "usage: u [address] [L<count>]");
+}
+
+/* Code with no symbol (a pool page): uf follows the flow to the ret, ub guesses a start that resyncs. */
+TEST(kddisasm, code_outside_the_image_is_listed_by_its_flow)
+{
+    static const UCHAR code[] = { 0x31, 0xc0, 0x74, 0x02, 0x90, 0x90, 0xc3, 0xcc, 0xcc, 0xcc };
+    UCHAR *page = MmAllocateKernelPages(1);
+    ULONG64 last;
+    ULONG length;
+
+    REQUIRE(page != NULL);
+    memcpy(page + 0x100, code, sizeof(code));
+    PCSTR out = run("uf %llx", (ULONG64)page + 0x100);
+    CHECK_HAS(out, "xor     eax,eax\n");
+    CHECK(contains(out, "c3              ret\n") && !contains(out, "int     3"));
+    REQUIRE(instruction_line(out, 4, &last, &length));
+    CHECK_EQ(last, (ULONG64)page + 0x106);
+    CHECK(!instruction_line(out, 5, &last, &length));
+    out = run("ub %llx L2", (ULONG64)page + 0x106);
+    REQUIRE(instruction_line(out, 1, &last, &length));
+    CHECK_EQ(last + length, (ULONG64)page + 0x106);
+    CHECK_HAS(out, "90              nop\n");
 }
