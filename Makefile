@@ -25,10 +25,12 @@ export MTOOLS_SKIP_CHECK := 1
 DEPS_OK := $(BUILD)/.deps-ok
 
 # ---- kernel ---------------------------------------------------------------
-KCFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -ffreestanding -fno-stack-protector \
+# How kernel code is compiled (Zydis too, below); KCFLAGS adds irqlab's warnings and headers.
+KARCHFLAGS := -std=gnu11 -O2 -g -ffreestanding -fno-stack-protector \
 	-fno-pic -fno-pie -mno-red-zone -mcmodel=kernel -mgeneral-regs-only \
 	-fno-omit-frame-pointer -mno-omit-leaf-frame-pointer -fno-asynchronous-unwind-tables \
-	-fno-common -nostdinc -isystem $(shell $(KCC) -print-file-name=include) \
+	-fno-common -nostdinc -isystem $(shell $(KCC) -print-file-name=include)
+KCFLAGS := $(KARCHFLAGS) -Wall -Wextra -Werror \
 	-Iinclude -Iarch/x86_64/include -I$(BUILD) -DDBG=$(DBG) -MMD -MP
 KLDFLAGS := -nostdlib -static -z max-page-size=0x1000 -z noexecstack --fatal-warnings -T linker.ld
 
@@ -60,6 +62,32 @@ $(BUILD)/extra/%.o: $(EXTRA_TESTS)/%.c | $(DEPS_OK)
 
 $(BUILD)/k/kernel/ke/version.o: $(BUILD)/version.h
 
+# ---- Zydis: the console's disassembler (kernel/kd/disasm.c is its one user) --------------------
+# Debian's zydis and zycore-c source packages, fetched by apt-get source into DEBSRC (a private apt
+# state there) on the first build and kept; only the decoder and formatter are compiled, freestanding
+# with the kernel's own flags and no libc (ZYAN_NO_LIBC: Zydis README, "kernel mode").
+DEBSRC      ?= $(BUILD)/debsrc
+ZYDIS_FILES := Decoder DecoderData Formatter FormatterBase FormatterIntel FormatterATT FormatterBuffer \
+	Mnemonic Register SharedData String Utils
+ZYDIS_DEFS  := -DZYAN_NO_LIBC -DZYDIS_STATIC_BUILD -DZYCORE_STATIC_BUILD \
+	-isystem $(DEBSRC)/zydis/include -isystem $(DEBSRC)/zycore/include
+ZYDIS_LIB   := $(BUILD)/zydis/libzydis.a
+
+$(DEBSRC)/versions: tools/fetch-zydis.sh | $(DEPS_OK)
+	@sh tools/fetch-zydis.sh $(DEBSRC)
+	@touch $@
+
+$(BUILD)/zydis/%.o: $(DEBSRC)/versions
+	@mkdir -p $(dir $@)
+	$(KCC) $(KARCHFLAGS) -Wall -Wextra $(ZYDIS_DEFS) -I$(DEBSRC)/zydis/src -c $(DEBSRC)/zydis/src/$*.c -o $@
+
+$(ZYDIS_LIB): $(ZYDIS_FILES:%=$(BUILD)/zydis/%.o)
+	rm -f $@
+	$(CROSS_COMPILE)ar rcs $@ $^
+
+$(BUILD)/k/kernel/kd/disasm.o: KCFLAGS += $(ZYDIS_DEFS)
+$(BUILD)/k/kernel/kd/disasm.o: $(DEBSRC)/versions
+
 # Rewritten only when the text changes, so an unchanged tree does not relink.
 $(BUILD)/version.h: FORCE
 	@mkdir -p $(BUILD)
@@ -82,12 +110,12 @@ $(BUILD)/ksyms.c: $(BUILD)/kernel.pass1.elf tools/gensyms.py
 $(BUILD)/ksyms0.o $(BUILD)/ksyms.o: $(BUILD)/%.o: $(BUILD)/%.c
 	$(KCC) $(KCFLAGS) -c $< -o $@
 
-$(BUILD)/kernel.pass1.elf: $(KOBJS) $(BUILD)/ksyms0.o linker.ld $(BUILD)/extra.list
-	$(KLD) $(KLDFLAGS) -o $@ $(KOBJS) $(BUILD)/ksyms0.o
+$(BUILD)/kernel.pass1.elf: $(KOBJS) $(BUILD)/ksyms0.o $(ZYDIS_LIB) linker.ld $(BUILD)/extra.list
+	$(KLD) $(KLDFLAGS) -o $@ $(KOBJS) $(BUILD)/ksyms0.o $(ZYDIS_LIB)
 
 SYMS_STABLE = $(KNM) -n --defined-only $(1) | grep -v -e KiSymbol -e __KernelEnd
 $(BUILD)/kernel.elf: $(BUILD)/kernel.pass1.elf $(BUILD)/ksyms.o
-	$(KLD) $(KLDFLAGS) -o $@ $(KOBJS) $(BUILD)/ksyms.o
+	$(KLD) $(KLDFLAGS) -o $@ $(KOBJS) $(BUILD)/ksyms.o $(ZYDIS_LIB)
 	@$(call SYMS_STABLE,$<) > $@.syms1; $(call SYMS_STABLE,$@) > $@.syms2; \
 	cmp -s $@.syms1 $@.syms2 || { echo "symbols moved between the two links" >&2; rm -f $@; exit 1; }
 
@@ -198,7 +226,7 @@ trace: $(BUILD)/esp.img
 BENCH_DBG   := $(if $(filter command line,$(origin DBG)),$(DBG),0)
 BENCH_BUILD := $(if $(filter 0,$(BENCH_DBG)),$(BUILD)/free,$(BUILD))
 bench:
-	@$(MAKE) --no-print-directory BUILD=$(BENCH_BUILD) DBG=$(BENCH_DBG) $(BENCH_BUILD)/esp.img
+	@$(MAKE) --no-print-directory BUILD=$(BENCH_BUILD) DBG=$(BENCH_DBG) DEBSRC=$(DEBSRC) $(BENCH_BUILD)/esp.img
 	$(PYTHON) tests/harness/bench.py --build $(BENCH_BUILD) --smp $(SMP)
 
 fuzz:

@@ -3,7 +3,8 @@
 
 A floor calls only the floors below it, and a call needs a declaration, so
 every #include of a higher floor's header is an edge that runs back up; this
-script names each one and fails.  It also holds the size rules (files under
+script names each one and fails, as it does for a third-party header (Zydis)
+outside the floor it belongs to.  It also holds the size rules (files under
 500 lines, functions under 60) and the private headers (kernel/X/*.h only
 inside X).  Run by `make check-layers` and `make test`.
 
@@ -52,6 +53,10 @@ HEADERS = {
 # tests on the top floor may look at it, as they look at every floor.
 HAL_ONLY = {"arch/apic.h", "arch/ioapic.h", "arch/acpi.h", "arch/timer.h"}
 
+# Third-party headers (fetched at build time, never in the tree) -> the floors that may include
+# them: Zydis is the console's disassembler (kernel/kd/disasm.c) and nobody else's.
+EXTERNAL = {"Zydis/": ("kd",), "Zycore/": ("kd",)}
+
 MAX_FILE_LINES = 500
 MAX_FUNCTION_LINES = 60
 
@@ -89,6 +94,9 @@ def check_includes(root, path, folder, floor, problems):
             continue
         kind, name = m.groups()
         where = f"{path}:{number}"
+        external = [floors for prefix, floors in EXTERNAL.items() if name.startswith(prefix)]
+        if external and floor not in external[0]:
+            problems.append(f"{where}: {name} is for {', '.join(external[0])} only (EXTERNAL in tools/check_layers.py)")
         target_floor, target_folder = floor_of_header(kind, name, os.path.dirname(path))
         if target_floor is None:
             continue
