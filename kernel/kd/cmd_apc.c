@@ -22,17 +22,18 @@ static VOID print_routine(PCSTR Name, PVOID Routine)
     DbgPrint("          %-15s %016llx %s\n", Name, (ULONG64)Routine, symbol);
 }
 
-/* One thread's queue; FALSE when Ke does not know the thread.  All FALSE: only threads with APCs. */
-static BOOLEAN print_thread(PKTHREAD Thread, BOOLEAN All)
+/* One thread's queue and how many APCs it holds; (ULONG)-1 when Ke does not know the thread.  All
+ * FALSE: nothing for a thread with none. */
+static ULONG print_thread(PKTHREAD Thread, BOOLEAN All)
 {
     KI_APC_INFO apcs[32];
     KTHREAD t;
     ULONG n = KiQueryApcs(Thread, apcs, ARRAYSIZE(apcs));
 
     if (n == (ULONG)-1 || !KdReadMemory((ULONG64)Thread, &t, sizeof(t)))
-        return FALSE;
+        return (ULONG)-1;
     if (n == 0 && !All)
-        return TRUE;
+        return 0;
     DbgPrint("    Thread %016llx  ApcStateIndex %u  KernelApcPending %u  KernelApcDisable %d  SpecialApcDisable %d"
              "%s\n", (ULONG64)Thread, t.ApcStateIndex, t.ApcState.KernelApcPending, t.KernelApcDisable,
              t.SpecialApcDisable, n ? "" : "  (no APCs queued)");
@@ -43,7 +44,7 @@ static BOOLEAN print_thread(PKTHREAD Thread, BOOLEAN All)
         print_routine("KernelRoutine", apcs[i].KernelRoutine);
         print_routine("NormalRoutine", apcs[i].NormalRoutine);
     }
-    return TRUE;
+    return n;
 }
 
 KD_COMMAND(apc, "!apc", APC_USAGE, "the kernel APCs queued to each thread (or one), in delivery order")
@@ -52,7 +53,7 @@ KD_COMMAND(apc, "!apc", APC_USAGE, "the kernel APCs queued to each thread (or on
     PKTHREAD threads[256];
 
     if (KdNextValue(&Args, &address, FALSE, "thread address")) {
-        if (KdNoMoreArguments(Args, APC_USAGE) && !print_thread((PKTHREAD)address, TRUE))
+        if (KdNoMoreArguments(Args, APC_USAGE) && print_thread((PKTHREAD)address, TRUE) == (ULONG)-1)
             DbgPrint("%016llx is not a thread of the System process (!running and !ready name them)\n", address);
         return;
     }
@@ -61,6 +62,11 @@ KD_COMMAND(apc, "!apc", APC_USAGE, "the kernel APCs queued to each thread (or on
     ULONG count = KiQueryThreads(threads, ARRAYSIZE(threads));
     DbgPrint("*** Enumerating APCs in all %u threads of process %016llx System\n", count,
              (ULONG64)PsInitialSystemProcess);
-    for (ULONG i = 0; i < count; i++)
-        print_thread(threads[i], FALSE);
+    ULONG queued = 0;
+    for (ULONG i = 0; i < count; i++) {
+        ULONG n = print_thread(threads[i], FALSE);
+        queued += n == (ULONG)-1 ? 0 : n;
+    }
+    if (queued == 0)
+        DbgPrint("    no thread has a kernel APC queued\n");
 }
