@@ -1,5 +1,6 @@
 """Self-tests of stress.py's misuse judge on canned transcripts (no QEMU)."""
 import os
+import re
 import sys
 import unittest
 
@@ -28,10 +29,13 @@ class TestMisuseJudge(unittest.TestCase):
         self.assertFalse(self.judge(0x133, 0, status=None, reason="idle-timeout").passed)
 
     def test_every_kind_names_a_code(self):
-        self.assertEqual(set(stress.MISUSE), {"raise_down", "lower_up", "spinlock_twice", "dpc_irql", "dpc_spin",
-                                              "dispatch_stay", "wait_dispatch", "wait_in_dpc", "interrupts_off",
-                                              "null_read", "mutex_not_owned", "mutex_held_at_exit",
-                                              "thread_spinlock", "thread_stack"})
+        """The matrix covers exactly the kinds `!labcrash` knows (kernel/kd/cmd_crash.c's table)."""
+        source = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "kernel", "kd", "cmd_crash.c")
+        with open(source, encoding="utf-8") as f:
+            table = f.read().split("KdCrashes[] = {", 1)[1].split("};", 1)[0]
+        kinds = set(re.findall(r'\{ "([a-z_]+)", "', table))
+        self.assertIn("thread_stack", kinds)
+        self.assertEqual(set(stress.MISUSE), kinds)
 
 
 if __name__ == "__main__":
