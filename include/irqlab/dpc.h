@@ -73,9 +73,10 @@ _Static_assert(offsetof(KDPC_DATA, ActiveDpc) == 0x20, "19041 _KDPC_DATA");
 /* IRQL: any.  Type DpcObject, Medium importance, no target, not queued. */
 VOID KeInitializeDpc(PKDPC Dpc, PKDEFERRED_ROUTINE DeferredRoutine, PVOID DeferredContext);
 /*
- * IRQL: any.  The same with Type ThreadedDpcObject.  irqlab has no DPC thread yet,
- * so a threaded DPC runs as a normal one, at DISPATCH_LEVEL, as NT runs them
- * when threaded DPCs are disabled (KPRCB.ThreadDpcEnable 0).
+ * IRQL: any.  The same with Type ThreadedDpcObject: its routine runs at PASSIVE_LEVEL in the
+ * target's DPC thread (priority 31), preempted by interrupts and normal DPCs but not by other
+ * threads; where threaded DPCs are off (threadeddpcs=0, KPRCB.ThreadDpcEnable 0) it runs as a
+ * normal DPC at DISPATCH_LEVEL, so its routine must be correct at either level, as in NT.
  */
 VOID KeInitializeThreadedDpc(PKDPC Dpc, PKDEFERRED_ROUTINE DeferredRoutine, PVOID DeferredContext);
 /* IRQL: any.  Plain stores: a DPC already queued keeps its place and target. */

@@ -19,5 +19,7 @@ DECLSPEC_NORETURN VOID KeSwitchToKernelStack(VOID (*Continue)(PVOID), PVOID Cont
 VOID KeInitializeSystem(ULONG BootApicId);
 /* Phase 1, PASSIVE_LEVEL: NT's KeStartAllProcessors, at most numproc= of them. */
 VOID KeStartAllProcessors(VOID);
+/* Phase 1, PASSIVE_LEVEL, after KeStartAllProcessors: each processor's DPC thread (threadeddpcs=0: none). */
+VOID KeStartDpcThreads(VOID);
 
 #endif

@@ -76,6 +76,7 @@ static DECLSPEC_NORETURN void Phase1Initialization(void *Context)
              arch_mmu_nx_enabled() ? "on" : "unavailable");
     KeInitializeSystem(HalInitSystem(bi->rsdp, force_xapic()));
     KeStartAllProcessors();
+    KeStartDpcThreads();
     KeInitializeTrace(); /* every started CPU's trace buffer; trace= starts recording */
     I8042Initialize(KdInputPush, NULL); /* the console is the keyboard's class driver */
     if (KtTestsRequested())

@@ -43,10 +43,10 @@ typedef struct _KD_CPU_SNAPSHOT {
     KIRQL Irql;           /* the level the snapshot IPI interrupted */
     BOOLEAN Taken;
     BOOLEAN DpcRoutineActive;
-    LONG DpcQueueDepth;
+    LONG DpcQueueDepth;   /* both queues: normal, then threaded (DpcData[1]) */
     ULONG DpcCount;
     PKDPC ActiveDpc;
-    ULONG DpcEntries;     /* the queue in order, at most KD_SNAPSHOT_DPCS */
+    ULONG DpcEntries;     /* the queues in order, at most KD_SNAPSHOT_DPCS */
     BOOLEAN DpcTruncated;
     KD_DPC_ENTRY Dpcs[KD_SNAPSHOT_DPCS];
 } KD_CPU_SNAPSHOT;

@@ -11,33 +11,40 @@
 
 static KD_CPU_SNAPSHOT KdSnapshots[MAXIMUM_PROCESSORS];
 
-static ULONG_PTR take(ULONG_PTR Context)
+/* Appends one queue's DPCs, in queue order, to the snapshot's list. */
+static VOID copy_queue(KD_CPU_SNAPSHOT *S, PKDPC_DATA Data)
 {
-    PKPRCB prcb = KeGetCurrentPrcb();
-    KD_CPU_SNAPSHOT *s = &KdSnapshots[prcb->Number];
-    PKDPC_DATA data = &prcb->DpcData[0];
-
-    s->Taken = TRUE;
-    /* What this IPI interrupted; the console's own CPU was not interrupted: its level is passed in. */
-    s->Irql = (Context >> 8) == prcb->Number ? (KIRQL)Context : prcb->Irqlab.PreviousIrql;
-    s->DpcRoutineActive = prcb->DpcRoutineActive;
-    s->DpcQueueDepth = data->DpcQueueDepth;
-    s->DpcCount = data->DpcCount;
-    s->ActiveDpc = data->ActiveDpc;
-    s->DpcEntries = 0;
-    s->DpcTruncated = FALSE;
-    for (PSINGLE_LIST_ENTRY e = data->DpcList.ListHead.Next; e; e = e->Next) {
-        if (s->DpcEntries == KD_SNAPSHOT_DPCS) {
-            s->DpcTruncated = TRUE;
-            break;
+    S->DpcQueueDepth += Data->DpcQueueDepth;
+    for (PSINGLE_LIST_ENTRY e = Data->DpcList.ListHead.Next; e; e = e->Next) {
+        if (S->DpcEntries == KD_SNAPSHOT_DPCS) {
+            S->DpcTruncated = TRUE;
+            return;
         }
         PKDPC dpc = CONTAINING_RECORD(e, KDPC, DpcListEntry);
-        KD_DPC_ENTRY *entry = &s->Dpcs[s->DpcEntries++];
+        KD_DPC_ENTRY *entry = &S->Dpcs[S->DpcEntries++];
         entry->Dpc = dpc;
         entry->Routine = dpc->DeferredRoutine;
         entry->Type = dpc->Type;
         entry->Importance = dpc->Importance;
     }
+}
+
+static ULONG_PTR take(ULONG_PTR Context)
+{
+    PKPRCB prcb = KeGetCurrentPrcb();
+    KD_CPU_SNAPSHOT *s = &KdSnapshots[prcb->Number];
+
+    s->Taken = TRUE;
+    /* What this IPI interrupted; the console's own CPU was not interrupted: its level is passed in. */
+    s->Irql = (Context >> 8) == prcb->Number ? (KIRQL)Context : prcb->Irqlab.PreviousIrql;
+    s->DpcRoutineActive = prcb->DpcRoutineActive;
+    s->DpcQueueDepth = 0;
+    s->DpcCount = prcb->DpcData[0].DpcCount + prcb->DpcData[1].DpcCount;
+    s->ActiveDpc = prcb->DpcData[0].ActiveDpc;
+    s->DpcEntries = 0;
+    s->DpcTruncated = FALSE;
+    copy_queue(s, &prcb->DpcData[0]);
+    copy_queue(s, &prcb->DpcData[1]); /* the threaded queue, after the normal one, as WinDbg lists them */
     prcb->DebuggerSavedIRQL = s->Irql; /* as NT's debugger saves it on entry */
     KeGetPcr()->Irql = s->Irql;
     return 0;

@@ -19,12 +19,14 @@
 #include "kitrace.h"
 
 /*
- * NT queues a threaded DPC on DpcData[1] only where the target's
- * ThreadDpcEnable is set, to run at PASSIVE_LEVEL in that CPU's DPC thread.
- * irqlab has no threads and never sets it: threaded DPCs go to DpcData[0]
- * and run at DISPATCH_LEVEL, as NT's do when threaded DPCs are turned off.
+ * A threaded DPC goes to DpcData[1] where the target's ThreadDpcEnable is
+ * set, to run at PASSIVE_LEVEL in that CPU's DPC thread (dpcthread.c); with
+ * it clear (threadeddpcs=0) it joins DpcData[0] and runs at DISPATCH_LEVEL,
+ * as NT's do when threaded DPCs are turned off.
  */
-#define NORMAL_QUEUE 0
+#define NORMAL_QUEUE   0
+#define THREADED_QUEUE 1
+#define THREAD_BITS    (DPC_THREAD_ACTIVE | DPC_THREAD_REQUESTED | DPC_NORMAL_THREAD_SIGNAL)
 
 
 VOID KeInitializeDpc(PKDPC Dpc, PKDEFERRED_ROUTINE DeferredRoutine, PVOID DeferredContext)
@@ -135,11 +137,19 @@ static BOOLEAN should_request(PKDPC Dpc, PKPRCB Target, PKPRCB Self, PKDPC_DATA 
     return Dpc->Importance == HighImportance || Dpc->Importance == MediumHighImportance || deep;
 }
 
+/* A threaded DPC: wake the target's DPC thread unless it is draining or already asked (lock held). */
+static BOOLEAN should_signal_thread(PKPRCB Target)
+{
+    __atomic_thread_fence(__ATOMIC_SEQ_CST); /* the insert before the read: the thread's own loop re-reads */
+    return !(__atomic_load_n(&Target->DpcRequestSummary, __ATOMIC_ACQUIRE) & (DPC_THREAD_ACTIVE | DPC_THREAD_REQUESTED));
+}
+
 BOOLEAN KeInsertQueueDpc(PKDPC Dpc, PVOID SystemArgument1, PVOID SystemArgument2)
 {
     KIRQL old = KfRaiseIrql(HIGH_LEVEL); /* NT raises to HIGH_LEVEL first, whatever the caller's level */
     PKPRCB self = KeGetCurrentPrcb(), target = target_of(Dpc, self);
-    PKDPC_DATA data = &target->DpcData[NORMAL_QUEUE];
+    BOOLEAN threaded = Dpc->Type == ThreadedDpcObject && target->ThreadDpcEnable;
+    PKDPC_DATA data = &target->DpcData[threaded ? THREADED_QUEUE : NORMAL_QUEUE];
     PVOID unclaimed = NULL;
     BOOLEAN request = FALSE;
 
@@ -152,9 +162,11 @@ BOOLEAN KeInsertQueueDpc(PKDPC Dpc, PVOID SystemArgument1, PVOID SystemArgument2
         data->DpcQueueDepth++;
         data->DpcCount++;
         push(&data->DpcList, Dpc);
-        request = should_request(Dpc, target, self, data);
-        if (request)
-            __atomic_or_fetch(&target->DpcRequestSummary, DPC_NORMAL_PROCESSING_REQUESTED, __ATOMIC_RELAXED);
+        request = threaded ? should_signal_thread(target) : should_request(Dpc, target, self, data);
+        if (request) /* the target's DISPATCH interrupt drains the normal queue or signals its DPC thread */
+            __atomic_or_fetch(&target->DpcRequestSummary,
+                              threaded ? DPC_THREAD_REQUESTED | DPC_NORMAL_THREAD_SIGNAL
+                                       : DPC_NORMAL_PROCESSING_REQUESTED, __ATOMIC_RELAXED);
     }
     KI_TRACE(KTRACE_CAT_DPC, KTRACE_DPC_INSERT, HIGH_LEVEL, /* under the lock: before the target can begin it */
              target->Number | Dpc->Importance << 8 | request << 10 | queued << 11, data->DpcQueueDepth, Dpc);
@@ -195,24 +207,29 @@ static inline void note_duration(PKPRCB Prcb, PKDEFERRED_ROUTINE Routine, ULONG6
     }
 }
 
-/* Pops and runs DPCs until the queue is empty; interrupts off except around each routine. */
-static void KiExecuteAllDpcs(PKPRCB Prcb, PKDPC_DATA Data)
+BOOLEAN KiTakeDpc(PKDPC_DATA Data, KI_DPC_CALL *Call)
 {
-    while (__atomic_load_n(&Data->DpcQueueDepth, __ATOMIC_ACQUIRE) != 0) {
-        KeAcquireSpinLockAtDpcLevel(&Data->DpcLock);
-        PKDPC dpc = pop(&Data->DpcList);
-        if (dpc == NULL) {
-            KeReleaseSpinLockFromDpcLevel(&Data->DpcLock);
-            break;
-        }
-        PKDEFERRED_ROUTINE routine = dpc->DeferredRoutine;
-        PVOID context = dpc->DeferredContext, arg1 = dpc->SystemArgument1, arg2 = dpc->SystemArgument2;
+    KeAcquireSpinLockAtDpcLevel(&Data->DpcLock);
+    PKDPC dpc = pop(&Data->DpcList);
+    if (dpc != NULL) {
+        *Call = (KI_DPC_CALL){ dpc, dpc->DeferredRoutine, dpc->DeferredContext, dpc->SystemArgument1,
+                               dpc->SystemArgument2 };
         /* Cleared before the call, so the routine may queue its own DPC again. */
         __atomic_store_n(&dpc->DpcData, NULL, __ATOMIC_RELEASE);
         Data->DpcQueueDepth--;
-        KeReleaseSpinLockFromDpcLevel(&Data->DpcLock);
+    }
+    KeReleaseSpinLockFromDpcLevel(&Data->DpcLock);
+    return dpc != NULL;
+}
+
+/* Pops and runs DPCs until the queue is empty; interrupts off except around each routine. */
+static void KiExecuteAllDpcs(PKPRCB Prcb, PKDPC_DATA Data)
+{
+    KI_DPC_CALL call;
+
+    while (__atomic_load_n(&Data->DpcQueueDepth, __ATOMIC_ACQUIRE) != 0 && KiTakeDpc(Data, &call)) {
         arch_enable_interrupts();
-        KiCallDpcRoutine(Prcb, dpc, routine, context, arg1, arg2);
+        KiCallDpcRoutine(Prcb, call.Dpc, call.Routine, call.Context, call.Arg1, call.Arg2);
         arch_disable_interrupts();
     }
 }
@@ -233,6 +250,17 @@ VOID KiCallDpcRoutine(PKPRCB Prcb, PKDPC Dpc, PKDEFERRED_ROUTINE Routine, PVOID 
     Prcb->DpcData[NORMAL_QUEUE].ActiveDpc = NULL;
 }
 
+/* The normal queue's request bits give way to ACTIVE; the DPC thread's bits stay.  Returns the old. */
+static LONG begin_normal_processing(PKPRCB Prcb)
+{
+    LONG old = __atomic_load_n(&Prcb->DpcRequestSummary, __ATOMIC_RELAXED);
+
+    while (!__atomic_compare_exchange_n(&Prcb->DpcRequestSummary, &old, (old & THREAD_BITS) | DPC_NORMAL_PROCESSING_ACTIVE,
+                                        FALSE, __ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
+        ;
+    return old;
+}
+
 VOID KiRetireDpcList(PKPRCB Prcb)
 {
     PKDPC_DATA data = &Prcb->DpcData[NORMAL_QUEUE];
@@ -242,7 +270,7 @@ VOID KiRetireDpcList(PKPRCB Prcb)
     ASSERT(KeGetCurrentIrql() == DISPATCH_LEVEL);
     do {
         Prcb->DpcRoutineActive = TRUE;
-        summary = __atomic_exchange_n(&Prcb->DpcRequestSummary, DPC_NORMAL_PROCESSING_ACTIVE, __ATOMIC_ACQ_REL);
+        summary = begin_normal_processing(Prcb);
         if (summary & DPC_NORMAL_TIMER_EXPIRATION) /* NT: timers first, their DPCs join the queue */
             KiTimerExpiration(Prcb);
         KiExecuteAllDpcs(Prcb, data);
@@ -253,6 +281,9 @@ VOID KiRetireDpcList(PKPRCB Prcb)
                                      __ATOMIC_ACQ_REL);
     } while (__atomic_load_n(&data->DpcQueueDepth, __ATOMIC_ACQUIRE) != 0 ||
              (summary & DPC_NORMAL_TIMER_EXPIRATION));
+    if (__atomic_fetch_and(&Prcb->DpcRequestSummary, ~DPC_NORMAL_THREAD_SIGNAL, __ATOMIC_ACQ_REL) &
+        DPC_NORMAL_THREAD_SIGNAL)
+        KiSignalDpcThread(Prcb); /* threaded DPCs were queued: this CPU's DPC thread runs them next */
     arch_restore(flags);
 }
 

@@ -22,7 +22,7 @@
 
 static KEVENT KiDpcCallGate = SIGNALED_SYNCHRONIZATION_EVENT(KiDpcCallGate); /* NT's KiGenericCallDpcMutex */
 static KEVENT KiFlushDone;
-static KDPC KiFlushDpc[MAXIMUM_PROCESSORS];
+static KDPC KiFlushDpc[MAXIMUM_PROCESSORS], KiFlushThreadedDpc[MAXIMUM_PROCESSORS];
 static volatile LONG KiFlushPending;
 
 typedef struct _KI_CALL_BARRIER {
@@ -60,22 +60,25 @@ static VOID flush_marker(PKDPC Dpc, PVOID Context, PVOID Arg1, PVOID Arg2)
 }
 
 /*
- * A Medium marker at the tail of every queue runs after everything queued
- * before it (only a later High DPC can pass it); the DPC IPI makes every
- * CPU drain now, Low-importance queues included.
+ * A Medium marker at the tail of every queue, normal and threaded, runs
+ * after everything queued before it (only a later High DPC can pass it);
+ * the DPC IPI makes every CPU drain now, Low-importance queues included.
  */
 VOID KeFlushQueuedDpcs(VOID)
 {
     LONG cpus = KeNumberProcessors;
 
     enter();
-    KiFlushPending = cpus;
+    KiFlushPending = 2 * cpus; /* a normal and a threaded marker each (threaded joins normal when off) */
     KeInitializeEvent(&KiFlushDone, SynchronizationEvent, FALSE);
     KIRQL old = KeRaiseIrqlToDpcLevel();
     for (LONG n = 0; n < cpus; n++) {
         KeInitializeDpc(&KiFlushDpc[n], flush_marker, NULL);
+        KeInitializeThreadedDpc(&KiFlushThreadedDpc[n], flush_marker, NULL);
         KeSetTargetProcessorDpc(&KiFlushDpc[n], (CCHAR)n);
+        KeSetTargetProcessorDpc(&KiFlushThreadedDpc[n], (CCHAR)n);
         KeInsertQueueDpc(&KiFlushDpc[n], NULL, NULL);
+        KeInsertQueueDpc(&KiFlushThreadedDpc[n], NULL, NULL);
     }
     KiIpiSend(KeQueryActiveProcessors() & ~KeGetCurrentPrcb()->GroupSetMember, KI_IPI_DPC); /* Medium asks no other CPU */
     KeLowerIrql(old); /* this CPU's queue drains here */

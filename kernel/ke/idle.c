@@ -23,7 +23,8 @@ VOID KiIdleLoop(VOID)
             continue;
         }
         arch_disable_interrupts();
-        if (prcb->DpcData[0].DpcQueueDepth != 0 || (prcb->DpcRequestSummary & DPC_NORMAL_TIMER_EXPIRATION)) {
+        if (prcb->DpcData[0].DpcQueueDepth != 0 ||
+            (prcb->DpcRequestSummary & (DPC_NORMAL_TIMER_EXPIRATION | DPC_NORMAL_THREAD_SIGNAL))) {
             /* NT: KiIdleLoop -> KiRetireDpcList */
             KiRetireDpcList(prcb);
             continue;

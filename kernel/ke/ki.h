@@ -23,6 +23,8 @@ typedef struct _KI_PROCESSOR {
     UCHAR ArchTables[ARCH_CPU_TABLES_SIZE] __attribute__((aligned(16)));
     ULONG64 StackTop[KI_STACK_COUNT]; /* kept across a failed start, for the next CPU */
     KTHREAD IdleThread;
+    KTHREAD DpcThread;  /* runs DpcData[1] at PASSIVE_LEVEL (dpcthread.c) */
+    KEVENT DpcEvent;    /* what it waits on between batches */
 } KI_PROCESSOR, *PKI_PROCESSOR;
 PKI_PROCESSOR KiBootProcessorBlock(VOID);
 /* Zeroes the KPCR and tables and fills in NT's defaults for CPU Number. */
@@ -36,6 +38,16 @@ VOID KiAddActiveProcessor(PKPRCB Prcb);
  * (DISPATCH_LEVEL), from it and the idle loop. */
 VOID KiDpcInterrupt(PKTRAP_FRAME TrapFrame);
 VOID KiRetireDpcList(PKPRCB Prcb);
+/* dpc.c: takes the first DPC off a queue with what its routine gets (IRQL >= DISPATCH_LEVEL,
+ * interrupts off); FALSE when the queue is empty. */
+typedef struct _KI_DPC_CALL {
+    PKDPC Dpc;
+    PKDEFERRED_ROUTINE Routine;
+    PVOID Context, Arg1, Arg2;
+} KI_DPC_CALL;
+BOOLEAN KiTakeDpc(PKDPC_DATA Data, KI_DPC_CALL *Call);
+/* dpcthread.c: DISPATCH_LEVEL, from the retire step: threaded DPCs wait for Prcb's DPC thread. */
+VOID KiSignalDpcThread(PKPRCB Prcb);
 
 /* apc.c: vector 0x1F; delivery at APC_LEVEL; what a region's end or a mutex's release left waiting. */
 #define KI_MISC_APC_QUEUEABLE (1u << 14) /* KTHREAD.MiscFlags.ApcQueueable: cleared as it ends */

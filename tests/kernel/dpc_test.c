@@ -118,14 +118,15 @@ TEST(dpc, insert_at_dispatch_waits_and_runs_once)
     CHECK(s.Arg1 == (PVOID)1 && s.Arg2 == (PVOID)2);
 }
 
-/* With threaded DPCs off (irqlab: always), NT queues them as normal DPCs: DpcData[0], DISPATCH_LEVEL. */
-TEST(dpc, threaded_dpc_runs_as_a_normal_one)
+/* With threaded DPCs off (threadeddpcs=0), NT queues them as normal DPCs: DpcData[0], DISPATCH_LEVEL. */
+TEST(dpc, threaded_dpc_runs_as_a_normal_one_when_they_are_off)
 {
     struct seen s = { 0 };
     PKPRCB prcb = KeGetCurrentPrcb();
     KDPC dpc;
     KIRQL old;
 
+    SKIP_UNLESS(prcb->ThreadDpcEnable == 0, "threaded DPCs are on (threadeddpcs=0 turns them off)");
     KeInitializeThreadedDpc(&dpc, record, &s);
     CHECK_EQ(dpc.Type, ThreadedDpcObject);
     CHECK_EQ(dpc.Importance, MediumImportance);
