@@ -43,7 +43,7 @@ HEADERS = {
     "hal": "hal",
     "ke": "ke", "prcb": "ke", "dpc": "ke", "timer": "ke", "wait": "ke", "spinlock": "ke",
     "interrupt": "ke", "kequery": "ke", "keboot": "ke", "thread": "ke", "trace": "ke", "apc": "ke", "guardedmutex": "ke",
-    "pool": "ex", "wdm": "ex", "ps": "ex", "fastmutex": "ex",
+    "pool": "ex", "wdm": "ex", "ps": "ex", "fastmutex": "ex", "iomgr": "ex",
     "kbd": "io",
     "kd": "kd",
     "test": "top", "bench": "top",

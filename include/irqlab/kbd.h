@@ -50,6 +50,25 @@ VOID I8042QueryStatistics(PI8042_STATISTICS Statistics);
 /* The keyboard's interrupt object, or NULL when there is no keyboard. */
 PKINTERRUPT I8042GetInterrupt(VOID);
 
+/* ---- the class driver (kbdclass.c): \Device\KeyboardClass0, read with IRP_MJ_READ ---- */
+typedef struct _KBDCLASS_STATISTICS {
+    ULONG64 Reads;               /* IRP_MJ_READs received */
+    ULONG64 ReadsPended;         /* ... that found no data and waited */
+    ULONG64 ReadsCompletedByDpc; /* pending ones the keyboard's DPC completed */
+    ULONG64 BytesBuffered, BytesRead;
+    ULONG64 BytesLost;           /* found the class buffer full: counted, as the port's overruns */
+    ULONG Buffered;              /* bytes waiting for a read now */
+    ULONG ReadsWaiting;          /* reads pending now */
+} KBDCLASS_STATISTICS, *PKBDCLASS_STATISTICS;
+
+/* IRQL: PASSIVE_LEVEL, once, before I8042Initialize: \Driver\kbdclass and its device, returned as
+ * the service callback's Context (NULL when out of memory). */
+PVOID KbdClassInitialize(VOID);
+/* IRQL: DISPATCH_LEVEL, from the port's DPC: NT's KeyboardClassServiceCallback, for bytes. */
+VOID KbdClassServiceCallback(PVOID Context, const CHAR *Bytes, ULONG Count);
+/* IRQL: <= DISPATCH_LEVEL. */
+VOID KbdClassQueryStatistics(PKBDCLASS_STATISTICS Statistics);
+
 /* Called by the ISR with each byte, at DIRQL under the interrupt's lock, when set (kbddemo.c). */
 typedef VOID (*PI8042_ISR_HOOK)(UCHAR Byte);
 VOID I8042SetIsrHook(PI8042_ISR_HOOK Hook);

@@ -25,8 +25,11 @@ typedef struct _KD_COMMAND {
         { name, usage, help, KdCmd_##ident };                                                     \
     static VOID KdCmd_##ident(PCSTR Args)
 
-/* IRQL <= DISPATCH_LEVEL: queue bytes for the console; the keyboard's service callback (Context unused). */
+/* IRQL <= DISPATCH_LEVEL: queue bytes for the console (Context unused). */
 VOID KdInputPush(PVOID Context, const CHAR *Bytes, ULONG Count);
+/* IRQL: PASSIVE_LEVEL, once the keyboard's drivers are up: the thread that reads \Device\KeyboardClass0
+ * with IRPs and pushes what it gets (kernel/kd/kbdreader.c).  Without the device, nothing. */
+VOID KdStartKeyboardReader(VOID);
 
 #define KD_LINE_MAX 160 /* the line editor's buffer: 159 characters and the NUL */
 /* IRQL: PASSIVE_LEVEL.  Reads and edits one line into Text (KD_LINE_MAX bytes); returns how many

@@ -52,6 +52,7 @@ typedef struct _PROCESSOR_NUMBER {
 #define FALSE 0
 #endif
 
+#define NT_SUCCESS(Status) (((NTSTATUS)(Status)) >= 0)
 #define STATUS_SUCCESS              ((NTSTATUS)0x00000000)
 #define STATUS_WAIT_0               ((NTSTATUS)0x00000000)
 #define STATUS_UNSUCCESSFUL         ((NTSTATUS)0xC0000001)

@@ -28,7 +28,10 @@ typedef struct _ETHREAD {
     PKSTART_ROUTINE StartRoutine;
     PVOID StartContext;
     LIST_ENTRY ReaperLink; /* once dead and unreferenced, until its stack can go */
+    LIST_ENTRY IrpList;    /* the IRPs it issued that are not yet completed to it (NT's IrpList) */
 } ETHREAD, *PETHREAD;
+
+#define PSP_ETHREAD (1u << 31) /* irqlab, in KTHREAD.MiscFlags: a KTHREAD that is an ETHREAD's Tcb */
 
 typedef struct _OBJECT_TYPE *POBJECT_TYPE;
 extern POBJECT_TYPE *PsThreadType;

@@ -23,7 +23,6 @@
 #include <irqlab/timer.h>
 #include <irqlab/wait.h>
 
-#define NT_SUCCESS(Status) (((NTSTATUS)(Status)) >= 0)
 #define STATUS_UNSUCCESSFUL           ((NTSTATUS)0xC0000001)
 #define STATUS_INSUFFICIENT_RESOURCES ((NTSTATUS)0xC000009A)
 

@@ -34,7 +34,7 @@ HANDLE PsGetCurrentThreadId(VOID)
 {
     PKTHREAD t = KeGetCurrentThread();
 
-    return t->MiscFlags & (1u << 31) ? ((PETHREAD)t)->Cid.UniqueThread : NULL;
+    return t->MiscFlags & PSP_ETHREAD ? ((PETHREAD)t)->Cid.UniqueThread : NULL;
 }
 
 static VOID PspSystemThreadStartup(PVOID Context)
@@ -67,7 +67,8 @@ NTSTATUS PsCreateSystemThread(PHANDLE ThreadHandle, ULONG DesiredAccess, PVOID O
     }
     KeInitializeThread(&thread->Tcb, stack, KERNEL_STACK_PAGES, PspSystemThreadStartup, thread,
                        SYSTEM_THREAD_PRIORITY);
-    thread->Tcb.MiscFlags |= 1u << 31; /* irqlab: an ETHREAD (PsGetCurrentThreadId) */
+    thread->Tcb.MiscFlags |= PSP_ETHREAD; /* PsGetCurrentThreadId, the I/O manager's IrpList */
+    InitializeListHead(&thread->IrpList);
     thread->Cid.UniqueProcess = (HANDLE)4; /* the System process, as NT numbers it */
     thread->Cid.UniqueThread = (HANDLE)(ULONG_PTR)__atomic_fetch_add(&PspNextThreadId, 4, __ATOMIC_RELAXED);
     thread->PointerCount = 1; /* the thread's own, until it ends */
@@ -92,7 +93,7 @@ NTSTATUS PsTerminateSystemThread(NTSTATUS ExitStatus)
     PETHREAD self = PsGetCurrentThread();
 
     ASSERT(KeGetCurrentIrql() == PASSIVE_LEVEL);
-    ASSERT(self->Tcb.MiscFlags & (1u << 31)); /* only a thread PsCreateSystemThread made */
+    ASSERT(self->Tcb.MiscFlags & PSP_ETHREAD); /* only a thread PsCreateSystemThread made */
     self->ExitStatus = ExitStatus;
     ObDereferenceObject(self); /* its own reference: freed later by the reaper, never here */
     KeTerminateThread(0);

@@ -78,7 +78,8 @@ static DECLSPEC_NORETURN void Phase1Initialization(void *Context)
     KeStartAllProcessors();
     KeStartDpcThreads();
     KeInitializeTrace(); /* every started CPU's trace buffer; trace= starts recording */
-    I8042Initialize(KdInputPush, NULL); /* the console is the keyboard's class driver */
+    I8042Initialize(KbdClassServiceCallback, KbdClassInitialize()); /* the port feeds the class driver */
+    KdStartKeyboardReader(); /* the console reads the class device with IRPs */
     if (KtTestsRequested())
         KtRunTests();
     if (BenchRequested())

@@ -1,10 +1,12 @@
 /*
  * i8042prt.c - the PS/2 keyboard, as NT's i8042prt splits the work: the
  * ISR at the keyboard's DIRQL reads one byte, puts it in a ring under the
- * interrupt's spin lock and queues the keyboard DPC (I8042KeyboardIsrDpc, the
- * name Windows' !dpcs shows for it), nothing more; the DPC at DISPATCH_LEVEL empties the
- * ring through KeSynchronizeExecution, decodes scan codes (kbdxlat.c) and
- * hands the console what a terminal would have sent.
+ * interrupt's spin lock and requests its device's DPC (IoRequestDpc: the
+ * DpcForIsr, I8042KeyboardIsrDpc, the name Windows' !dpcs shows for it),
+ * nothing more; the DPC at DISPATCH_LEVEL empties the ring through
+ * KeSynchronizeExecution, decodes scan codes (kbdxlat.c) and hands what a
+ * terminal would have sent to the class driver's service callback
+ * (kbdclass.c), which completes the readers' IRPs.
  *
  * Start-up talks to the controller by polling, before the IRQ is connected:
  * controller self-test, keyboard port test, keyboard reset, scan code set 2
@@ -13,6 +15,7 @@
  */
 #include <irqlab/dpc.h>
 #include <irqlab/hal.h>
+#include <irqlab/iomgr.h>
 #include <irqlab/prcb.h>
 #include <irqlab/kbd.h>
 #include "kbdxlat.h"
@@ -49,7 +52,7 @@
 
 static struct {
     KINTERRUPT Interrupt;
-    KDPC Dpc;
+    PDEVICE_OBJECT Device; /* \Device\KeyboardPort0: its Dpc is the DpcForIsr */
     UCHAR Ring[RING];
     ULONG Head, Tail; /* free-running; under the interrupt's lock */
     ULONG64 IsrStamp; /* TSC at the ISR that found the ring empty: the latency's start */
@@ -175,7 +178,7 @@ static BOOLEAN I8042KeyboardInterruptService(PKINTERRUPT Interrupt, PVOID Contex
     }
     if (I8042.Hook)
         I8042.Hook(byte);
-    if (KeInsertQueueDpc(&I8042.Dpc, NULL, NULL))
+    if (IoRequestDpc(I8042.Device, NULL, NULL))
         I8042.Stats.DpcQueued++;
     else
         I8042.Stats.DpcAlreadyQueued++;
@@ -270,15 +273,15 @@ static VOID handle_byte(UCHAR Byte)
     }
 }
 
-static VOID I8042KeyboardIsrDpc(PKDPC Dpc, PVOID Context, PVOID Arg1, PVOID Arg2)
+static VOID I8042KeyboardIsrDpc(PKDPC Dpc, PDEVICE_OBJECT DeviceObject, PIRP Irp, PVOID Context)
 {
     ULONG64 start = (ULONG64)KeQueryPerformanceCounter(NULL).QuadPart;
     RING_BATCH batch;
 
     UNREFERENCED_PARAMETER(Dpc);
+    UNREFERENCED_PARAMETER(DeviceObject);
+    UNREFERENCED_PARAMETER(Irp);
     UNREFERENCED_PARAMETER(Context);
-    UNREFERENCED_PARAMETER(Arg1);
-    UNREFERENCED_PARAMETER(Arg2);
     I8042.Stats.DpcRuns++;
     I8042.Stats.DpcOffLevel += KeGetCurrentIrql() != DISPATCH_LEVEL;
     ASSERT(KeGetCurrentIrql() == DISPATCH_LEVEL);
@@ -304,7 +307,6 @@ static BOOLEAN connect(UCHAR Config)
 
     if (vector == 0)
         return FALSE;
-    KeInitializeDpc(&I8042.Dpc, I8042KeyboardIsrDpc, NULL);
     KeInitializeInterrupt(&I8042.Interrupt, I8042KeyboardInterruptService, NULL, NULL, vector, dirql, dirql,
                           Latched, FALSE);
     if (!KeConnectInterrupt(&I8042.Interrupt))
@@ -317,8 +319,22 @@ static BOOLEAN connect(UCHAR Config)
     return HalEnableSystemInterrupt(vector, dirql, Latched);
 }
 
+/* NT's DriverEntry for i8042prt: the port's device, whose DPC the ISR requests (IoRequestDpc). */
+static NTSTATUS I8042DriverEntry(PDRIVER_OBJECT DriverObject, PUNICODE_STRING RegistryPath)
+{
+    UNICODE_STRING name;
+
+    UNREFERENCED_PARAMETER(RegistryPath);
+    RtlInitUnicodeString(&name, u"\\Device\\KeyboardPort0");
+    NTSTATUS status = IoCreateDevice(DriverObject, 0, &name, FILE_DEVICE_KEYBOARD, 0, FALSE, &I8042.Device);
+    if (NT_SUCCESS(status))
+        IoInitializeDpcRequest(I8042.Device, I8042KeyboardIsrDpc);
+    return status;
+}
+
 VOID I8042Initialize(PI8042_SERVICE_CALLBACK ServiceCallback, PVOID Context)
 {
+    static UNICODE_STRING driver_name;
     UCHAR config = 0;
     PCSTR failure;
 
@@ -332,6 +348,11 @@ VOID I8042Initialize(PI8042_SERVICE_CALLBACK ServiceCallback, PVOID Context)
     KbdDecoderInitialize(&I8042.Decoder);
     if ((failure = probe(&config)) != NULL) {
         DbgPrint("i8042: %s; running without a keyboard\n", failure);
+        return;
+    }
+    RtlInitUnicodeString(&driver_name, u"\\Driver\\i8042prt");
+    if (!NT_SUCCESS(IoCreateDriver(&driver_name, I8042DriverEntry))) {
+        DbgPrint("i8042: no memory for its driver and device objects; running without a keyboard\n");
         return;
     }
     if (!connect(config)) {

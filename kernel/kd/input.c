@@ -1,10 +1,10 @@
 /*
  * input.c - the console's input: one stream of bytes from every source.
  *
- * Serial bytes are polled from COM1; the keyboard's DPC pushes the bytes a
- * terminal would have sent for each key (kernel/io/kbdxlat.c), so the line
- * editor sees one input language.  The push side runs at DISPATCH_LEVEL,
- * the reader at PASSIVE_LEVEL; a spin lock guards the ring between them.
+ * Serial bytes are polled from COM1; the keyboard reader thread
+ * (kbdreader.c) pushes the bytes a terminal would have sent for each key
+ * (kernel/io/kbdxlat.c), so the line editor sees one input language.  A
+ * spin lock guards the ring between the pusher and the console.
  */
 #include <arch/arch.h>
 #include <irqlab/spinlock.h>

@@ -8,7 +8,7 @@
 #include <irqlab/kbd.h>
 #include "kd.h"
 
-KD_COMMAND(kbd, "!kbd", "!kbd", "keyboard driver counters: ISR, DPC, keys, overruns, ISR->DPC latency")
+KD_COMMAND(kbd, "!kbd", "!kbd", "keyboard driver counters: ISR, DPC, keys, class reads, overruns, ISR->DPC latency")
 {
     I8042_STATISTICS s;
     PCSTR source;
@@ -25,8 +25,13 @@ KD_COMMAND(kbd, "!kbd", "!kbd", "keyboard driver counters: ISR, DPC, keys, overr
              s.IsrRuns, s.IsrOffLevel, s.Bytes, s.OverrunBytes, s.OverrunKeys);
     DbgPrint("  DPC:  %llu queued, %llu already queued, %llu runs (%llu not at DISPATCH_LEVEL)\n", s.DpcQueued,
              s.DpcAlreadyQueued, s.DpcRuns, s.DpcOffLevel);
-    DbgPrint("  keys: %llu decoded, %llu to the console, %llu keyboard overruns, %llu LED updates, %llu input "
-             "bytes dropped\n", s.Keys, s.Chars, s.KeyboardOverruns, s.LedUpdates, KdInputDropped());
+    DbgPrint("  keys: %llu decoded, %llu to the class driver, %llu keyboard overruns, %llu LED updates, %llu "
+             "console input bytes dropped\n", s.Keys, s.Chars, s.KeyboardOverruns, s.LedUpdates, KdInputDropped());
+    KBDCLASS_STATISTICS c;
+    KbdClassQueryStatistics(&c);
+    DbgPrint("  kbdclass: %llu reads (%llu pended, %llu completed by the DPC), %u waiting now; bytes %llu "
+             "buffered, %llu read, %llu lost, %u held\n", c.Reads, c.ReadsPended, c.ReadsCompletedByDpc,
+             c.ReadsWaiting, c.BytesBuffered, c.BytesRead, c.BytesLost, c.Buffered);
     if (s.LatencyCount && mhz)
         DbgPrint("  ISR -> DPC: %llu samples, min %llu, avg %llu, max %llu cycles (%llu MHz TSC)\n",
                  s.LatencyCount, s.LatencyMin, s.LatencySum / s.LatencyCount, s.LatencyMax, mhz);

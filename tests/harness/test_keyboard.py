@@ -10,7 +10,7 @@ BOOT = "irqlab 0.1 booting on GenuineIntel, 255 MiB\ni8042: keyboard ready: IRQ 
 KBD = ("i8042 keyboard: vector 0xb1, DIRQL 11\n"
        "  ISR:  {isr} runs ({off} not at DIRQL), {isr} bytes queued, {dropped} dropped ({lost} keys lost)\n"
        "  DPC:  10 queued, 2 already queued, 10 runs (0 not at DISPATCH_LEVEL)\n"
-       "  keys: {decoded} decoded, 5 to the console, 0 keyboard overruns, 0 LED updates, 0 input bytes dropped\n"
+       "  keys: {decoded} decoded, 5 to the class driver, 0 keyboard overruns, 0 LED updates, 0 console input bytes dropped\n"
        "  ISR -> DPC: 10 samples, min 1, avg 2, max 3 cycles (2600 MHz TSC)\n")
 
 
