@@ -218,6 +218,8 @@ NTSTATUS IoGetDeviceObjectPointer(PCUNICODE_STRING ObjectName, ULONG DesiredAcce
                                   PDEVICE_OBJECT *DeviceObject);
 /* irqlab, for the debugger: the driver objects, in creation order (IRQL <= DISPATCH_LEVEL). */
 ULONG IoQueryDrivers(PDRIVER_OBJECT *Drivers, ULONG Max);
+/* irqlab, for the debugger: the name a device was created with; FALSE when none. */
+BOOLEAN IoQueryDeviceName(PDEVICE_OBJECT Device, PUNICODE_STRING Name);
 /* IRQL: any.  A UNICODE_STRING over a terminated wide string (u"..." in C). */
 VOID RtlInitUnicodeString(PUNICODE_STRING Destination, PCWSTR Source);
 

@@ -160,3 +160,19 @@ ULONG IoQueryDrivers(PDRIVER_OBJECT *Drivers, ULONG Max)
     KeReleaseSpinLock(&IopLock, irql);
     return n;
 }
+
+BOOLEAN IoQueryDeviceName(PDEVICE_OBJECT Device, PUNICODE_STRING Name)
+{
+    KIRQL irql;
+    BOOLEAN found = FALSE;
+
+    KeAcquireSpinLock(&IopLock, &irql);
+    for (LONG i = 0; i < MAX_NAMES && !found; i++) {
+        if (IopNames[i].Device == Device) {
+            *Name = IopNames[i].Name;
+            found = TRUE;
+        }
+    }
+    KeReleaseSpinLock(&IopLock, irql);
+    return found;
+}

@@ -4,6 +4,7 @@
  */
 #include <arch/arch.h>
 #include <irqlab/apc.h>
+#include <irqlab/iomgr.h>
 #include <irqlab/dpc.h>
 #include <irqlab/prcb.h>
 #include <irqlab/ps.h>
@@ -89,6 +90,22 @@ static VOID apc_returns_raised(PKAPC Apc, PKNORMAL_ROUTINE *Normal, PVOID *Conte
     KfRaiseIrql(DISPATCH_LEVEL); /* and never lowers it again */
 }
 
+/* An IRP as a driver of this console's would own it, completed twice at DISPATCH_LEVEL or once at DIRQL. */
+static VOID complete_irp_wrongly(BOOLEAN Twice)
+{
+    PIRP irp = IoAllocateIrp(1, FALSE);
+    KIRQL old;
+
+    if (irp == NULL)
+        return;
+    irp->Tail.Overlay.Thread = KeGetCurrentThread();
+    IoSetNextIrpStackLocation(irp);
+    irp->IoStatus.Status = STATUS_SUCCESS;
+    KeRaiseIrql(Twice ? DISPATCH_LEVEL : 11, &old);
+    IoCompleteRequest(irp, IO_NO_INCREMENT);
+    IoCompleteRequest(irp, IO_NO_INCREMENT);
+}
+
 static VOID leaves_a_critical_region_open(PVOID Context)
 {
     UNREFERENCED_PARAMETER(Context);
@@ -137,6 +154,8 @@ static const struct {
     { "apc_irql", "an APC's KernelRoutine that returns at DISPATCH_LEVEL: 0xC8 IRQL_UNEXPECTED_VALUE", NULL },
     { "apc_exit", "a thread that ends inside a critical region: 0x20 KERNEL_APC_PENDING_DURING_EXIT",
       leaves_a_critical_region_open },
+    { "irp_twice", "a DPC that completes its IRP twice: 0x44 MULTIPLE_IRP_COMPLETE_REQUESTS", NULL },
+    { "irp_irql", "an IRP completed at DIRQL: 0xA IRQL_NOT_LESS_OR_EQUAL, P1 = the IRP", NULL },
 };
 
 /* The rules this thread breaks itself. */
@@ -183,6 +202,10 @@ static VOID break_rule(ULONG Kind)
     case 10:
         KeInitializeMutex(&KdCrashMutex, 0);
         KeReleaseMutex(&KdCrashMutex, FALSE);
+        break;
+    case 16:
+    case 17:
+        complete_irp_wrongly(Kind == 16);
         break;
     case 14:
         KeInitializeApc(&KdCrashApc, KeGetCurrentThread(), OriginalApcEnvironment, apc_returns_raised, NULL, NULL,

@@ -7,6 +7,8 @@
  */
 #include <irqlab/kequery.h>
 #include <irqlab/rtl.h>
+#include <irqlab/iomgr.h>
+#include <irqlab/ps.h>
 #include <irqlab/thread.h>
 #include "kd.h"
 
@@ -51,6 +53,25 @@ static VOID print_waits(const KTHREAD *Thread)
         DbgPrint("        %016llx  %s\n", (ULONG64)blocks[i].Object, blocks[i].WaitType == WaitAll ? "WaitAll" : "WaitAny");
 }
 
+/* A system thread's IRPs not yet completed to it (ETHREAD.IrpList), as WinDbg's "IRP List". */
+static VOID print_irps(ULONG64 Address, const KTHREAD *Thread)
+{
+    ULONG64 head = Address + offsetof(ETHREAD, IrpList), e;
+    IRP irp;
+
+    if (!(Thread->MiscFlags & PSP_ETHREAD) || !KdReadMemory(head, &e, sizeof(e)) || e == head)
+        return;
+    DbgPrint("    IRP List:\n");
+    for (ULONG n = 0; e != head && n < 8; n++) {
+        ULONG64 at = e - offsetof(IRP, ThreadListEntry);
+        if (!KdReadMemory(at, &irp, sizeof(irp)))
+            return;
+        DbgPrint("        %016llx: (%04x,%04x) Flags: %08x  CurrentLocation %d of %d  (!irp %016llx)\n", at,
+                 irp.Type, irp.Size, irp.Flags, irp.CurrentLocation, irp.StackCount, at);
+        e = (ULONG64)irp.ThreadListEntry.Flink;
+    }
+}
+
 KD_COMMAND(thread, "!thread", "!thread [address]", "a thread: state, priority, wait, stack (default: this one)")
 {
     ULONG64 address = (ULONG64)KeGetCurrentThread();
@@ -78,6 +99,7 @@ KD_COMMAND(thread, "!thread", "!thread [address]", "a thread: state, priority, w
              t.ApcState.KernelApcPending, t.KernelApcDisable, t.SpecialApcDisable,
              t.ApcState.InProgressFlags ? ", one running" : "", address);
     print_waits(&t);
+    print_irps(address, &t);
     print_stack(&t);
 }
 

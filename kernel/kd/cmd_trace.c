@@ -1,7 +1,8 @@
 /*
  * cmd_trace.c - !trace: the per-CPU event trace (kernel/ke/trace.c) from
  * the console.  start [categories] empties the buffers and records, stop
- * stops, stats counts what each processor holds, dump writes the file of
+ * stops, stats counts what each processor holds, list prints the last
+ * events in time order (cmd_tracelist.c), dump writes the file of
  * docs/trace-format.md to the second serial port for tools/trace.
  */
 #include <irqlab/rtl.h>
@@ -9,8 +10,8 @@
 #include <irqlab/trace.h>
 #include "kd.h"
 
-#define TRACE_USAGE "!trace start [categories] | stop | stats | dump"
-#define CATEGORY_HELP "default, all, or a comma list of interrupt,dpc,irql,ipi,timer,lock,watchdog,bugcheck"
+#define TRACE_USAGE "!trace start [categories] | stop | stats | list [count] | dump"
+#define CATEGORY_HELP "default, all, or a comma list of interrupt,dpc,irql,ipi,timer,lock,watchdog,bugcheck,cswitch,apc"
 
 static VOID trace_start(PCSTR Args)
 {
@@ -101,7 +102,7 @@ static VOID trace_dump(VOID)
              crc, KeNumberProcessors, records, dropped);
 }
 
-KD_COMMAND(trace, "!trace", TRACE_USAGE, "per-processor event trace: record, count, dump to COM2 (tools/trace)")
+KD_COMMAND(trace, "!trace", TRACE_USAGE, "per-processor event trace: record, count, list, dump to COM2 (tools/trace)")
 {
     CHAR word[16];
 
@@ -111,6 +112,10 @@ KD_COMMAND(trace, "!trace", TRACE_USAGE, "per-processor event trace: record, cou
     }
     if (strcmp(word, "start") == 0) {
         trace_start(Args);
+        return;
+    }
+    if (strcmp(word, "list") == 0) {
+        KdTraceList(Args);
         return;
     }
     if (!KdNoMoreArguments(Args, TRACE_USAGE))

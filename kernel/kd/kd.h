@@ -58,6 +58,9 @@ typedef struct _KD_CPU_SNAPSHOT {
  */
 const KD_CPU_SNAPSHOT *KdSnapshotProcessors(VOID);
 
+/* ---- !trace list (cmd_tracelist.c) ---------------------------------------- */
+VOID KdTraceList(PCSTR Args);
+
 /* ---- input (input.c) ----------------------------------------------------- */
 /* IRQL: PASSIVE_LEVEL.  The next byte from any source, or -1; KdInputWait halts until one comes. */
 int KdInputRead(VOID);

@@ -5,6 +5,7 @@
  * NT's padding is left out, as WinDbg leaves out what a PDB does not name.
  */
 #include <irqlab/apc.h>
+#include <irqlab/iomgr.h>
 #include <irqlab/interrupt.h>
 #include <irqlab/prcb.h>
 #include <irqlab/rtl.h>
@@ -288,6 +289,81 @@ static const KD_FIELD KdApc[] = {
     U(KAPC, Inserted),
 };
 
+static const KD_FIELD KdUnicodeString[] = {
+    U(UNICODE_STRING, Length),
+    U(UNICODE_STRING, MaximumLength),
+    P(UNICODE_STRING, Buffer, NULL),
+};
+
+static const KD_FIELD KdIoStatusBlock[] = {
+    FIELD(IO_STATUS_BLOCK, Status, KdUnsigned, NULL),
+    U(IO_STATUS_BLOCK, Information),
+};
+
+static const KD_FIELD KdDriverObject[] = {
+    S(DRIVER_OBJECT, Type),
+    S(DRIVER_OBJECT, Size),
+    P(DRIVER_OBJECT, DeviceObject, "_DEVICE_OBJECT"),
+    U(DRIVER_OBJECT, Flags),
+    E(DRIVER_OBJECT, DriverName, "_UNICODE_STRING"),
+    FIELD(DRIVER_OBJECT, DriverInit, KdFunction, NULL),
+    FIELD(DRIVER_OBJECT, DriverUnload, KdFunction, NULL),
+    ARRAY(DRIVER_OBJECT, MajorFunction, KdFunction, NULL),
+};
+
+static const KD_FIELD KdDeviceObject[] = {
+    S(DEVICE_OBJECT, Type),
+    U(DEVICE_OBJECT, Size),
+    S(DEVICE_OBJECT, ReferenceCount),
+    P(DEVICE_OBJECT, DriverObject, "_DRIVER_OBJECT"),
+    P(DEVICE_OBJECT, NextDevice, "_DEVICE_OBJECT"),
+    P(DEVICE_OBJECT, AttachedDevice, "_DEVICE_OBJECT"),
+    P(DEVICE_OBJECT, CurrentIrp, "_IRP"),
+    U(DEVICE_OBJECT, Flags),
+    U(DEVICE_OBJECT, Characteristics),
+    P(DEVICE_OBJECT, DeviceExtension, NULL),
+    U(DEVICE_OBJECT, DeviceType),
+    C(DEVICE_OBJECT, StackSize),
+    E(DEVICE_OBJECT, Dpc, "_KDPC"),
+};
+
+static const KD_FIELD KdIoStackLocation[] = {
+    U(IO_STACK_LOCATION, MajorFunction),
+    U(IO_STACK_LOCATION, MinorFunction),
+    U(IO_STACK_LOCATION, Flags),
+    U(IO_STACK_LOCATION, Control),
+    U(IO_STACK_LOCATION, Parameters.Others.Argument1),
+    U(IO_STACK_LOCATION, Parameters.Others.Argument2),
+    U(IO_STACK_LOCATION, Parameters.Others.Argument3),
+    U(IO_STACK_LOCATION, Parameters.Others.Argument4),
+    P(IO_STACK_LOCATION, DeviceObject, "_DEVICE_OBJECT"),
+    P(IO_STACK_LOCATION, FileObject, NULL),
+    FIELD(IO_STACK_LOCATION, CompletionRoutine, KdFunction, NULL),
+    P(IO_STACK_LOCATION, Context, NULL),
+};
+
+static const KD_FIELD KdIrp[] = {
+    S(IRP, Type),
+    U(IRP, Size),
+    U(IRP, Flags),
+    P(IRP, AssociatedIrp.SystemBuffer, NULL),
+    E(IRP, ThreadListEntry, "_LIST_ENTRY"),
+    E(IRP, IoStatus, "_IO_STATUS_BLOCK"),
+    C(IRP, RequestorMode),
+    U(IRP, PendingReturned),
+    C(IRP, StackCount),
+    C(IRP, CurrentLocation),
+    U(IRP, Cancel),
+    P(IRP, UserIosb, "_IO_STATUS_BLOCK"),
+    P(IRP, UserEvent, "_KEVENT"),
+    FIELD(IRP, Overlay.AsynchronousParameters.UserApcRoutine, KdFunction, NULL),
+    P(IRP, UserBuffer, NULL),
+    P(IRP, Tail.Overlay.Thread, "_KTHREAD"),
+    E(IRP, Tail.Overlay.ListEntry, "_LIST_ENTRY"),
+    P(IRP, Tail.Overlay.CurrentStackLocation, "_IO_STACK_LOCATION"),
+    E(IRP, Tail.Apc, "_KAPC"),
+};
+
 static const KD_FIELD KdWaitBlock[] = {
     E(KWAIT_BLOCK, WaitListEntry, "_LIST_ENTRY"),
     U(KWAIT_BLOCK, WaitType),
@@ -319,6 +395,12 @@ static const KD_TYPE KdTypes[] = {
     TYPE("_KTHREAD", KTHREAD, KdThread),
     TYPE("_KWAIT_BLOCK", KWAIT_BLOCK, KdWaitBlock),
     TYPE("_KAPC", KAPC, KdApc),
+    TYPE("_IRP", IRP, KdIrp),
+    TYPE("_IO_STACK_LOCATION", IO_STACK_LOCATION, KdIoStackLocation),
+    TYPE("_DEVICE_OBJECT", DEVICE_OBJECT, KdDeviceObject),
+    TYPE("_DRIVER_OBJECT", DRIVER_OBJECT, KdDriverObject),
+    TYPE("_IO_STATUS_BLOCK", IO_STATUS_BLOCK, KdIoStatusBlock),
+    TYPE("_UNICODE_STRING", UNICODE_STRING, KdUnicodeString),
     TYPE("_KAPC_STATE", KAPC_STATE, KdApcState),
     TYPE("_KPROCESS", KPROCESS, KdProcess),
     TYPE("_KMUTANT", KMUTANT, KdMutant),

@@ -45,7 +45,7 @@ static KBUGCHECK_CALLBACK_RECORD KiTraceBugCheckRecord;
 static ULONG KiTraceKib = 96;     /* each buffer's size (tracebuffer=) */
 
 static const char *const KiTraceCategoryNames[] = {
-    "interrupt", "dpc", "irql", "ipi", "timer", "lock", "watchdog", "bugcheck", "cswitch",
+    "interrupt", "dpc", "irql", "ipi", "timer", "lock", "watchdog", "bugcheck", "cswitch", "apc",
 };
 
 /* This CPU empties its own buffer: from the IPI, or at the end of the record the IPI found. */

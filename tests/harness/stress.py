@@ -54,6 +54,8 @@ MISUSE = {
     "thread_stack": (0x7F, 8),  # a double fault: the #PF frame could not be pushed either
     "apc_irql": (0xC8, 0x20100),  # DISPATCH_LEVEL << 16 | APC_LEVEL << 8 | 0 (after the KernelRoutine)
     "apc_exit": (0x20, 0),  # no APC queued: the region's count is the cause
+    "irp_twice": (0x44, None),  # P1: the IRP
+    "irp_irql": (0xA, None),  # P1: the IRP, P2: 11
 }
 PARAMS_RE = re.compile(r"^\s*\((0x[0-9A-F]{16}),")
 

@@ -149,7 +149,7 @@ class TestReplayParser(unittest.TestCase):
 
     def test_every_lab_replay_parses(self):
         paths = sorted(glob.glob(os.path.join(labs.LAB_DIR, "*.replay")))
-        self.assertEqual(len(paths), 8, paths)
+        self.assertEqual(len(paths), 9, paths)
         for path in paths:
             with self.subTest(path=os.path.basename(path)):
                 replay = labs.load(path)
