@@ -38,9 +38,10 @@ typedef struct _I8042_STATISTICS {
  * The consumer's service callback, as kbdclass connects to NT's i8042prt
  * (IOCTL_INTERNAL_KEYBOARD_CONNECT hands the port driver a class service
  * routine): the keyboard DPC calls it at DISPATCH_LEVEL with the bytes a
- * terminal would send for the keys it decoded.  The driver knows no consumer.
+ * terminal would send for the keys it decoded, and the TSC at the ISR of the first of them.  The
+ * driver knows no consumer.
  */
-typedef VOID (*PI8042_SERVICE_CALLBACK)(PVOID Context, const CHAR *Bytes, ULONG Count);
+typedef VOID (*PI8042_SERVICE_CALLBACK)(PVOID Context, const CHAR *Bytes, ULONG Count, ULONG64 IsrTsc);
 
 /* IRQL: PASSIVE_LEVEL, once, after the HAL; the boot sequence hands it the consumer.  Reports on
  * serial and runs on without a keyboard on failure. */
@@ -57,6 +58,7 @@ typedef struct _KBDCLASS_STATISTICS {
     ULONG64 ReadsCompletedByDpc; /* pending ones the keyboard's DPC completed */
     ULONG64 BytesBuffered, BytesRead;
     ULONG64 BytesLost;           /* found the class buffer full: counted, as the port's overruns */
+    ULONG64 LastReadIsrTsc;      /* the ISR's TSC for the oldest byte the last completed read got */
     ULONG Buffered;              /* bytes waiting for a read now */
     ULONG ReadsWaiting;          /* reads pending now */
 } KBDCLASS_STATISTICS, *PKBDCLASS_STATISTICS;
@@ -65,7 +67,7 @@ typedef struct _KBDCLASS_STATISTICS {
  * the service callback's Context (NULL when out of memory). */
 PVOID KbdClassInitialize(VOID);
 /* IRQL: DISPATCH_LEVEL, from the port's DPC: NT's KeyboardClassServiceCallback, for bytes. */
-VOID KbdClassServiceCallback(PVOID Context, const CHAR *Bytes, ULONG Count);
+VOID KbdClassServiceCallback(PVOID Context, const CHAR *Bytes, ULONG Count, ULONG64 IsrTsc);
 /* IRQL: <= DISPATCH_LEVEL. */
 VOID KbdClassQueryStatistics(PKBDCLASS_STATISTICS Statistics);
 

@@ -30,6 +30,9 @@ VOID KdInputPush(PVOID Context, const CHAR *Bytes, ULONG Count);
 /* IRQL: PASSIVE_LEVEL, once the keyboard's drivers are up: the thread that reads \Device\KeyboardClass0
  * with IRPs and pushes what it gets (kernel/kd/kbdreader.c).  Without the device, nothing. */
 VOID KdStartKeyboardReader(VOID);
+/* IRQL: any.  The reader's latest samples of a key's whole path, its ISR -> the bytes in the reader
+ * thread (TSC cycles), at most Max (make bench's keyboard.key_to_reader). */
+ULONG KdQueryKeyLatency(ULONG64 *Samples, ULONG Max);
 
 #define KD_LINE_MAX 160 /* the line editor's buffer: 159 characters and the NUL */
 /* IRQL: PASSIVE_LEVEL.  Reads and edits one line into Text (KD_LINE_MAX bytes); returns how many

@@ -238,7 +238,7 @@ static VOID led_step(BOOLEAN Ack)
     }
 }
 
-static VOID handle_byte(UCHAR Byte)
+static VOID handle_byte(UCHAR Byte, ULONG64 IsrTsc)
 {
     KBD_EVENT event;
     CHAR out[8];
@@ -269,7 +269,7 @@ static VOID handle_byte(UCHAR Byte)
     if (n) {
         I8042.Stats.Chars++;
         if (I8042.Service)
-            I8042.Service(I8042.ServiceContext, out, n);
+            I8042.Service(I8042.ServiceContext, out, n, IsrTsc);
     }
 }
 
@@ -293,7 +293,7 @@ static VOID I8042KeyboardIsrDpc(PKDPC Dpc, PDEVICE_OBJECT DeviceObject, PIRP Irp
             note_latency(batch.Stamp, start);
         first = FALSE;
         for (ULONG i = 0; i < batch.Count; i++)
-            handle_byte(batch.Bytes[i]);
+            handle_byte(batch.Bytes[i], batch.Stamp);
     }
 }
 

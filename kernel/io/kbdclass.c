@@ -19,6 +19,7 @@ typedef struct _KBDCLASS_EXTENSION {
     LIST_ENTRY PendingReads; /* IRPs, by Tail.Overlay.ListEntry, oldest first */
     CHAR Buffer[CLASS_BUFFER];
     ULONG Head, Tail;        /* free-running */
+    ULONG64 OldestIsrTsc;    /* the ISR's TSC for the oldest byte held */
     KBDCLASS_STATISTICS Stats;
 } KBDCLASS_EXTENSION, *PKBDCLASS_EXTENSION;
 
@@ -32,6 +33,8 @@ static ULONG fill(PKBDCLASS_EXTENSION Ext, PIRP Irp)
 
     for (; n < length && Ext->Tail != Ext->Head; n++)
         out[n] = Ext->Buffer[Ext->Tail++ % CLASS_BUFFER];
+    if (n)
+        Ext->Stats.LastReadIsrTsc = Ext->OldestIsrTsc; /* what the next oldest byte waited since is not kept */
     Irp->IoStatus.Status = STATUS_SUCCESS;
     Irp->IoStatus.Information = n;
     Ext->Stats.BytesRead += n;
@@ -68,7 +71,7 @@ static NTSTATUS KbdClassCreateClose(PDEVICE_OBJECT DeviceObject, PIRP Irp)
     return STATUS_SUCCESS;
 }
 
-VOID KbdClassServiceCallback(PVOID Context, const CHAR *Bytes, ULONG Count)
+VOID KbdClassServiceCallback(PVOID Context, const CHAR *Bytes, ULONG Count, ULONG64 IsrTsc)
 {
     PKBDCLASS_EXTENSION ext = ((PDEVICE_OBJECT)Context)->DeviceExtension;
     LIST_ENTRY done;
@@ -76,6 +79,8 @@ VOID KbdClassServiceCallback(PVOID Context, const CHAR *Bytes, ULONG Count)
     ASSERT(KeGetCurrentIrql() == DISPATCH_LEVEL);
     InitializeListHead(&done);
     KeAcquireSpinLockAtDpcLevel(&ext->Lock);
+    if (ext->Head == ext->Tail)
+        ext->OldestIsrTsc = IsrTsc;
     for (ULONG i = 0; i < Count; i++) {
         if (ext->Head - ext->Tail == CLASS_BUFFER) {
             ext->Stats.BytesLost++;

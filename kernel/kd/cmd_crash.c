@@ -4,6 +4,7 @@
  */
 #include <arch/arch.h>
 #include <irqlab/apc.h>
+#include <irqlab/fastmutex.h>
 #include <irqlab/iomgr.h>
 #include <irqlab/dpc.h>
 #include <irqlab/prcb.h>
@@ -106,6 +107,16 @@ static VOID complete_irp_wrongly(BOOLEAN Twice)
     IoCompleteRequest(irp, IO_NO_INCREMENT);
 }
 
+static VOID release_unowned_fast_mutex(VOID)
+{
+    static FAST_MUTEX mutex;
+    KIRQL old;
+
+    ExInitializeFastMutex(&mutex);
+    KeRaiseIrql(APC_LEVEL, &old); /* where its release runs: the IRQL is not what is wrong */
+    ExReleaseFastMutex(&mutex);
+}
+
 static VOID leaves_a_critical_region_open(PVOID Context)
 {
     UNREFERENCED_PARAMETER(Context);
@@ -156,6 +167,7 @@ static const struct {
       leaves_a_critical_region_open },
     { "irp_twice", "a DPC that completes its IRP twice: 0x44 MULTIPLE_IRP_COMPLETE_REQUESTS", NULL },
     { "irp_irql", "an IRP completed at DIRQL: 0xA IRQL_NOT_LESS_OR_EQUAL, P1 = the IRP", NULL },
+    { "fastmutex_unowned", "releasing a fast mutex nobody holds: 0x1E, STATUS_MUTANT_NOT_OWNED", NULL },
 };
 
 /* The rules this thread breaks itself. */
@@ -206,6 +218,9 @@ static VOID break_rule(ULONG Kind)
     case 16:
     case 17:
         complete_irp_wrongly(Kind == 16);
+        break;
+    case 18:
+        release_unowned_fast_mutex();
         break;
     case 14:
         KeInitializeApc(&KdCrashApc, KeGetCurrentThread(), OriginalApcEnvironment, apc_returns_raised, NULL, NULL,

@@ -41,7 +41,9 @@ KBD_ISR_RE = re.compile(r"^\s*ISR:\s+(\d+) runs \((\d+) not at DIRQL\), (\d+) by
                         r"\((\d+) keys lost\)")
 KBD_DPC_RE = re.compile(r"^\s*DPC:\s+(\d+) queued, (\d+) already queued, (\d+) runs \((\d+) not at "
                         r"DISPATCH_LEVEL\)")
-KBD_KEYS_RE = re.compile(r"^\s*keys: (\d+) decoded")
+KBD_KEYS_RE = re.compile(r"^\s*keys: (\d+) decoded, (\d+) to the class driver")
+KBD_CLASS_RE = re.compile(r"^\s*kbdclass: (\d+) reads \((\d+) pended, (\d+) completed by the DPC\), (\d+) waiting now; "
+                          r"bytes (\d+) buffered, (\d+) read, (\d+) lost, (\d+) held")
 DEMO_RE = re.compile(r"^kbddemo: (\w+) mode; RunQueuedItems ran (\d+) times, (\d+) key bytes came while "
                      r"it ran; jobs (\d+) queued, (\d+) processed, (\d+) dropped")
 # The line may follow echoed keys on the same line: searched, not matched.
@@ -84,6 +86,18 @@ def check_kbd(lines: List[str], v: verdict.Verdict, keys: int) -> None:
     lost = int(isr.group(5))
     if int(decoded.group(1)) + lost != keys:
         v.failures.append(f"{keys} keys sent, {decoded.group(1)} decoded + {lost} counted lost")
+
+
+def check_class(lines: List[str], v: verdict.Verdict, chars: int) -> None:
+    """The class driver accounts for every byte the port handed it (for letters: one byte a key)."""
+    c = last_match(lines, KBD_CLASS_RE)
+    if c is None:
+        v.failures.append("no kbdclass line in !kbd")
+        return
+    buffered, read, lost, held = (int(c.group(n)) for n in (5, 6, 7, 8))
+    if buffered + lost != chars or buffered != read + held:
+        v.failures.append(f"kbdclass: {chars} bytes handed to it, {buffered} buffered ({read} read + {held} held) "
+                          f"+ {lost} lost")
 
 
 def judge_console(transcript: str, status: Optional[int], reason: str, keys: int,

@@ -30,11 +30,12 @@ import verdict  # noqa: E402
 STORM_RE = re.compile(r"# storm: (\d+) inserts accepted of (\d+) operations on (\d+) CPUs in (\d+) rounds, "
                       r"(\d+) timer DPCs")
 THREADS_RE = re.compile(r"# thread storm: (\d+) threads created, woken and reaped in (\d+) rounds on (\d+) CPUs")
+IRPS_RE = re.compile(r"# irp storm: (\d+) IRPs sent and completed once to their threads by (\d+) threads on (\d+) CPUs")
 APCS_RE = re.compile(r"# apc storm: (\d+) APCs accepted and delivered once of (\d+) inserts on (\d+) CPUs")
 FULL = dict(storm_smp=(1, 2, 4, 8), storm_ops={1: 400000, 2: 400000, 4: 850000, 8: 200000},
-            thread_rounds=40, apc_ops=100000, flood=10000, soak=50)
-# make test's short form: its test=all boots already run the APC storm at its default size.
-SHORT = dict(storm_smp=(2,), storm_ops={2: 20000}, thread_rounds=8, apc_ops=None, flood=300, soak=2)
+            thread_rounds=40, apc_ops=100000, irps=5000, flood=10000, soak=50)
+# make test's short form: its test=all boots already run the APC and IRP storms at their default sizes.
+SHORT = dict(storm_smp=(2,), storm_ops={2: 20000}, thread_rounds=8, apc_ops=None, irps=None, flood=300, soak=2)
 
 # kind -> (bugcheck code, P1 or None): what !labcrash <kind> must end in.
 MISUSE = {
@@ -56,6 +57,7 @@ MISUSE = {
     "apc_exit": (0x20, 0),  # no APC queued: the region's count is the cause
     "irp_twice": (0x44, None),  # P1: the IRP
     "irp_irql": (0xA, None),  # P1: the IRP, P2: 11
+    "fastmutex_unowned": (0x1E, 0xFFFFFFFFC0000046),  # STATUS_MUTANT_NOT_OWNED
 }
 PARAMS_RE = re.compile(r"^\s*\((0x[0-9A-F]{16}),")
 
@@ -98,18 +100,32 @@ def apc_storm(build: str, smp: int, ops: int) -> Result:
                         lambda m: f"{m.group(1)} APCs delivered once of {m.group(2)} inserts")
 
 
-def flood(build: str, keys: int) -> Result:
-    name = f"stress.flood{keys}"
+def irp_storm(build: str, smp: int, irps: int) -> Result:
+    return counted_boot(build, f"stress.irps@smp{smp}", f"test=irpstorm.* irps={irps}", smp, IRPS_RE,
+                        lambda m: f"{m.group(1)} IRPs completed once by {m.group(2)} threads")
+
+
+def flood(build: str, keys: int, slow_ms: int = 0) -> Result:
+    """Letters typed at the console; with slow_ms the reader takes a byte per read and rests, so the
+    class driver's buffer fills: every key must still be decoded or counted lost, every byte read,
+    held or counted lost."""
+    name = f"stress.flood{keys}" + (f"_slow_reader{slow_ms}ms" if slow_ms else "")
     letters = [[chr(ord("a") + i % 26)] for i in range(keys)]
     script = [qemu.Step(keyboard.PROMPT, keys=letters), qemu.Step("", call=keyboard.settle),
               qemu.Step("", serial="\x15!kbd\r"), qemu.Step(r"ISR -> DPC", serial="quit\r")]
-    boot = qemu.boot(build, name, "", smp=4, script=script, wall=max(150, keys / 50))
+    cmdline = f"kbdreaderslow={slow_ms}" if slow_ms else ""
+    boot = qemu.boot(build, name, cmdline, smp=4, script=script, wall=max(150, keys / 50))
     v = keyboard.judge_console(boot.transcript, boot.status, boot.reason, keys, [])
-    decoded = keyboard.last_match(verdict.clean_lines(boot.transcript), keyboard.KBD_KEYS_RE)
+    lines = verdict.clean_lines(boot.transcript)
+    decoded = keyboard.last_match(lines, keyboard.KBD_KEYS_RE)
+    if decoded:
+        keyboard.check_class(lines, v, int(decoded.group(2)))
     if v.passed:
         qemu.tidy(boot.rundir)
+    c = keyboard.last_match(lines, keyboard.KBD_CLASS_RE)
     return Result(name, v.passed, v.failures + ([] if v.passed else [transcript_note(boot)]),
-                  f"{keys} keys sent, {decoded.group(1) if decoded else '?'} decoded")
+                  f"{keys} keys sent, {decoded.group(1) if decoded else '?'} decoded"
+                  + (f", {c.group(6)} bytes read, {c.group(8)} held, {c.group(7)} lost" if c and slow_ms else ""))
 
 
 def judge_misuse(transcript: str, status: Optional[int], reason: str, code: int,
@@ -155,7 +171,10 @@ def jobs(build: str, plan: dict):
     work += [(thread_storm, (build, n, plan["thread_rounds"])) for n in plan["storm_smp"]]
     if plan["apc_ops"]:
         work += [(apc_storm, (build, n, plan["apc_ops"])) for n in plan["storm_smp"]]
+    if plan["irps"]:
+        work += [(irp_storm, (build, n, plan["irps"])) for n in plan["storm_smp"]]
     work.append((flood, (build, plan["flood"])))
+    work.append((flood, (build, plan["flood"], 20)))
     work += [(misuse, (build, kind)) for kind in MISUSE]
     work += [(soak, (build, i + 1)) for i in range(plan["soak"])]
     return work
