@@ -14,7 +14,8 @@
 #include "kd.h"
 
 KE_COMMAND_LINE_OPTION(kbdreaderslow, "kbdreaderslow",
-                       "kbdreaderslow=<ms>: the keyboard reader takes one byte per read and rests that long (make stress)");
+                       "kbdreaderslow=<ms>: the keyboard reader takes one byte per read, rests that long and keeps "
+                       "the keys from the console (make stress: a slow reader)");
 
 PKTHREAD KdKeyboardReaderThread; /* for !thread, !apc and lab 08 */
 static ULONG64 KdKeyLatency[256];  /* key's ISR -> bytes in this thread, TSC cycles: the last ones */
@@ -63,7 +64,7 @@ static VOID KdKeyboardReader(PVOID Context)
         }
         IoCallDriver(device, irp); /* pending until keys come, or done at once */
         KeWaitForSingleObject(&done, UserRequest, KernelMode, FALSE, NULL); /* set by the completion APC */
-        if (NT_SUCCESS(iosb.Status)) {
+        if (NT_SUCCESS(iosb.Status) && !slow_ms) {
             note_latency();
             KdInputPush(NULL, bytes, (ULONG)iosb.Information);
         }
