@@ -146,6 +146,24 @@ ULONG64 arch_mmu_query(ULONG64 va)
     return 0;
 }
 
+ULONG64 arch_mmu_translate(ULONG64 va)
+{
+    ULONG64 *t = table_at(arch_read_cr3());
+
+    if ((ULONG64)((int64_t)(va << 16) >> 16) != va)
+        return 0;
+    for (int level = 3; level >= 0; level--) {
+        ULONG64 e = t[index_of(va, level)];
+        ULONG64 span = 1ull << (12 + 9 * level); /* what one entry of this level maps */
+        if (!(e & ARCH_PTE_PRESENT))
+            return 0;
+        if (level == 0 || (level < 3 && (e & ARCH_PTE_LARGE)))
+            return (e & ADDR_MASK & ~(span - 1)) | (va & (span - 1));
+        t = table_at(e);
+    }
+    return 0;
+}
+
 BOOLEAN arch_mmu_nx_enabled(void)
 {
     return MiNxBit != 0;

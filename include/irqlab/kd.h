@@ -30,6 +30,9 @@ VOID KdInputPush(PVOID Context, const CHAR *Bytes, ULONG Count);
 /* IRQL: PASSIVE_LEVEL, once the keyboard's drivers are up: the thread that reads \Device\KeyboardClass0
  * with IRPs and pushes what it gets (kernel/kd/kbdreader.c).  Without the device, nothing. */
 VOID KdStartKeyboardReader(VOID);
+/* IRQL: PASSIVE_LEVEL, once, at boot: the debugger takes its traps (breakpoints, single steps), the
+ * clock's break-in poll (Ctrl-C on serial) and, with kdbreak=bugcheck, the bugcheck (kdtrap.c). */
+VOID KdInitializeDebugger(VOID);
 /* IRQL: any.  The reader's latest samples of a key's whole path, its ISR -> the bytes in the reader
  * thread (TSC cycles), at most Max (make bench's keyboard.key_to_reader). */
 ULONG KdQueryKeyLatency(ULONG64 *Samples, ULONG Max);

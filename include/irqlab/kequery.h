@@ -76,6 +76,26 @@ typedef struct _KI_APC_INFO {
 ULONG KiQueryApcs(struct _KTHREAD *Thread, KI_APC_INFO *Apcs, ULONG Max);
 ULONG KiQueryThreads(struct _KTHREAD **Threads, ULONG Max);
 
+/*
+ * kdsupport.c: what the kernel debugger (kernel/kd/kdstop.c) needs from Ke.  Stop is called for
+ * every breakpoint (#BP) and debug (#DB) trap, interrupts off, with the trap's frame, and returns
+ * TRUE when it handled it (the frame is resumed); PollBreakIn is called by CPU 0's clock at
+ * CLOCK_LEVEL and returns TRUE for a break-in, which then stops there (NT's KdPollBreakIn).
+ */
+typedef BOOLEAN (*PKD_STOP_ROUTINE)(struct _KTRAP_FRAME *TrapFrame);
+typedef BOOLEAN (*PKD_POLL_ROUTINE)(VOID);
+VOID KeConnectDebugger(PKD_STOP_ROUTINE Stop, PKD_POLL_ROUTINE PollBreakIn);
+/* Interrupts off.  Stops every other processor in an NMI with its registers in its
+ * KPRCB.Irqlab.DebugFrame (NT's KeFreezeExecution); returns how many stopped.  KeThawExecution lets
+ * them go on, with the DPC watchdog's counts started afresh: time spent stopped is not theirs. */
+ULONG KeFreezeExecution(VOID);
+VOID KeThawExecution(VOID);
+/* Any IRQL.  Writes one byte of kernel text through the physical memory map, so the text stays
+ * read-only and executable; *Old gets what was there.  FALSE (nothing written) outside the text. */
+BOOLEAN KeWriteKernelText(ULONG64 Address, UCHAR Value, PUCHAR Old);
+/* TRUE for an address in the kernel's text section. */
+BOOLEAN KeIsKernelText(ULONG64 Address);
+
 /* version.c */
 extern const char KiVersionString[];
 

@@ -31,6 +31,9 @@ VOID MmDeleteKernelStack(PVOID StackTop, ULONG Pages);
 /* IRQL: PASSIVE_LEVEL.  Pages zeroed pages, virtually contiguous, above a guard page; NULL when out of memory. */
 PVOID MmAllocateKernelPages(ULONG Pages);
 
+/* IRQL: any.  The physical address VirtualAddress maps to now; 0 when it is not mapped (NT's). */
+ULONG64 MmGetPhysicalAddress(PVOID VirtualAddress);
+
 /* IRQL: any.  TRUE when a read of VirtualAddress would not fault now (canonical and mapped). */
 BOOLEAN MmIsAddressValid(PVOID VirtualAddress);
 

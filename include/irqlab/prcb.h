@@ -46,6 +46,7 @@ typedef struct _KPRCB_IRQLAB {
     ULONG64 FrozenRip;             /* where the bugcheck's NMI found this CPU */
     KIRQL FrozenIrql;
     BOOLEAN FrozenInterruptsOn;
+    struct _KTRAP_FRAME *DebugFrame; /* while the debugger holds this CPU: its registers (kdsupport.c) */
 } KPRCB_IRQLAB;
 
 typedef struct _KPRCB {

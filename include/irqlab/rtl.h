@@ -39,6 +39,8 @@ char *strchr(const char *s, int c);
  * ends in "...".  Before a routine is set, nothing is printed.
  */
 ULONG DbgPrint(PCSTR Format, ...) __attribute__((format(printf, 1, 2)));
+/* NT's DbgBreakPoint: an int 3 here, which the kernel debugger stops at (0x7E without it). */
+VOID DbgBreakPoint(VOID);
 typedef VOID (*PRTL_DEBUG_PRINT_ROUTINE)(PCSTR Text, SIZE_T Length);
 VOID RtlSetDebugPrintRoutine(PRTL_DEBUG_PRINT_ROUTINE Routine);
 

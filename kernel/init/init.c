@@ -80,6 +80,7 @@ static DECLSPEC_NORETURN void Phase1Initialization(void *Context)
     KeInitializeTrace(); /* every started CPU's trace buffer; trace= starts recording */
     I8042Initialize(KbdClassServiceCallback, KbdClassInitialize()); /* the port feeds the class driver */
     KdStartKeyboardReader(); /* the console reads the class device with IRPs */
+    KdInitializeDebugger();  /* breakpoints, break-in, kdbreak=bugcheck */
     if (KtTestsRequested())
         KtRunTests();
     if (BenchRequested())

@@ -52,10 +52,14 @@ KD_COMMAND(ln, "ln", "ln <address>", "the symbol nearest at or below an address"
         DbgPrint("No symbol for %s: not in the kernel image\n", text);
 }
 
-KD_COMMAND(registers, "r", "r", "this CPU's registers (the console's own context)")
+KD_COMMAND(registers, "r", "r [register=value]", "registers: the stopped processor's (~n), else the console's own")
 {
     ULONG64 rsp = arch_stack_pointer(), rbp = arch_frame_pointer(), flags = arch_read_flags();
 
+    if (KdIsStopped()) {
+        KdStoppedRegisters(Args);
+        return;
+    }
     if (!KdNoMoreArguments(Args, "r"))
         return;
     DbgPrint("rsp=%016llx rbp=%016llx rip=%016llx\n", rsp, rbp, (ULONG64)(ULONG_PTR)KdCmd_registers);

@@ -40,8 +40,11 @@ VOID KdExecuteLine(PCSTR Line)
     while (*Line == ' ')
         Line++;
     ULONG n = 0;
-    while (Line[n] && Line[n] != ' ')
-        n++;
+    if (Line[0] == '~')
+        n = 1; /* ~1 is WinDbg's "~ 1" */
+    else
+        while (Line[n] && Line[n] != ' ')
+            n++;
     if (n == 0)
         return;
     const KD_COMMAND *c = find(Line, n);
@@ -49,6 +52,8 @@ VOID KdExecuteLine(PCSTR Line)
         DbgPrint("Unknown command '%.*s'; type help for the list\n", (int)n, Line);
         return;
     }
+    if (KdIsStopped() && !KdStoppedAllows(c->Name))
+        return;
     PCSTR args = Line + n;
     while (*args == ' ')
         args++;
@@ -192,6 +197,8 @@ static VOID read_line(LINE *L)
             backspace(L);
         else if (c == 0x15) /* Ctrl-U */
             replace_line(L, "");
+        else if (c == 0x03) /* Ctrl-C: break in, here (WinDbg's Ctrl+Break) */
+            DbgBreakPoint();
         else if (c == 0x1b)
             escape(L, &index);
         else if (c >= 0x20 && c < 0x7f)

@@ -3,17 +3,19 @@
  *
  * Serial bytes are polled from COM1; the keyboard reader thread
  * (kbdreader.c) pushes the bytes a terminal would have sent for each key
- * (kernel/io/kbdxlat.c), so the line editor sees one input language.  A
- * spin lock guards the ring between the pusher and the console.
+ * (kernel/io/kbdxlat.c), and CPU 0's clock pushes serial bytes that came
+ * while the console was busy, looking for a Ctrl-C (kdtrap.c); so the line
+ * editor sees one input language.  A raw lock (interrupts off) guards the
+ * ring and the UART between them.
  */
 #include <arch/arch.h>
-#include <irqlab/spinlock.h>
+#include <arch/rawlock.h>
 #include "kd.h"
 
 #define RING 256 /* a power of two */
 
 static struct {
-    KSPIN_LOCK Lock;
+    ARCH_RAW_LOCK Lock; /* raw: the clock's break-in poll pushes serial bytes at CLOCK_LEVEL */
     UCHAR Bytes[RING];
     ULONG Head, Tail; /* free-running: Head - Tail bytes are waiting */
     ULONG64 Dropped;
@@ -21,10 +23,8 @@ static struct {
 
 VOID KdInputPush(PVOID Context, const CHAR *Bytes, ULONG Count)
 {
-    KIRQL old;
-
     UNREFERENCED_PARAMETER(Context);
-    KeAcquireSpinLock(&KdInput.Lock, &old);
+    ULONG64 flags = arch_raw_lock_acquire(&KdInput.Lock);
     for (ULONG i = 0; i < Count; i++) {
         if (KdInput.Head - KdInput.Tail == RING) {
             KdInput.Dropped += Count - i; /* the reader is far behind: keep what came first */
@@ -32,26 +32,17 @@ VOID KdInputPush(PVOID Context, const CHAR *Bytes, ULONG Count)
         }
         KdInput.Bytes[KdInput.Head++ % RING] = (UCHAR)Bytes[i];
     }
-    KeReleaseSpinLock(&KdInput.Lock, old);
+    arch_raw_lock_release(&KdInput.Lock, flags);
 }
 
-static int pop_pushed(VOID)
-{
-    int c = -1;
-    KIRQL old;
-
-    KeAcquireSpinLock(&KdInput.Lock, &old);
-    if (KdInput.Head != KdInput.Tail)
-        c = KdInput.Bytes[KdInput.Tail++ % RING];
-    KeReleaseSpinLock(&KdInput.Lock, old);
-    return c;
-}
-
+/* The oldest byte: one pushed (older than anything still in the UART), else one from serial, read
+ * with interrupts off so that the clock's poll cannot take it between the two port reads. */
 int KdInputRead(VOID)
 {
-    int c = pop_pushed();
-
-    return c >= 0 ? c : arch_serial_read();
+    ULONG64 flags = arch_raw_lock_acquire(&KdInput.Lock);
+    int c = KdInput.Head != KdInput.Tail ? KdInput.Bytes[KdInput.Tail++ % RING] : arch_serial_read();
+    arch_raw_lock_release(&KdInput.Lock, flags);
+    return c;
 }
 
 int KdInputWait(VOID)

@@ -58,6 +58,16 @@ typedef struct _KD_CPU_SNAPSHOT {
  */
 const KD_CPU_SNAPSHOT *KdSnapshotProcessors(VOID);
 
+/* ---- the stopped machine (kdstop.c) --------------------------------------- */
+/* TRUE while the debugger has stopped every processor; then the registers each had. */
+BOOLEAN KdIsStopped(VOID);
+struct _KTRAP_FRAME *KdStoppedFrame(ULONG Cpu);
+KIRQL KdStoppedIrqlOf(ULONG Cpu); /* the IRQL it stopped at */
+VOID KdStoppedRegisters(PCSTR Args); /* r there (kdframe.c) */
+/* May the command run on the stopped machine?  FALSE (said) for one that needs it running. */
+BOOLEAN KdStoppedAllows(PCSTR Name);
+
+
 /* ---- !trace list (cmd_tracelist.c) ---------------------------------------- */
 VOID KdTraceList(PCSTR Args);
 

@@ -6,6 +6,7 @@
  * that walks the queues; here the processors are stopped first: KeIpiGenericCall brings every CPU into an IPI at
  * IPI_LEVEL, where none can be inside KeInsertQueueDpc (HIGH_LEVEL) or the
  * retire loop's locked part (interrupts off), and each copies its own state.
+ * On a machine the debugger has stopped, they are stopped already: it reads them.
  */
 #include "kd.h"
 
@@ -29,14 +30,13 @@ static VOID copy_queue(KD_CPU_SNAPSHOT *S, PKDPC_DATA Data)
     }
 }
 
-static ULONG_PTR take(ULONG_PTR Context)
+/* One processor's state into its snapshot, at Irql. */
+static VOID copy_processor(PKPRCB prcb, KIRQL Irql)
 {
-    PKPRCB prcb = KeGetCurrentPrcb();
     KD_CPU_SNAPSHOT *s = &KdSnapshots[prcb->Number];
 
     s->Taken = TRUE;
-    /* What this IPI interrupted; the console's own CPU was not interrupted: its level is passed in. */
-    s->Irql = (Context >> 8) == prcb->Number ? (KIRQL)Context : prcb->Irqlab.PreviousIrql;
+    s->Irql = Irql;
     s->DpcRoutineActive = prcb->DpcRoutineActive;
     s->DpcQueueDepth = 0;
     s->DpcCount = prcb->DpcData[0].DpcCount + prcb->DpcData[1].DpcCount;
@@ -46,7 +46,15 @@ static ULONG_PTR take(ULONG_PTR Context)
     copy_queue(s, &prcb->DpcData[0]);
     copy_queue(s, &prcb->DpcData[1]); /* the threaded queue, after the normal one, as WinDbg lists them */
     prcb->DebuggerSavedIRQL = s->Irql; /* as NT's debugger saves it on entry */
-    KeGetPcr()->Irql = s->Irql;
+    CONTAINING_RECORD(prcb, KPCR, Prcb)->Irql = s->Irql;
+}
+
+static ULONG_PTR take(ULONG_PTR Context)
+{
+    PKPRCB prcb = KeGetCurrentPrcb();
+
+    /* What this IPI interrupted; the console's own CPU was not interrupted: its level is passed in. */
+    copy_processor(prcb, (Context >> 8) == prcb->Number ? (KIRQL)Context : prcb->Irqlab.PreviousIrql);
     return 0;
 }
 
@@ -54,6 +62,11 @@ const KD_CPU_SNAPSHOT *KdSnapshotProcessors(VOID)
 {
     for (ULONG n = 0; n < MAXIMUM_PROCESSORS; n++)
         KdSnapshots[n].Taken = FALSE;
+    if (KdIsStopped()) { /* every processor is stopped already: read each where it stopped */
+        for (LONG n = 0; n < KeNumberProcessors; n++)
+            copy_processor(KiProcessorBlock[n], KdStoppedIrqlOf((ULONG)n));
+        return KdSnapshots;
+    }
     KeIpiGenericCall(take, (ULONG_PTR)KeGetCurrentProcessorNumber() << 8 | KeGetCurrentIrql());
     return KdSnapshots;
 }

@@ -52,6 +52,7 @@ static BOOLEAN KiClockService(PKINTERRUPT Interrupt, PVOID Context)
     if (prcb->ClockOwner) {
         KiInterruptTime += KiTimeIncrement;
         KeTickCount++;
+        KiPollDebugger(); /* NT's KdPollBreakIn, on the clock's owner */
     }
     KiCheckTimers(prcb);
     KiUpdateRunTime(prcb, prcb->Irqlab.PreviousIrql);

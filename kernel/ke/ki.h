@@ -97,6 +97,12 @@ VOID KiCallDpcRoutine(PKPRCB Prcb, PKDPC Dpc, PKDEFERRED_ROUTINE Routine, PVOID 
 /* ipi.c */
 VOID KiInitializeIpi(VOID);
 
+/* kdsupport.c: the debugger's traps (#BP, #DB; TRUE: handled), its freeze NMI (TRUE: this CPU was
+ * held and let go), and CPU 0's clock asking it for a break-in. */
+BOOLEAN KiDebuggerTrap(PKTRAP_FRAME TrapFrame);
+BOOLEAN KiDebuggerFreezeNmi(PKTRAP_FRAME TrapFrame);
+VOID KiPollDebugger(VOID);
+
 /* trap.c: called by trap.asm for every vector, interrupts off. */
 void KiDispatchTrap(PKTRAP_FRAME TrapFrame);
 

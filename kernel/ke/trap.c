@@ -52,7 +52,7 @@ static VOID say_if_stack_overflow(VOID)
                  "guard page at %p\n", thread, (PVOID)limit, thread->StackBase, (PVOID)address);
 }
 
-static DECLSPEC_NORETURN void exception_bugcheck(PKTRAP_FRAME f)
+static void exception_bugcheck(PKTRAP_FRAME f)
 {
     ULONG vector = (ULONG)f->Vector;
     NTSTATUS status = exception_status(vector);
@@ -64,6 +64,8 @@ static DECLSPEC_NORETURN void exception_bugcheck(PKTRAP_FRAME f)
         prcb->Irqlab.FrozenInterruptsOn = (f->EFlags & ARCH_FLAGS_IF) != 0;
         KiFreezeProcessor();
     }
+    if (vector == 2 && KiDebuggerFreezeNmi(f)) /* the debugger held this CPU and has let it go */
+        return;
     if (vector == 2)
         KiBugCheckWithFrame(NMI_HARDWARE_FAILURE, 0, 0, 0, 0, f);
     if (vector == 18)
@@ -118,7 +120,11 @@ void KiDispatchTrap(PKTRAP_FRAME TrapFrame)
     }
     if (TrapFrame->Vector < 32 && fixup(TrapFrame))
         return;
-    if (TrapFrame->Vector < 32)
-        exception_bugcheck(TrapFrame);
+    if ((TrapFrame->Vector == 1 || TrapFrame->Vector == 3) && KiDebuggerTrap(TrapFrame))
+        return;
+    if (TrapFrame->Vector < 32) {
+        exception_bugcheck(TrapFrame); /* returns only for the debugger's freeze NMI */
+        return;
+    }
     KiInterruptDispatch(TrapFrame);
 }

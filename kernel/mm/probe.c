@@ -12,6 +12,11 @@ BOOLEAN MmIsAddressValid(PVOID VirtualAddress)
     return arch_mmu_query((ULONG64)VirtualAddress) != 0; /* 0 also for non-canonical addresses */
 }
 
+ULONG64 MmGetPhysicalAddress(PVOID VirtualAddress)
+{
+    return arch_mmu_translate((ULONG64)VirtualAddress);
+}
+
 NTSTATUS MmCopyMemory(PVOID TargetAddress, MM_COPY_ADDRESS SourceAddress, SIZE_T NumberOfBytes, ULONG Flags,
                       PSIZE_T NumberOfBytesTransferred)
 {

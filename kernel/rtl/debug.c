@@ -36,3 +36,8 @@ VOID RtlAssert(PCSTR Expression, PCSTR File, ULONG Line)
 {
     DbgPrint("\n*** Assertion failed: %s\n***   Source File: %s, line %u\n", Expression, File, Line);
 }
+
+VOID DbgBreakPoint(VOID)
+{
+    __asm__ volatile("int3");
+}

@@ -2,8 +2,10 @@
  * kdfuzz_test.c - thousands of random and malformed console lines: every
  * one gets an answer (some output), and the kernel is still up, at
  * PASSIVE_LEVEL, with no CPU held, afterwards.  Commands that end the boot
- * on purpose (quit, reboot, .crash, !labcrash <kind>) or hold a CPU for
- * seconds (!labhold, !labirql) are left out; everything else is fair game.
+ * on purpose (quit, q, reboot, .crash, !labcrash <kind>), hold a CPU for
+ * seconds (!labhold, !labirql) or set a breakpoint that would stop the
+ * machine with nobody at the prompt (bp, bu) are left out; everything else
+ * is fair game.
  */
 #include <irqlab/prcb.h>
 #include <irqlab/rtl.h>
@@ -15,7 +17,7 @@
 
 extern const KD_COMMAND __start_kdcmds[], __stop_kdcmds[];
 
-static const PCSTR KtUnsafe[] = { "quit", "reboot", ".crash", "!labcrash", "!labhold", "!labirql" };
+static const PCSTR KtUnsafe[] = { "quit", "q", "reboot", ".crash", "!labcrash", "!labhold", "!labirql", "bp", "bu" };
 
 static const PCSTR KtTokens[] = {
     "0", "1", "ffffffff`ffffffff", "fffff800`4150b2e0", "0n123", "0y101", "0x", "0n", "`", "L", "L10", "L0n100000",

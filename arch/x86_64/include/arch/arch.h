@@ -35,6 +35,13 @@ static inline void arch_wrmsr(uint32_t msr, ULONG64 v)
     __asm__ volatile("wrmsr" ::"c"(msr), "a"((uint32_t)v), "d"((uint32_t)(v >> 32)));
 }
 
+/* cpuid as a serializing instruction (Intel SDM vol. 3, 9.1.3: after code is modified). */
+static inline void arch_serialize(void)
+{
+    uint32_t a = 0, b, c = 0, d;
+    __asm__ volatile("cpuid" : "+a"(a), "=b"(b), "+c"(c), "=d"(d)::"memory");
+}
+
 static inline void arch_cpuid(uint32_t leaf, uint32_t sub, uint32_t r[4])
 {
     __asm__ volatile("cpuid" : "=a"(r[0]), "=b"(r[1]), "=c"(r[2]), "=d"(r[3]) : "a"(leaf), "c"(sub));
@@ -230,6 +237,7 @@ BOOLEAN arch_mmu_init(const struct irqlab_bootinfo *bi, ULONG64 (*allocate_page)
 ULONG64 arch_mmu_map_stack(ULONG pages); /* returns the top; 0 when out of memory */
 /* The leaf entry mapping va (with ARCH_PTE_LARGE for 2 MiB), or 0 if unmapped. */
 ULONG64 arch_mmu_query(ULONG64 va);
+ULONG64 arch_mmu_translate(ULONG64 va); /* the physical address va maps to; 0 if not mapped */
 ULONG64 arch_mmu_unmap_page(ULONG64 va); /* a stack page's physical address, 0 if not mapped */
 BOOLEAN arch_mmu_nx_enabled(void);
 

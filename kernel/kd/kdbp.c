@@ -1,0 +1,269 @@
+/*
+ * kdbp.c - software breakpoints in WinDbg's syntax: bp/bu <address>
+ * [passes] ["commands"], bl, bc, bd, be (ids or *).  A breakpoint is an
+ * int 3 written over the first byte of an instruction of the kernel's text
+ * (KeWriteKernelText: through the physical memory map, so the text stays
+ * read-only and executable).  They are in the text while the machine runs
+ * and out of it while it is stopped, so that u and db show the code as it
+ * is.  Set on the running machine, a change reaches every processor inside
+ * one KeIpiGenericCall, each executing a serializing instruction after it
+ * (Intel SDM vol. 3, 8.1.3, cross-modifying code).
+ */
+#include <arch/arch.h>
+#include <irqlab/kequery.h>
+#include <irqlab/prcb.h>
+#include <irqlab/rtl.h>
+#include "disasm.h"
+#include "kd.h"
+#include "kdstop.h"
+
+#define KD_TEXT __attribute__((section(".text.kdstop")))
+#define INT3 0xcc
+#define BP_USAGE "bp <address> [passes] [\"commands\"]"
+
+extern const UCHAR __KdTextStart[], __KdTextEnd[];
+
+KD_BREAKPOINT KdBreakpoints[KD_BREAKPOINTS];
+
+LONG KdFindBreakpoint(ULONG64 Address)
+{
+    for (LONG i = 0; i < KD_BREAKPOINTS; i++)
+        if (KdBreakpoints[i].Used && KdBreakpoints[i].Address == Address)
+            return i;
+    return -1;
+}
+
+KD_TEXT VOID KdRemoveBreakpoints(VOID)
+{
+    for (LONG i = 0; i < KD_BREAKPOINTS; i++) {
+        KD_BREAKPOINT *b = &KdBreakpoints[i];
+        if (b->Inserted)
+            KeWriteKernelText(b->Address, b->Original, NULL);
+        b->Inserted = FALSE;
+    }
+}
+
+KD_TEXT VOID KdInsertBreakpoints(ULONG64 Skip)
+{
+    for (LONG i = 0; i < KD_BREAKPOINTS; i++) {
+        KD_BREAKPOINT *b = &KdBreakpoints[i];
+        if (b->Used && b->Enabled && !b->Inserted && b->Address != Skip)
+            b->Inserted = KeWriteKernelText(b->Address, INT3, &b->Original);
+    }
+}
+
+/* On every processor at IPI_LEVEL: the caller's processor rewrites, every one serializes after. */
+static ULONG_PTR sync_text(ULONG_PTR Writer)
+{
+    if (KeGetCurrentProcessorNumber() == Writer) {
+        KdRemoveBreakpoints();
+        KdInsertBreakpoints(0);
+    }
+    arch_serialize();
+    return 0;
+}
+
+/* After a change to the table: on the running machine, the text follows it now. */
+static VOID apply(VOID)
+{
+    if (!KdIsStopped())
+        KeIpiGenericCall(sync_text, KeGetCurrentProcessorNumber());
+}
+
+/* Is Address the first byte of an instruction of the function it is in? */
+static BOOLEAN at_instruction(ULONG64 Address)
+{
+    PCSTR name;
+    ULONG_PTR offset;
+    KD_INSTRUCTION ins;
+    ULONG64 unreadable;
+
+    if (!KiLookupSymbol((ULONG_PTR)Address, &name, &offset))
+        return TRUE; /* no function to decode from: trust it */
+    for (ULONG64 at = Address - offset; at < Address; at += ins.Length)
+        if (!KdDecodeAt(at, &ins, &unreadable))
+            return FALSE;
+    return TRUE;
+}
+
+/* Says why no breakpoint may go at Address; FALSE when one may. */
+static BOOLEAN refused(ULONG64 Address)
+{
+    CHAR where[96], text[24];
+
+    KiFormatSymbol((ULONG_PTR)Address, where, sizeof(where));
+    KdFormatAddress(Address, text, sizeof(text));
+    if (!KeIsKernelText(Address)) {
+        DbgPrint("Cannot set a breakpoint at %s (%s): it is not in the kernel's code\n", text, where);
+        return TRUE;
+    }
+    if (Address >= (ULONG64)__KdTextStart && Address < (ULONG64)__KdTextEnd) {
+        DbgPrint("Cannot set a breakpoint at %s (%s): it is on the debugger's own stop path\n", text, where);
+        return TRUE;
+    }
+    if (!at_instruction(Address)) {
+        DbgPrint("Cannot set a breakpoint at %s (%s): it is not the start of an instruction (u shows them)\n",
+                 text, where);
+        return TRUE;
+    }
+    return FALSE;
+}
+
+/* The optional "commands" at the end of a bp line. */
+static BOOLEAN quoted(PCSTR Args, CHAR *Out, ULONG Size)
+{
+    while (*Args == ' ')
+        Args++;
+    Out[0] = 0;
+    if (*Args == 0)
+        return TRUE;
+    PCSTR end = Args[0] == '"' ? strchr(Args + 1, '"') : NULL;
+    if (end == NULL || (ULONG)(end - Args - 1) >= Size || !KdAtEnd(end + 1))
+        return FALSE;
+    memcpy(Out, Args + 1, (size_t)(end - Args - 1));
+    Out[end - Args - 1] = 0;
+    return TRUE;
+}
+
+static VOID set_breakpoint(PCSTR Args)
+{
+    ULONG64 address, passes = 1;
+    CHAR command[64];
+
+    if (!KdNextValue(&Args, &address, TRUE, "address"))
+        return;
+    while (*Args == ' ')
+        Args++;
+    if (*Args && *Args != '"' && !KdNextValue(&Args, &passes, TRUE, "passes"))
+        return;
+    if (!quoted(Args, command, sizeof(command))) {
+        DbgPrint("usage: %s (the commands in double quotes, at most %u characters)\n", BP_USAGE,
+                 (ULONG)sizeof(command) - 1);
+        return;
+    }
+    if (refused(address))
+        return;
+    LONG id = KdFindBreakpoint(address);
+    if (id >= 0)
+        DbgPrint("breakpoint %d redefined\n", id);
+    for (id = id >= 0 ? id : 0; id < KD_BREAKPOINTS && KdBreakpoints[id].Used && KdBreakpoints[id].Address != address;)
+        id++;
+    if (id == KD_BREAKPOINTS) {
+        DbgPrint("All %u breakpoints are in use: bc one first\n", KD_BREAKPOINTS);
+        return;
+    }
+    KD_BREAKPOINT *b = &KdBreakpoints[id];
+    BOOLEAN was = b->Used && b->Inserted;
+    *b = (KD_BREAKPOINT){ .Used = TRUE, .Enabled = TRUE, .Inserted = was, .Original = b->Original,
+                          .Address = address, .Passes = (ULONG)passes, .PassesLeft = (ULONG)passes };
+    memcpy(b->Command, command, sizeof(command));
+    apply();
+}
+
+KD_COMMAND(bp, "bp", BP_USAGE, "set a breakpoint (int 3) at a kernel address; it stops the machine")
+{
+    set_breakpoint(Args);
+}
+
+KD_COMMAND(bu, "bu", "bu <address> [passes] [\"commands\"]", "as bp: every symbol is loaded, so none is unresolved")
+{
+    set_breakpoint(Args);
+}
+
+KD_COMMAND(bl, "bl", "bl", "list the breakpoints")
+{
+    CHAR text[24], where[96];
+    ULONG listed = 0;
+
+    if (!KdNoMoreArguments(Args, "bl"))
+        return;
+    for (LONG i = 0; i < KD_BREAKPOINTS; i++) {
+        KD_BREAKPOINT *b = &KdBreakpoints[i];
+        if (!b->Used || b->Temporary)
+            continue;
+        KdFormatAddress(b->Address, text, sizeof(text));
+        KiFormatSymbol((ULONG_PTR)b->Address, where, sizeof(where));
+        DbgPrint("%6d %c %-7s Clear  %s     %04x (%04x) %s%s%s%s\n", i, b->Enabled ? 'e' : 'd',
+                 b->Enabled ? "Disable" : "Enable", text, b->PassesLeft, b->Passes, where,
+                 b->Command[0] ? " \"" : "", b->Command, b->Command[0] ? "\"" : "");
+        listed++;
+    }
+    if (listed == 0)
+        DbgPrint("No breakpoints\n");
+}
+
+/* bc, bd, be: each id or * named, changed by Change. */
+static VOID for_each_named(PCSTR Args, PCSTR Usage, VOID (*Change)(KD_BREAKPOINT *))
+{
+    CHAR word[24];
+    ULONG64 id;
+
+    if (KdAtEnd(Args)) {
+        DbgPrint("usage: %s\n", Usage);
+        return;
+    }
+    while (KdNextWord(&Args, word, sizeof(word))) {
+        if (strcmp(word, "*") == 0) {
+            for (LONG i = 0; i < KD_BREAKPOINTS; i++)
+                if (KdBreakpoints[i].Used && !KdBreakpoints[i].Temporary)
+                    Change(&KdBreakpoints[i]);
+        } else if (!KdEvaluateText(word, &id)) {
+            return;
+        } else if (id >= KD_BREAKPOINTS || !KdBreakpoints[id].Used) {
+            DbgPrint("No breakpoint %llu (bl lists them)\n", id);
+        } else {
+            Change(&KdBreakpoints[id]);
+        }
+    }
+    apply();
+}
+
+static VOID clear(KD_BREAKPOINT *B)
+{
+    B->Enabled = FALSE; /* apply() takes it out of the text, then it is forgotten */
+    B->Clearing = TRUE;
+}
+
+static VOID disable(KD_BREAKPOINT *B)
+{
+    B->Enabled = FALSE;
+}
+
+static VOID enable(KD_BREAKPOINT *B)
+{
+    B->Enabled = TRUE;
+}
+
+KD_COMMAND(bc, "bc", "bc <id>... | *", "clear breakpoints")
+{
+    for_each_named(Args, "bc <id>... | *", clear);
+    for (LONG i = 0; i < KD_BREAKPOINTS; i++)
+        if (KdBreakpoints[i].Clearing && !KdBreakpoints[i].Inserted)
+            memset(&KdBreakpoints[i], 0, sizeof(KdBreakpoints[i]));
+}
+
+KD_COMMAND(bd, "bd", "bd <id>... | *", "disable breakpoints (bl still lists them)")
+{
+    for_each_named(Args, "bd <id>... | *", disable);
+}
+
+KD_COMMAND(be, "be", "be <id>... | *", "enable breakpoints")
+{
+    for_each_named(Args, "be <id>... | *", enable);
+}
+
+BOOLEAN KdSetTemporaryBreakpoint(ULONG64 Address)
+{
+    if (!KeIsKernelText(Address) || (Address >= (ULONG64)__KdTextStart && Address < (ULONG64)__KdTextEnd))
+        return FALSE;
+    if (KdFindBreakpoint(Address) >= 0)
+        return TRUE; /* one is there already: it stops there anyway */
+    for (LONG i = 0; i < KD_BREAKPOINTS; i++) {
+        if (!KdBreakpoints[i].Used) {
+            KdBreakpoints[i] = (KD_BREAKPOINT){ .Used = TRUE, .Enabled = TRUE, .Temporary = TRUE,
+                                                .Address = Address, .Passes = 1, .PassesLeft = 1 };
+            return TRUE;
+        }
+    }
+    return FALSE;
+}

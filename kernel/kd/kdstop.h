@@ -1,0 +1,58 @@
+/*
+ * kdstop.h - the stopping debugger's pieces, for kernel/kd/ only: the stop
+ * (kdstop.c), the traps and the resume (kdtrap.c), breakpoints (kdbp.c)
+ * and the commands that go on (cmd_go.c).
+ */
+#ifndef KERNEL_KD_KDSTOP_H
+#define KERNEL_KD_KDSTOP_H
+
+#include <arch/trapframe.h>
+#include <irqlab/prcb.h>
+
+typedef enum _KD_STOP_REASON { KdStopBreakpoint, KdStopStep, KdStopBreakIn, KdStopBugCheck } KD_STOP_REASON;
+typedef enum _KD_RESUME { KdResumeNone, KdResumeGo, KdResumeStep, KdResumeQuit } KD_RESUME;
+
+typedef struct _KD_STOP_STATE {
+    volatile LONG Owner;     /* the processor that stopped the machine, or -1 */
+    BOOLEAN Stopped;         /* the console runs on the stopped machine */
+    BOOLEAN OthersFrozen;    /* kept across a single step */
+    BOOLEAN BugChecked;      /* stopped by a bugcheck: nothing resumes */
+    PKTRAP_FRAME Frame;      /* the owner's registers */
+    KIRQL Irql;              /* the owner's IRQL where it stopped */
+    ULONG Context;           /* the processor r, k and !irql look at (~n) */
+    KD_RESUME Resume;        /* what the console asked for */
+    LONG StepOver;           /* a breakpoint stepped over before it goes back in; -1 none */
+    BOOLEAN StepContinues;   /* that step is g's: go on after it without stopping */
+    CHAR Commands[64];       /* a breakpoint's commands, run when it stops */
+} KD_STOP_STATE;
+extern KD_STOP_STATE KdStopState;
+
+/* kdstop.c */
+VOID KdStopMachine(PKTRAP_FRAME Frame, KD_STOP_REASON Reason, LONG Breakpoint);
+VOID KdPrintStopPlace(ULONG64 Rip);
+KIRQL KdStoppedIrql(ULONG Cpu);
+
+/* kdframe.c: r on the stopped machine. */
+VOID KdStoppedRegisters(PCSTR Args);
+
+/* kdtrap.c: what the trap does after the console, and the hook the kernel calls. */
+VOID KdPrepareResume(PKTRAP_FRAME Frame);
+
+/* kdbp.c: the breakpoint table; insert writes int 3 into every enabled one but the one at Skip. */
+#define KD_BREAKPOINTS 32
+typedef struct _KD_BREAKPOINT {
+    BOOLEAN Used, Enabled, Inserted, Temporary, Clearing;
+    ULONG64 Address;
+    UCHAR Original;
+    ULONG Passes, PassesLeft; /* stop on the Passes-th hit (0 or 1: every hit) */
+    ULONG Hits;
+    CHAR Command[64];
+} KD_BREAKPOINT;
+extern KD_BREAKPOINT KdBreakpoints[KD_BREAKPOINTS];
+LONG KdFindBreakpoint(ULONG64 Address);
+VOID KdRemoveBreakpoints(VOID);
+VOID KdInsertBreakpoints(ULONG64 Skip);
+/* A one-shot breakpoint for p, gu and g <address>; FALSE when none can be placed there. */
+BOOLEAN KdSetTemporaryBreakpoint(ULONG64 Address);
+
+#endif
