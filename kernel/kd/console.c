@@ -27,10 +27,11 @@ typedef struct _LINE {
     ULONG Dropped; /* characters typed while the line was full */
 } LINE;
 
+/* Case-insensitive, as WinDbg's command names are (!IRQL, Help, DT). */
 static const KD_COMMAND *find(PCSTR Name, ULONG Length)
 {
     for (const KD_COMMAND *c = __start_kdcmds; c < __stop_kdcmds; c++)
-        if (strlen(c->Name) == Length && strncmp(c->Name, Name, Length) == 0)
+        if (strlen(c->Name) == Length && _strnicmp(c->Name, Name, Length) == 0)
             return c;
     return NULL;
 }
