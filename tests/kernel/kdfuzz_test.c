@@ -24,7 +24,7 @@ static const PCSTR KtTokens[] = {
     "_KDPC_DATA", "_KPRCB", "nt!_KPCR", "_KTIMER", "_NOPE", "KiIdleLoop+5", "-1", "~0", "cancel", "off", "low",
     "high", "medium", "3", "40", "ff", "0n64", "100000", "@$prcb", "$pcr", "@$", "nt!KiProcessorBlock", "-r", "-r9",
     "-a", "-y", "Dpc*", "DpcData", "_KINTERRUPT", "KDPC", "foo!_KDPC",
-    "@rip", "@rsp", "@$thread", "@cr8", "@nope", "by(0)", "dwo(KiProcessorBlock)", "qwo(", "+ 8", "1 / 0",
+    "@rip", "@rsp", "@$thread", "@cr8", "@nope", "by(0)", "dwo(KiProcessorBlock)", "qwo(", "+ 8", "1 / 0", "nt!Ke*Dpc*", "irqlab!*", "foo!*", "*!*", "m", "nt",
 };
 
 static ULONG64 KtRandom = 0x2545f4914f6cdd1dull;
