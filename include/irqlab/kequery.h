@@ -59,6 +59,10 @@ BOOLEAN KiFindSymbol(PCSTR Name, ULONG Length, ULONG_PTR *Address);
 BOOLEAN KiFormatSymbol(ULONG_PTR Address, char *Buffer, size_t Size);
 /* The same for a return address on a stack: named after the call it returns from. */
 void KiFormatReturnAddress(ULONG_PTR Address, char *Buffer, size_t Size);
+/* IRQL any.  The Index-th symbol in address order (the debugger's x); FALSE past the last. */
+BOOLEAN KiEnumerateSymbols(ULONG Index, PCSTR *Name, ULONG_PTR *Address);
+/* IRQL any.  The kernel image's first byte and the byte after its last (the debugger's lm). */
+VOID KiQueryImageBounds(ULONG_PTR *Start, ULONG_PTR *End);
 
 /* stack.c: IRQL any.  Follows the frame-pointer chain from Rbp: each frame's address (Frames may be
  * NULL) and return address, at most Max; stops at an unmapped, misaligned or downward link. */

@@ -29,6 +29,9 @@ size_t strnlen(const char *s, size_t max);
 int strcmp(const char *a, const char *b);
 int strncmp(const char *a, const char *b, size_t n);
 char *strchr(const char *s, int c);
+/* The CRT names NT's kernel exports: compare ignoring ASCII case (the console's commands and symbols). */
+int _strnicmp(const char *a, const char *b, size_t n);
+int _stricmp(const char *a, const char *b);
 
 /* ---- debug output (NT's DbgPrint is an Rtl routine too) ---------------- */
 /*
@@ -66,5 +69,7 @@ static inline __attribute__((always_inline, noreturn)) VOID RtlpRaiseAssertion(V
 
 /* Shell-style match of '*' and '?' (no character classes). */
 BOOLEAN RtlMatchGlob(const char *pattern, const char *text);
+/* The same ignoring ASCII case, as WinDbg's x matches symbols. */
+BOOLEAN RtlMatchGlobInsensitive(const char *pattern, const char *text);
 
 #endif

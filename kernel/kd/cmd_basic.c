@@ -25,23 +25,24 @@ KD_COMMAND(echo, ".echo", ".echo <text>", "print the text")
     DbgPrint("%s\n", Args);
 }
 
-KD_COMMAND(evaluate, "?", "? <expression>", "evaluate an expression (hex, 0n decimal, symbols, poi())")
+KD_COMMAND(evaluate, "?", "? <expression>",
+           "evaluate the rest of the line (hex, 0n decimal, symbols, @rip, poi(), spaces allowed)")
 {
     CHAR text[24];
     ULONG64 value;
 
-    if (!KdNextValue(&Args, &value, TRUE, "expression") || !KdNoMoreArguments(Args, "? <expression>"))
+    if (!KdRestValue(&Args, &value, "expression"))
         return;
     KdFormatAddress(value, text, sizeof(text));
     DbgPrint("Evaluate expression: %lld = %s\n", (LONG64)value, text);
 }
 
-KD_COMMAND(ln, "ln", "ln <address>", "the symbol nearest at or below an address")
+KD_COMMAND(ln, "ln", "ln <address>", "the symbol nearest at or below an address (the rest of the line)")
 {
     CHAR text[24], symbol[96];
     ULONG64 address;
 
-    if (!KdNextValue(&Args, &address, TRUE, "address") || !KdNoMoreArguments(Args, "ln <address>"))
+    if (!KdRestValue(&Args, &address, "address"))
         return;
     if (!KiFormatSymbol(address, symbol, sizeof(symbol)))
         symbol[0] = '\0';

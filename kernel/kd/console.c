@@ -27,10 +27,11 @@ typedef struct _LINE {
     ULONG Dropped; /* characters typed while the line was full */
 } LINE;
 
+/* Case-insensitive, as WinDbg's command names are (!IRQL, Help, DT). */
 static const KD_COMMAND *find(PCSTR Name, ULONG Length)
 {
     for (const KD_COMMAND *c = __start_kdcmds; c < __stop_kdcmds; c++)
-        if (strlen(c->Name) == Length && strncmp(c->Name, Name, Length) == 0)
+        if (strlen(c->Name) == Length && _strnicmp(c->Name, Name, Length) == 0)
             return c;
     return NULL;
 }
@@ -83,8 +84,9 @@ KD_COMMAND(help, "help", "help [command]", "list the commands, or one command's 
         DbgPrint("  %-12s %s\n", next->Name, next->Help);
     }
     DbgPrint("Numbers are hex unless written 0n (decimal) or 0y (binary); `Name`, `nt!Name` or\n"
-             "`irqlab!Name` is a symbol, @$prcb and @$pcr this CPU's KPRCB and KPCR; expressions take\n"
-             "+ - * / %% ( ) poi(), with no spaces inside.\n");
+             "`irqlab!Name` is a symbol; @rip, @rsp, @rbp, @cr8, @$ip, @$prcb, @$pcr, @$thread are registers;\n"
+             "expressions take + - * / %% ( ) and poi() qwo() dwo() wo() by().  ? and ln read the rest of\n"
+             "the line as one expression; elsewhere an expression is one word, with no spaces.\n");
 }
 
 /* ---- the line editor ------------------------------------------------------ */

@@ -15,10 +15,19 @@
 BOOLEAN KdNextWord(PCSTR *Cursor, CHAR *Word, ULONG Size);
 /* TRUE when only spaces are left. */
 BOOLEAN KdAtEnd(PCSTR Cursor);
-/* Evaluates Text (an expression with no spaces); prints "Syntax error ..." and FALSE when bad. */
+/* Evaluates Text as one expression; when bad, prints WinDbg's line for the error ("Syntax error ...",
+ * "Couldn't resolve error at ...", "Divide by zero error in ...", "Memory access error at ...") and FALSE. */
 BOOLEAN KdEvaluateText(PCSTR Text, ULONG64 *Value);
 /* The next word as an expression; Required FALSE: FALSE without a message when no word is left. */
 BOOLEAN KdNextValue(PCSTR *Cursor, ULONG64 *Value, BOOLEAN Required, PCSTR What);
+/* The whole rest of the line as one expression, spaces and all (`? KiProcessorBlock + 8`). */
+BOOLEAN KdRestValue(PCSTR *Cursor, ULONG64 *Value, PCSTR What);
+
+/* ---- registers (kdregs.c) -------------------------------------------------- */
+/* IRQL: any.  A register or pseudo-register named without its @ (rip, rsp, rbp, efl, cr0, cr3, cr4,
+ * cr8, $ip, $csp, $pcr, $prcb, $thread; any case); FALSE for another name.  Until the debugger stops
+ * the machine these are the console's own values; then they are the stopped processor's context. */
+BOOLEAN KdRegisterValue(PCSTR Name, ULONG64 *Value);
 /* An optional processor number ([n], hex as WinDbg); default the console's CPU; prints why not. */
 BOOLEAN KdProcessorArgument(PCSTR *Cursor, ULONG *Number);
 /* Complains about words left over; TRUE when there were none. */

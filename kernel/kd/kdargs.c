@@ -9,31 +9,12 @@
 #include "kd.h"
 #include "kdexpr.h"
 
-static BOOLEAN named(PCSTR Name, ULONG Length, PCSTR Word)
-{
-    return strlen(Word) == Length && strncmp(Name, Word, Length) == 0;
-}
-
-/*
- * A kernel symbol, also as nt!Name (WinDbg's module for the kernel), or one
- * of WinDbg's pseudo-registers for the console's CPU: $pcr, $prcb (with or
- * without the @).
- */
+/* A kernel symbol, also as nt!Name (WinDbg's module for the kernel). */
 static BOOLEAN symbol(PCSTR Name, ULONG Length, ULONG64 *Address)
 {
     ULONG_PTR a;
 
-    if (Length > 0 && Name[0] == '@')
-        Name++, Length--;
-    if (named(Name, Length, "$pcr")) {
-        *Address = (ULONG64)KeGetPcr();
-        return TRUE;
-    }
-    if (named(Name, Length, "$prcb")) {
-        *Address = (ULONG64)KeGetCurrentPrcb();
-        return TRUE;
-    }
-    if (Length > 3 && strncmp(Name, "nt!", 3) == 0)
+    if (Length > 3 && _strnicmp(Name, "nt!", 3) == 0)
         Name += 3, Length -= 3;
     if (!KiFindSymbol(Name, Length, &a))
         return FALSE;
@@ -41,12 +22,24 @@ static BOOLEAN symbol(PCSTR Name, ULONG Length, ULONG64 *Address)
     return TRUE;
 }
 
-static BOOLEAN read_pointer(ULONG64 Address, ULONG64 *Value)
+static BOOLEAN reg(PCSTR Name, ULONG Length, ULONG64 *Value)
 {
-    return KdReadMemory(Address, Value, sizeof(*Value));
+    CHAR name[16];
+
+    if (Length >= sizeof(name))
+        return FALSE;
+    memcpy(name, Name, Length);
+    name[Length] = '\0';
+    return KdRegisterValue(name, Value);
 }
 
-static const KD_EXPR_ENV KdExprEnv = { symbol, read_pointer };
+static BOOLEAN read_sized(ULONG64 Address, ULONG Size, ULONG64 *Value)
+{
+    *Value = 0;
+    return KdReadMemory(Address, Value, Size); /* little-endian: the low Size bytes */
+}
+
+static const KD_EXPR_ENV KdExprEnv = { symbol, reg, read_sized };
 
 BOOLEAN KdNextWord(PCSTR *Cursor, CHAR *Word, ULONG Size)
 {
@@ -72,15 +65,56 @@ BOOLEAN KdAtEnd(PCSTR Cursor)
     return *Cursor == '\0';
 }
 
+/* One line in WinDbg's wording for each class of error (its "... error at '<rest>'"). */
+static VOID say_failure(PCSTR Text, const KD_EXPR_FAILURE *F)
+{
+    switch (F->Kind) {
+    case KdExprDivide:
+        DbgPrint("Divide by zero error in '%s'\n", Text);
+        break;
+    case KdExprMemory:
+        KdMemoryError(F->Address);
+        break;
+    case KdExprUnresolved:
+        DbgPrint("Couldn't resolve error at '%s'\n", Text + F->At);
+        break;
+    case KdExprBadRegister:
+        DbgPrint("Bad register error at '%s'\n", Text + F->At);
+        break;
+    default:
+        DbgPrint("Syntax error in '%s' at '%s': %s\n", Text, Text + F->At, F->Message);
+        break;
+    }
+}
+
 BOOLEAN KdEvaluateText(PCSTR Text, ULONG64 *Value)
 {
-    PCSTR error;
-    ULONG at;
+    KD_EXPR_FAILURE failure;
 
-    if (KdEvaluate(&KdExprEnv, Text, (ULONG)strlen(Text), Value, &error, &at))
+    if (KdEvaluate(&KdExprEnv, Text, (ULONG)strlen(Text), Value, &failure))
         return TRUE;
-    DbgPrint("Syntax error in '%s' at '%s': %s\n", Text, Text + at, error);
+    say_failure(Text, &failure);
     return FALSE;
+}
+
+BOOLEAN KdRestValue(PCSTR *Cursor, ULONG64 *Value, PCSTR What)
+{
+    CHAR text[KD_LINE_MAX];
+    PCSTR p = *Cursor;
+
+    while (*p == ' ')
+        p++;
+    ULONG n = (ULONG)strnlen(p, sizeof(text) - 1);
+    while (n > 0 && p[n - 1] == ' ')
+        n--;
+    if (n == 0) {
+        DbgPrint("Missing %s\n", What);
+        return FALSE;
+    }
+    memcpy(text, p, n);
+    text[n] = '\0';
+    *Cursor = p + strlen(p);
+    return KdEvaluateText(text, Value);
 }
 
 BOOLEAN KdNextValue(PCSTR *Cursor, ULONG64 *Value, BOOLEAN Required, PCSTR What)

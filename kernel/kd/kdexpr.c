@@ -11,15 +11,26 @@ typedef struct _PARSER {
     PCSTR Text;
     ULONG Length, At, Depth;
     PCSTR Error;
+    KD_EXPR_ERROR Kind;
+    ULONG64 Address;
 } PARSER;
 
 static BOOLEAN expression(PARSER *P, ULONG64 *Value);
+static BOOLEAN primary(PARSER *P, ULONG64 *Value);
+
+/* The first failure wins: an outer caller's later complaint would hide the cause. */
+static BOOLEAN fail_as(PARSER *P, KD_EXPR_ERROR Kind, PCSTR Error)
+{
+    if (P->Error == NULL) {
+        P->Error = Error;
+        P->Kind = Kind;
+    }
+    return FALSE;
+}
 
 static BOOLEAN fail(PARSER *P, PCSTR Error)
 {
-    if (P->Error == NULL)
-        P->Error = Error;
-    return FALSE;
+    return fail_as(P, KdExprSyntax, Error);
 }
 
 static CHAR peek(PARSER *P)
@@ -90,7 +101,59 @@ static BOOLEAN number(PARSER *P, ULONG64 *Value)
     return TRUE;
 }
 
-/* A name: a symbol, or hex digits that spell a word (`beef`), as WinDbg tries. */
+static BOOLEAN same_word(PCSTR Text, ULONG Length, PCSTR Word)
+{
+    ULONG i = 0;
+
+    for (; i < Length && Word[i]; i++)
+        if ((Text[i] | 0x20) != Word[i])
+            return FALSE;
+    return i == Length && Word[i] == '\0';
+}
+
+/* poi/qwo/dwo/wo/by(x): Size bytes at x, as WinDbg's MASM operators read them. */
+static ULONG memory_operator(PCSTR Text, ULONG Length)
+{
+    static const struct { const char *Name; ULONG Size; } ops[] = {
+        { "poi", 8 }, { "qwo", 8 }, { "dwo", 4 }, { "wo", 2 }, { "by", 1 },
+    };
+
+    for (ULONG i = 0; i < sizeof(ops) / sizeof(ops[0]); i++)
+        if (same_word(Text, Length, ops[i].Name))
+            return ops[i].Size;
+    return 0;
+}
+
+static BOOLEAN read_memory(PARSER *P, ULONG Size, ULONG64 *Value)
+{
+    ULONG64 address;
+
+    if (peek(P) != '(')
+        return fail(P, "poi, qwo, dwo, wo and by need (");
+    if (!primary(P, &address))
+        return FALSE;
+    if (P->Env->Read == NULL || !P->Env->Read(address, Size, Value)) {
+        P->Address = address;
+        return fail_as(P, KdExprMemory, "memory access error");
+    }
+    return TRUE;
+}
+
+/* Hex digits that spell a word (`beef`, `fffff800`4150b2e0`), taken whole or not at all. */
+static BOOLEAN whole_number(PARSER *P, ULONG Start, ULONG64 *Value)
+{
+    P->At = Start;
+    if (digit_value(P->Text[Start]) < 16 && number(P, Value))
+        return TRUE;
+    P->Error = NULL; /* not a number either: the caller says what it is */
+    P->At = Start;
+    return FALSE;
+}
+
+/*
+ * A name: @register; $pseudo-register; else a symbol, then a number, then a
+ * register, the order WinDbg's MASM evaluator tries for a bare word.
+ */
 static BOOLEAN name(PARSER *P, ULONG64 *Value)
 {
     ULONG start = P->At;
@@ -98,20 +161,28 @@ static BOOLEAN name(PARSER *P, ULONG64 *Value)
     while (P->At < P->Length && is_name_char(P->Text[P->At]))
         P->At++;
     PCSTR text = P->Text + start;
-    ULONG length = P->At - start;
+    ULONG length = P->At - start, end = P->At, size = memory_operator(text, length);
+    if (size)
+        return read_memory(P, size, Value);
+    if (text[0] == '@' || text[0] == '$') {
+        ULONG skip = text[0] == '@';
+        if (P->Env->Register && length > skip && P->Env->Register(text + skip, length - skip, Value))
+            return TRUE;
+        P->At = start;
+        return fail_as(P, KdExprBadRegister, "no such register");
+    }
     static const char module[] = "irqlab!"; /* the one module: irqlab!Name is Name */
-    ULONG m = 0;
-    while (m < sizeof(module) - 1 && m < length && text[m] == module[m])
-        m++;
-    if (m == sizeof(module) - 1)
-        text += m, length -= m;
-    if (P->Env->Symbol && length && P->Env->Symbol(text, length, Value))
+    if (length > sizeof(module) - 1 && same_word(text, sizeof(module) - 1, module))
+        text += sizeof(module) - 1, length -= sizeof(module) - 1;
+    if (P->Env->Symbol && P->Env->Symbol(text, length, Value))
         return TRUE;
-    P->At = start;
-    if (digit_value(P->Text[start]) < 16)
-        return number(P, Value);
-    P->At = start;
-    return fail(P, "unknown symbol");
+    if (whole_number(P, start, Value))
+        return TRUE;
+    if (P->Env->Register && P->Env->Register(text, length, Value)) {
+        P->At = end;
+        return TRUE;
+    }
+    return fail_as(P, KdExprUnresolved, "unknown symbol");
 }
 
 static BOOLEAN primary(PARSER *P, ULONG64 *Value)
@@ -125,19 +196,6 @@ static BOOLEAN primary(PARSER *P, ULONG64 *Value)
         if (peek(P) != ')')
             return fail(P, "missing )");
         P->At++;
-        return TRUE;
-    }
-    if (P->At + 4 <= P->Length && P->Text[P->At] == 'p' && P->Text[P->At + 1] == 'o' &&
-        P->Text[P->At + 2] == 'i' && (P->At + 3 >= P->Length || P->Text[P->At + 3] == '(' ||
-                                      P->Text[P->At + 3] == ' ')) {
-        ULONG64 address;
-        P->At += 3;
-        if (peek(P) != '(')
-            return fail(P, "poi needs (");
-        if (!primary(P, &address))
-            return FALSE;
-        if (P->Env->ReadPointer == NULL || !P->Env->ReadPointer(address, Value))
-            return fail(P, "memory access error in poi()");
         return TRUE;
     }
     if (c >= '0' && c <= '9')
@@ -178,7 +236,7 @@ static BOOLEAN term(PARSER *P, ULONG64 *Value)
         if (!unary(P, &right))
             return FALSE;
         if (op != '*' && right == 0)
-            return fail(P, "division by zero");
+            return fail_as(P, KdExprDivide, "division by zero");
         *Value = op == '*' ? *Value * right : op == '/' ? *Value / right : *Value % right;
     }
     return TRUE;
@@ -200,18 +258,19 @@ static BOOLEAN expression(PARSER *P, ULONG64 *Value)
     return ok;
 }
 
-BOOLEAN KdEvaluate(const KD_EXPR_ENV *Env, PCSTR Text, ULONG Length, ULONG64 *Value, PCSTR *Error,
-                   ULONG *ErrorAt)
+BOOLEAN KdEvaluate(const KD_EXPR_ENV *Env, PCSTR Text, ULONG Length, ULONG64 *Value, KD_EXPR_FAILURE *Failure)
 {
-    PARSER p = { Env, Text, Length, 0, 0, NULL };
+    PARSER p = { Env, Text, Length, 0, 0, NULL, KdExprSyntax, 0 };
     ULONG64 v = 0;
 
     BOOLEAN ok = expression(&p, &v);
     if (ok && peek(&p) != '\0')
         ok = fail(&p, "syntax error");
     if (!ok) {
-        *Error = p.Error ? p.Error : "syntax error";
-        *ErrorAt = p.At;
+        Failure->Kind = p.Error ? p.Kind : KdExprSyntax;
+        Failure->Message = p.Error ? p.Error : "syntax error";
+        Failure->At = p.At;
+        Failure->Address = p.Address;
         return FALSE;
     }
     *Value = v;

@@ -79,3 +79,18 @@ BOOLEAN KiFindSymbol(PCSTR Name, ULONG Length, ULONG_PTR *Address)
     }
     return FALSE;
 }
+
+BOOLEAN KiEnumerateSymbols(ULONG Index, PCSTR *Name, ULONG_PTR *Address)
+{
+    if (Index >= KiSymbolCount)
+        return FALSE;
+    *Name = KiSymbolNames + KiSymbolNameOffsets[Index];
+    *Address = KiSymbolAddresses[Index];
+    return TRUE;
+}
+
+VOID KiQueryImageBounds(ULONG_PTR *Start, ULONG_PTR *End)
+{
+    *Start = (ULONG_PTR)__KernelStart;
+    *End = (ULONG_PTR)__KernelEnd;
+}

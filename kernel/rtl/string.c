@@ -84,3 +84,25 @@ char *strchr(const char *s, int c)
             return NULL;
     }
 }
+
+static int lower(int c)
+{
+    return c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c;
+}
+
+int _strnicmp(const char *a, const char *b, size_t n)
+{
+    for (; n; n--, a++, b++) {
+        int x = lower((uint8_t)*a), y = lower((uint8_t)*b);
+        if (x != y)
+            return x - y;
+        if (!*a)
+            break;
+    }
+    return 0;
+}
+
+int _stricmp(const char *a, const char *b)
+{
+    return _strnicmp(a, b, (size_t)-1);
+}

@@ -20,26 +20,33 @@ static BOOLEAN symbol(PCSTR Name, ULONG Length, ULONG64 *Address)
     return TRUE;
 }
 
-/* Memory holds a pointer at every 8-aligned address below 64 KiB, and nothing elsewhere. */
-static BOOLEAN read_pointer(ULONG64 Address, ULONG64 *Value)
+static BOOLEAN reg(PCSTR Name, ULONG Length, ULONG64 *Value)
 {
-    if (Address >= 0x10000 || (Address & 7))
+    if (Length != 3 || Name[0] != 'r' || Name[1] != 's' || Name[2] != 'p')
         return FALSE;
-    *Value = Address * 0x9e3779b97f4a7c15ull;
+    *Value = 0xffffffff80123f00ull;
     return TRUE;
 }
 
-static const KD_EXPR_ENV Env = { symbol, read_pointer };
+/* Memory holds a value at every Size-aligned address below 64 KiB, and nothing elsewhere. */
+static BOOLEAN read_memory(ULONG64 Address, ULONG Size, ULONG64 *Value)
+{
+    if (Address >= 0x10000 || (Address & (Size - 1)))
+        return FALSE;
+    *Value = (Address * 0x9e3779b97f4a7c15ull) >> (64 - Size * 8);
+    return TRUE;
+}
+
+static const KD_EXPR_ENV Env = { symbol, reg, read_memory };
 
 int LLVMFuzzerTestOneInput(const uint8_t *Data, size_t Size)
 {
     ULONG64 value;
-    PCSTR error = NULL;
-    ULONG at = ~0u;
+    KD_EXPR_FAILURE failure = { KdExprSyntax, NULL, ~0u, 0 };
 
     if (Size > 512) /* the console's line is 159 characters */
         return 0;
-    if (!KdEvaluate(&Env, (PCSTR)Data, (ULONG)Size, &value, &error, &at) && (error == NULL || at > Size))
+    if (!KdEvaluate(&Env, (PCSTR)Data, (ULONG)Size, &value, &failure) && (failure.Message == NULL || failure.At > Size))
         __builtin_trap();
     return 0;
 }

@@ -1,6 +1,6 @@
 /*
  * test_printf.c - RtlFormatV against the host's snprintf, plus irqlab's own
- * conventions (%p without 0x) and truncation, and RtlMatchGlob.
+ * conventions (%p without 0x) and truncation, and RtlMatchGlob (case-sensitive or not).
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -78,6 +78,10 @@ int main(void)
         EXPECT(!RtlMatchGlob("*x", "rtl.format"));
         EXPECT(RtlMatchGlob("", ""));
         EXPECT(!RtlMatchGlob("", "a"));
+        EXPECT(!RtlMatchGlob("ke*dpc", "KeInsertQueueDpc"));
+        EXPECT(RtlMatchGlobInsensitive("ke*dpc", "KeInsertQueueDpc"));
+        EXPECT(RtlMatchGlobInsensitive("KE?NSERT*", "keinsert"));
+        EXPECT(!RtlMatchGlobInsensitive("ke*apc", "KeInsertQueueDpc"));
     }
     return ktap_finish();
 }

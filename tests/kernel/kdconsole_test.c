@@ -117,3 +117,14 @@ TEST(kdconsole, reboot_says_what_no_reboot_makes_of_it)
     CHECK_HAS(run("help reboot"), "-no-reboot");
     CHECK_HAS(KtText, "exits instead");
 }
+
+/* WinDbg's command names are case-insensitive: students type !IRQL, Help, DT. */
+TEST(kdconsole, commands_are_case_insensitive)
+{
+    CHECK(!contains(run("!IRQL"), "Unknown command"));
+    CHECK_HAS(KtText, "IRQL");
+    CHECK_HAS(run("Help"), "list the commands");
+    CHECK_HAS(run("DT _KDPC"), "+0x038 DpcData");
+    CHECK_HAS(run("HELP !LabIrql"), "<irql 0-f hex>");
+    CHECK_HAS(run("!NoSuchThing"), "Unknown command '!NoSuchThing'");
+}

@@ -189,7 +189,7 @@ TEST(kddisasm, a_wild_address_is_a_memory_error_and_the_console_goes_on)
 TEST(kddisasm, bad_arguments_get_the_usage)
 {
     PCSTR out = run("u junk", 0);
-    CHECK_HAS(out, "Syntax error in 'junk'");
+    CHECK_HAS(out, "Couldn't resolve error at 'junk'");
     CHECK_HAS(out, "usage: u [address] [L<count>]");
     CHECK_HAS(run("u KeRaiseIrql 5", 0), "Expected L<count> after the address, not '5'; usage: u [address] [L<count>]");
     CHECK_HAS(run("u KeRaiseIrql L0", 0), "Range error: L0; u [address] [L<count>] lists 1 to 0x100 instructions");

@@ -26,6 +26,7 @@ static const PCSTR KtTokens[] = {
     "_KDPC_DATA", "_KPRCB", "nt!_KPCR", "_KTIMER", "_NOPE", "KiIdleLoop+5", "-1", "~0", "cancel", "off", "low",
     "high", "medium", "3", "40", "ff", "0n64", "100000", "@$prcb", "$pcr", "@$", "nt!KiProcessorBlock", "-r", "-r9",
     "-a", "-y", "Dpc*", "DpcData", "_KINTERRUPT", "KDPC", "foo!_KDPC",
+    "@rip", "@rsp", "@$thread", "@cr8", "@nope", "by(0)", "dwo(KiProcessorBlock)", "qwo(", "+ 8", "1 / 0", "nt!Ke*Dpc*", "irqlab!*", "foo!*", "*!*", "m", "nt",
 };
 
 static ULONG64 KtRandom = 0x2545f4914f6cdd1dull;
@@ -116,5 +117,13 @@ TEST(kdfuzz, errors_are_said_in_one_line)
     KiCaptureOutput(output, sizeof(output));
     KdExecuteLine("? 1/0");
     KiCaptureOutput(NULL, 0);
-    CHECK_STR_EQ(output, "Syntax error in '1/0' at '': division by zero\n");
+    CHECK_STR_EQ(output, "Divide by zero error in '1/0'\n");
+    KiCaptureOutput(output, sizeof(output));
+    KdExecuteLine("? poi(0)");
+    KiCaptureOutput(NULL, 0);
+    CHECK_STR_EQ(output, "Memory access error at '00000000`00000000'\n");
+    KiCaptureOutput(output, sizeof(output));
+    KdExecuteLine("? 1 +");
+    KiCaptureOutput(NULL, 0);
+    CHECK_STR_EQ(output, "Syntax error in '1 +' at '': missing operand\n");
 }

@@ -197,7 +197,7 @@ TEST(kdmem, pseudo_registers_and_the_nt_module)
     RtlFormat(line, sizeof(line), "Evaluate expression: %lld = %08llx`%08llx", (LONG64)block, block >> 32,
               block & 0xffffffff);
     CHECK_LINE(run("? nt!KiProcessorBlock", 0), line);
-    CHECK(strncmp(run("? @$nothing", 0), "Syntax error in '@$nothing'", 27) == 0);
+    CHECK_STR_EQ(run("? @$nothing", 0), "Bad register error at '@$nothing'\n");
 }
 
 #include <irqlab/thread.h>

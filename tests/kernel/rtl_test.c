@@ -32,6 +32,16 @@ TEST(rtl, memory_primitives)
     CHECK(strchr("a=b", '=') != NULL);
 }
 
+TEST(rtl, case_insensitive_compare)
+{
+    CHECK_EQ(_stricmp("!IRQL", "!irql"), 0);
+    CHECK_EQ(_strnicmp("DT _KPRCB", "dt _kprcb", 9), 0);
+    CHECK_EQ(_strnicmp("Help", "helpx", 4), 0);
+    CHECK_LT(_stricmp("help", "Helpx"), 0);
+    CHECK_GT(_stricmp("x", "W"), 0);
+    CHECK_NE(_stricmp("[", "{"), 0); /* only letters fold: '[' is not '{' */
+}
+
 TEST(rtl, list_in_kernel)
 {
     LIST_ENTRY head, a, b;
