@@ -73,6 +73,7 @@ BOOLEAN KdIsStopped(VOID);
 struct _KTRAP_FRAME *KdStoppedFrame(ULONG Cpu);
 KIRQL KdStoppedIrqlOf(ULONG Cpu); /* the IRQL it stopped at */
 VOID KdStoppedRegisters(PCSTR Args); /* r there (kdframe.c) */
+BOOLEAN KdStoppedRegisterValue(PCSTR Name, ULONG64 *Value); /* @rsp there: FALSE for no such register */
 /* May the command run on the stopped machine?  FALSE (said) for one that needs it running. */
 BOOLEAN KdStoppedAllows(PCSTR Name);
 

@@ -80,10 +80,10 @@ static BOOLEAN at_instruction(ULONG64 Address)
 
     if (!KiLookupSymbol((ULONG_PTR)Address, &name, &offset))
         return TRUE; /* no function to decode from: trust it */
-    for (ULONG64 at = Address - offset; at < Address; at += ins.Length)
-        if (!KdDecodeAt(at, &ins, &unreadable))
-            return FALSE;
-    return TRUE;
+    ULONG64 at = Address - offset;
+    while (at < Address && KdDecodeAt(at, &ins, &unreadable))
+        at += ins.Length;
+    return at == Address;
 }
 
 /* Says why no breakpoint may go at Address; FALSE when one may. */

@@ -25,6 +25,33 @@ static ULONG64 *slot(PKTRAP_FRAME Frame, ULONG Index)
     return (ULONG64 *)((PUCHAR)Frame + KdRegisters[Index].Offset);
 }
 
+BOOLEAN KdStoppedRegisterValue(PCSTR Name, ULONG64 *Value)
+{
+    ULONG cpu = KdStopState.Context;
+    PKTRAP_FRAME f = KdStoppedFrame(cpu);
+    PKPRCB prcb = KiProcessorBlock[cpu];
+
+    if (f == NULL)
+        return FALSE;
+    for (ULONG i = 0; i < ARRAYSIZE(KdRegisters); i++) {
+        if (_stricmp(KdRegisters[i].Name, Name) == 0) {
+            *Value = *slot(f, i);
+            return TRUE;
+        }
+    }
+    if (_stricmp(Name, "$ip") == 0 || _stricmp(Name, "$csp") == 0)
+        *Value = _stricmp(Name, "$ip") == 0 ? f->Rip : f->Rsp;
+    else if (_stricmp(Name, "cr8") == 0)
+        *Value = KdStoppedIrql(cpu);
+    else if (_stricmp(Name, "$prcb") == 0 || _stricmp(Name, "$pcr") == 0)
+        *Value = _stricmp(Name, "$prcb") == 0 ? (ULONG64)prcb : (ULONG64)CONTAINING_RECORD(prcb, KPCR, Prcb);
+    else if (_stricmp(Name, "$thread") == 0)
+        *Value = (ULONG64)prcb->CurrentThread;
+    else
+        return FALSE;
+    return TRUE;
+}
+
 /* `r name=value`: one register of the stopped processor. */
 static VOID write_register(PKTRAP_FRAME Frame, PCSTR Args)
 {

@@ -2,10 +2,9 @@
  * kdregs.c - registers and WinDbg's pseudo-registers as expression terms
  * (@rip, @rsp, @rbp, @efl, @cr0, @cr3, @cr4, @cr8, @$ip, @$csp, @$pcr,
  * @$prcb, @$thread; https://learn.microsoft.com/windows-hardware/drivers/debugger/register-syntax
- * and .../pseudo-register-syntax).  The console does not stop the machine
- * yet, so these are the console's own values on the CPU it runs on; once
- * the debugger stops the machine, this one routine reads the stopped
- * processor's saved context instead.
+ * and .../pseudo-register-syntax).  On a stopped machine they are the
+ * registers of the processor ~n selected, as it stopped (kdframe.c);
+ * otherwise the console's own values on the CPU it runs on.
  */
 #include <arch/arch.h>
 #include <irqlab/rtl.h>
@@ -14,6 +13,8 @@
 
 BOOLEAN KdRegisterValue(PCSTR Name, ULONG64 *Value)
 {
+    if (KdIsStopped())
+        return KdStoppedRegisterValue(Name, Value);
     /* The console's own rip: this routine, as `r` shows its own command routine. */
     if (_stricmp(Name, "rip") == 0 || _stricmp(Name, "$ip") == 0)
         *Value = (ULONG64)(ULONG_PTR)KdRegisterValue;

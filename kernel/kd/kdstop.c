@@ -110,8 +110,7 @@ static VOID run_commands(VOID)
         next = strchr(one, ';');
         if (next)
             *next++ = 0;
-        DbgPrint("%u: kd> %s\n", KdStopState.Context, one);
-        KdExecuteLine(one);
+        KdExecuteLine(one); /* not echoed: a "N: kd> " line would read as a prompt waiting for input */
     }
 }
 
@@ -165,7 +164,7 @@ BOOLEAN KdStoppedAllows(PCSTR Name)
         "r", "k", "kb", "kn", "kv", ".trap", "g", "t", "p", "gu", "~", "q", "quit", ".reboot", "bp", "bu", "bl",
         "bc", "bd", "be", "u", "ub", "uf", "dt", "db", "dd", "dq", "dps", "dqs", "?", "ln", "x", "lm", "help",
         ".echo", "version", "!prcb", "!pcr", "!irql", "!cpus", "!dpcs", "!thread", "!running", "!idt", "!analyze",
-        "!irp", "!devobj", "!drvobj", ".reload",
+        "!irp", ".reload",
     };
 
     for (ULONG i = 0; i < ARRAYSIZE(allowed); i++)

@@ -24,6 +24,7 @@ import keyboard  # noqa: E402
 import labs  # noqa: E402
 import qemu  # noqa: E402
 import stress  # noqa: E402
+import kdbreak  # noqa: E402
 import test_verdict  # noqa: E402
 import tracerun  # noqa: E402
 import verdict  # noqa: E402
@@ -236,6 +237,15 @@ def keyboard_boots(args) -> List[Result]:
     return results
 
 
+def debugger_boots(args) -> List[Result]:
+    """The debugger that stops the machine, driven at the console (tests/harness/kdbreak.py)."""
+    results = []
+    for name, script, cmdline, judge in kdbreak.boots():
+        result, notes = run_boot(args, name, cmdline, judge, smp=2, script=script)
+        results.append(Result(name, result.passed, notes=result.failures + notes))
+    return results
+
+
 def lab_boots(args) -> List[Result]:
     """Each lab's console session replayed and checked (docs/labs/*.replay), one after another."""
     results = []
@@ -280,6 +290,7 @@ def kernel_boots(args, pool) -> List[Result]:
     prompt = pool.submit(boot_prompt, args, PROMPT_CPUS)
     loaders = pool.submit(loader_boots, args)  # one after another, beside the kernel's boots
     keys = pool.submit(keyboard_boots, args)
+    debugger = pool.submit(debugger_boots, args)
     replays = pool.submit(lab_boots, args)
     traces = pool.submit(trace_boots, args)
     results, declared = suites.result()
@@ -290,7 +301,7 @@ def kernel_boots(args, pool) -> List[Result]:
     # dict(): a test declared twice boots once
     bugchecks = [pool.submit(boot_bugcheck, args, name, code)
                  for name, code in dict(declared).items()]
-    for job in bugchecks + [loaders, keys, replays, traces]:
+    for job in bugchecks + [loaders, keys, debugger, replays, traces]:
         results += job.result()
     # make stress's short mode: a small storm, flood, the misuse matrix and two soak boots.
     results += [Result(r.name, r.passed, notes=r.notes) for r in stress.run(args.build, True, pool)]

@@ -1,0 +1,133 @@
+"""The debugger that stops the machine (issue 18), driven at the console: breakpoints set, refused,
+hit by a key in the keyboard's ISR and DPC, inspected there (IRQL, registers on the DPC stack,
+ActiveDpc), stepped (t, p, gu), other processors looked at (~1), a breakpoint whose command is `g`,
+a Ctrl-C break-in at the prompt and during a spin at DISPATCH_LEVEL, and a bugcheck that stops at
+the prompt (kdbreak=bugcheck). Each boot is a script; the judge searches the transcript for each
+expectation in order, so a kernel that skips a step fails at the first one missing.
+"""
+import re
+import time
+from typing import List, Optional, Tuple
+
+import qemu
+import verdict
+
+ANY_PROMPT = r"^\d: kd> $"  # a prompt waiting for input, not a breakpoint command echoed after one
+
+# (what to do, expectations that must follow in order). A str is typed on COM1 with Enter; ("keys",
+# text) is typed on the PS/2 keyboard; ("ctrl-c", ms) sends a Ctrl-C byte that many ms after the
+# prompt, ("ctrl-c-now", ms) that many ms after the command above was sent; ("raw", text) sends
+# bytes without waiting for a prompt; ("after", regex, text) sends them once a line matches.
+SESSION: List[Tuple[object, List[str]]] = [
+    ("bp KeInsertQueueDpc+2", [r"is not the start of an instruction"]),
+    ("bp 0", [r"it is not in the kernel's code"]),
+    ("bp KiDispatchTrap", [r"it is on the debugger's own stop path"]),
+    ("g", [r"g: the machine is running"]),
+    ("!devobj \\Device\\KeyboardPort0", [r"^DpcForIsr (?P<isrdpc>[0-9a-f]{16}): irqlab!I8042KeyboardIsrDpc"]),
+    ("bp nt!KeInsertQueueDpc", []),
+    ("bl", [r"     0 e Disable Clear  ffffffff`[0-9a-f]{8}     0001 \(0001\) irqlab!KeInsertQueueDpc"]),
+    (("keys", "x"), [r"Breakpoint 0 hit$", r"^irqlab!KeInsertQueueDpc:$"]),
+    ("!irql", [r"-- 11 \(DIRQL 11\)"]),
+    ("!ready", [r"!ready needs the running machine"]),
+    ("bp I8042KeyboardIsrDpc", []),
+    ("bd 0", []),
+    ("g", [r"Breakpoint 1 hit$", r"^irqlab!I8042KeyboardIsrDpc:$"]),
+    ("!irql", [r"-- 2 \(DISPATCH_LEVEL\)"]),
+    ("? @rsp", [r"^Evaluate expression: -?\d+ = (?P<rsp>[0-9a-f]{8}`[0-9a-f]{8})$"]),
+    ("dt _KPRCB @$prcb DpcStack", [r"DpcStack +: 0x(?P<dpcstack>[0-9a-f`]{17})"]),
+    ("dt _KDPC_DATA @$prcb+30c0 ActiveDpc", [r"ActiveDpc +: 0x(?P<active>[0-9a-f`]{17})"]),
+    ("uf nt!KeInsertQueueDpc", [r"mov     edi,0Fh$", r"call    irqlab!KfRaiseIrql "]),
+    ("t", [r"^irqlab!I8042KeyboardIsrDpc\+0x1:$"]),
+    ("p", [r"^irqlab!I8042KeyboardIsrDpc\+0x[2-9a-f]:$"]),
+    ("gu", [r"^irqlab!Ki(CallDpcRoutine|RetireDpcList)\+0x[0-9a-f]+:$"]),
+    ("~1", [r"^irqlab!\w+(\+0x[0-9a-f]+)?:$"]),
+    ("r", [r"processor 1$"]),
+    ("~0", []),
+    ("bc *", []),
+    ("bl", [r"^No breakpoints$"]),
+    ("g", []),
+    (("after", r"^x$", "\x15\r"), []),  # the key typed before the stop reaches the line: clear it
+    ("bp KdLabDpcRoutine \"g\"", []),
+    ("!labdpc 0n16 1 medium", [r"^Queued 16 medium DPCs for processor 1$", r"DPC 15 \(medium\) ran as number 16"]),
+    ("bc *", []),
+    (("ctrl-c", 0), [r"Break instruction exception - code 80000003 \(first chance\)$", r"^irqlab!DbgBreakPoint:$"]),
+    ("g", []),
+    (("raw", "\r"), []),  # back in the line editor it broke in from: an empty line, a prompt
+    ("!labirql 2 0n2000", []),
+    (("ctrl-c-now", 600), [r"Break instruction exception - code 80000003 \(first chance\)$"]),
+    ("!irql", [r"-- 13 \(CLOCK_LEVEL\)"]),
+    ("g", [r"^Held IRQL 2 \(DISPATCH_LEVEL\) for 2000 ms"]),
+]
+
+BUGCHECK_SESSION: List[Tuple[object, List[str]]] = [
+    (".crash", [r"^\*\*\* Fatal System Error: 0x000000e2$",
+                r"^Bugcheck 0x000000e2: the machine stays stopped"]),
+    ("!analyze -v", [r"^MANUALLY_INITIATED_CRASH \(e2\)$", r"^Arg1: "]),
+    ("g", [r"g: the machine has bugchecked and cannot go on"]),
+    ("!irql", [r"-- 15 \(HIGH_LEVEL\)"]),
+    ("q", []),
+]
+
+
+def script(session) -> List[qemu.Step]:
+    steps = []
+    for n, (action, _) in enumerate(session):
+        expect = verdict.PROMPT_RE.pattern if n == 0 else ANY_PROMPT
+        if isinstance(action, str):
+            steps.append(qemu.Step(expect, serial=action + "\r"))
+        elif action[0] == "raw":
+            steps.append(qemu.Step("", serial=action[1]))
+        elif action[0] == "after":
+            steps.append(qemu.Step(action[1], serial=action[2]))
+        elif action[0] == "keys":
+            steps.append(qemu.Step(expect, keys=qemu.text_to_qcodes(action[1])))
+        else:  # ctrl-c at the prompt, or ctrl-c-now: while the command above still runs
+            delay = action[1] / 1000
+            steps.append(qemu.Step(expect if action[0] == "ctrl-c" else "", call=lambda q, p, d=delay: time.sleep(d)))
+            steps.append(qemu.Step("", serial="\x03"))
+    if session is SESSION:
+        steps.append(qemu.Step(ANY_PROMPT, serial="quit\r"))
+    return steps
+
+
+def judge_session(session, transcript: str, status: Optional[int], reason: str, want_status: int) -> verdict.Verdict:
+    v = verdict.Verdict()
+    lines = verdict.clean_lines(transcript)
+    text = "\n".join(lines)
+    at, found = 0, {}
+    for action, expectations in session:
+        for pattern in expectations:
+            m = re.compile(pattern, re.M).search(text, at)
+            if m is None:
+                v.failures.append(f"after {action!r}: no line matching {pattern!r}")
+                return v
+            found.update(m.groupdict())
+            at = m.end()
+    check_dpc_stack(found, v)
+    hits = text.count("Breakpoint 0 hit\nirqlab!KdLabDpcRoutine:")
+    if session is SESSION and hits != 16:
+        v.failures.append(f"bp KdLabDpcRoutine \"g\" stopped {hits} times for 16 DPCs")
+    verdict.check_exit(v, status, reason, want_status)
+    return v
+
+
+def check_dpc_stack(found, v: verdict.Verdict) -> None:
+    """In the keyboard's DPC, rsp is on the DPC stack and ActiveDpc is the DpcForIsr."""
+    if "rsp" not in found:
+        return
+    rsp = int(found["rsp"].replace("`", ""), 16)
+    top = int(found["dpcstack"].replace("`", ""), 16)
+    if not top - 0x6000 <= rsp <= top:
+        v.failures.append(f"rsp {rsp:x} in the DPC is not on the DPC stack (top {top:x})")
+    if found["active"].replace("`", "") != found["isrdpc"]:
+        v.failures.append(f"ActiveDpc {found['active']} is not the keyboard's DpcForIsr {found['isrdpc']}")
+
+
+def boots():
+    """(run name, script, judge(boot), command line) for each debugger boot."""
+    return [
+        ("kd.debugger", script(SESSION), "",
+         lambda b: judge_session(SESSION, b.transcript, b.status, b.reason, verdict.EXIT_SUCCESS)),
+        ("kd.bugcheck_stop", script(BUGCHECK_SESSION), "kdbreak=bugcheck",
+         lambda b: judge_session(BUGCHECK_SESSION, b.transcript, b.status, b.reason, verdict.EXIT_BUGCHECK)),
+    ]
