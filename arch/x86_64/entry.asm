@@ -49,9 +49,17 @@ arch_call_on_stack:
     and rsp, -16
     mov rdi, rdx
     call rsi
+.returned:
     mov rsp, rbp
     pop rbp
     ret
+
+; The stack walker (kernel/ke/stack.c) follows RBP back to the caller's stack from this return address.
+section .rodata
+global arch_call_on_stack_return
+align 8
+arch_call_on_stack_return:
+    dq arch_call_on_stack.returned
 
 section .bss nobits alloc noexec write align=4096
 KiBootStack:
