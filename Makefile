@@ -46,9 +46,9 @@ $(BUILD)/k/%.o: %.c | $(DEPS_OK)
 	@mkdir -p $(dir $@)
 	$(KCC) $(KCFLAGS) -c $< -o $@
 
-$(BUILD)/k/%.o: %.asm $(BUILD)/asm-offsets.inc | $(DEPS_OK)
+$(BUILD)/k/%.o: %.asm $(BUILD)/asm-offsets.inc arch/x86_64/outermost.inc | $(DEPS_OK)
 	@mkdir -p $(dir $@)
-	$(NASM) -f elf64 -g -F dwarf -Werror -I$(BUILD)/ -o $@ $<
+	$(NASM) -f elf64 -g -F dwarf -Werror -I$(BUILD)/ -Iarch/x86_64/ -o $@ $<
 
 # GNU as, through the C preprocessor: the trap entry, for its .cfi directives (trapentry.S says why).
 $(BUILD)/k/%.o: %.S $(BUILD)/asm-offsets.h | $(DEPS_OK)
@@ -206,6 +206,8 @@ run: $(BUILD)/esp.img
 	@echo "irqlab: QEMU $(MACHINE), $(SMP) CPUs, $(MEM), accel $(ACCEL)"
 	@$(RUN); $(QEMU_STATUS)
 
+# QEMU halted (-S) with its gdb stub on :1234 (-s); tools/irqlab.gdb loads build/kernel.elf and
+# tools/gdb/irqlab.py (nt pcr|prcb|dpcs|irql|thread).
 debug: $(BUILD)/esp.img
 	@sh tools/deps.sh display $(QDISPLAY)
 	@echo "irqlab: QEMU halted with a gdb stub on :1234; in another terminal: gdb -x tools/irqlab.gdb"
