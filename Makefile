@@ -37,24 +37,33 @@ KLDFLAGS := -nostdlib -static -z max-page-size=0x1000 -z noexecstack --fatal-war
 KERNEL_C   := $(filter-out arch/x86_64/asm-offsets.c,$(wildcard arch/x86_64/*.c kernel/*/*.c)) \
 	$(wildcard tests/kernel/*.c tests/bench/*.c)
 KERNEL_ASM := $(wildcard arch/x86_64/*.asm)
+KERNEL_S   := $(wildcard arch/x86_64/*.S)
 EXTRA_C    := $(if $(EXTRA_TESTS),$(wildcard $(EXTRA_TESTS)/*.c))
-KOBJS := $(KERNEL_C:%.c=$(BUILD)/k/%.o) $(KERNEL_ASM:%.asm=$(BUILD)/k/%.o) \
+KOBJS := $(KERNEL_C:%.c=$(BUILD)/k/%.o) $(KERNEL_ASM:%.asm=$(BUILD)/k/%.o) $(KERNEL_S:%.S=$(BUILD)/k/%.o) \
 	$(patsubst %.c,$(BUILD)/extra/%.o,$(notdir $(EXTRA_C)))
 
 $(BUILD)/k/%.o: %.c | $(DEPS_OK)
 	@mkdir -p $(dir $@)
 	$(KCC) $(KCFLAGS) -c $< -o $@
 
-$(BUILD)/k/%.o: %.asm $(BUILD)/asm-offsets.inc | $(DEPS_OK)
+$(BUILD)/k/%.o: %.asm $(BUILD)/asm-offsets.inc arch/x86_64/outermost.inc | $(DEPS_OK)
 	@mkdir -p $(dir $@)
-	$(NASM) -f elf64 -g -F dwarf -Werror -I$(BUILD)/ -o $@ $<
+	$(NASM) -f elf64 -g -F dwarf -Werror -I$(BUILD)/ -Iarch/x86_64/ -o $@ $<
 
-# C layouts that NASM code uses, as %defines (see arch/x86_64/asm-offsets.c).
-$(BUILD)/asm-offsets.inc: arch/x86_64/asm-offsets.c arch/x86_64/trampoline.h | $(DEPS_OK)
+# GNU as, through the C preprocessor: the trap entry, for its .cfi directives (trapentry.S says why).
+$(BUILD)/k/%.o: %.S $(BUILD)/asm-offsets.h | $(DEPS_OK)
+	@mkdir -p $(dir $@)
+	$(KCC) $(KCFLAGS) -c $< -o $@
+
+# C layouts that assembly uses, as NASM %defines and cpp #defines (see arch/x86_64/asm-offsets.c).
+$(BUILD)/asm-offsets.inc $(BUILD)/asm-offsets.h &: arch/x86_64/asm-offsets.c arch/x86_64/trampoline.h \
+		arch/x86_64/include/arch/trapframe.h | $(DEPS_OK)
 	@mkdir -p $(BUILD)
 	$(KCC) $(filter-out -MMD -MP,$(KCFLAGS)) -S -o $(BUILD)/asm-offsets.s $<
-	sed -n 's/.*@@\([A-Z0-9_]*\) \([0-9]*\)@@.*/%define \1 \2/p' $(BUILD)/asm-offsets.s > $@.tmp
-	mv $@.tmp $@
+	sed -n 's/.*@@\([A-Z0-9_]*\) \([0-9]*\)@@.*/%define \1 \2/p' $(BUILD)/asm-offsets.s > $(BUILD)/asm-offsets.inc.tmp
+	sed -n 's/.*@@\([A-Z0-9_]*\) \([0-9]*\)@@.*/#define \1 \2/p' $(BUILD)/asm-offsets.s > $(BUILD)/asm-offsets.h.tmp
+	mv $(BUILD)/asm-offsets.inc.tmp $(BUILD)/asm-offsets.inc
+	mv $(BUILD)/asm-offsets.h.tmp $(BUILD)/asm-offsets.h
 
 $(BUILD)/extra/%.o: $(EXTRA_TESTS)/%.c | $(DEPS_OK)
 	@mkdir -p $(dir $@)
@@ -197,6 +206,8 @@ run: $(BUILD)/esp.img
 	@echo "irqlab: QEMU $(MACHINE), $(SMP) CPUs, $(MEM), accel $(ACCEL)"
 	@$(RUN); $(QEMU_STATUS)
 
+# QEMU halted (-S) with its gdb stub on :1234 (-s); tools/irqlab.gdb loads build/kernel.elf and
+# tools/gdb/irqlab.py (nt pcr|prcb|dpcs|irql|thread).
 debug: $(BUILD)/esp.img
 	@sh tools/deps.sh display $(QDISPLAY)
 	@echo "irqlab: QEMU halted with a gdb stub on :1234; in another terminal: gdb -x tools/irqlab.gdb"

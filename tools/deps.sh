@@ -24,6 +24,7 @@ need gnu-efi /usr/lib/crt0-efi-x86_64.o
 need ovmf /usr/share/OVMF/OVMF_CODE_4M.fd
 need qemu-system-x86 qemu-system-x86_64
 need python3 python3
+need gdb gdb # make debug, and make test's gdb batch run (tests/harness/gdbrun.py)
 [ "${1:-}" = image ] && need fdisk sfdisk
 if [ "${1:-}" = fuzz ]; then # Debian 12's clang is 14; libFuzzer's runtime is a package of its own
     need clang clang

@@ -10,13 +10,15 @@ default rel
 
 extern KiSystemStartup
 
+%include "outermost.inc"
+
 section .text.entry progbits alloc exec nowrite align=16
 global KiSystemEntry
 KiSystemEntry:
     cli
     cld
     mov rsp, KiBootStackTop     ; 16-byte aligned: the call leaves RSP = 8 mod 16
-    xor ebp, ebp                ; a zero frame pointer ends every backtrace
+    OUTERMOST_FRAME
     call KiSystemStartup
 .hang:
     cli
@@ -24,13 +26,13 @@ KiSystemEntry:
     jmp .hang
 
 ; void arch_switch_stack(uint64_t top, void (*fn)(void *), void *arg)
-; Runs fn(arg) on the stack ending at top; fn never returns.
-section .text
+; Runs fn(arg) on the stack ending at top; fn never returns.  Still in .text.entry: NASM's DWARF
+; describes one code section per file, and gdb warns about a pc in a second one.
 global arch_switch_stack
 arch_switch_stack:
     mov rsp, rdi
     and rsp, -16
-    xor ebp, ebp
+    OUTERMOST_FRAME
     mov rdi, rdx
     call rsi
 .hang:
@@ -49,9 +51,17 @@ arch_call_on_stack:
     and rsp, -16
     mov rdi, rdx
     call rsi
+.returned:
     mov rsp, rbp
     pop rbp
     ret
+
+; The stack walker (kernel/ke/stack.c) follows RBP back to the caller's stack from this return address.
+section .rodata
+global arch_call_on_stack_return
+align 8
+arch_call_on_stack_return:
+    dq arch_call_on_stack.returned
 
 section .bss nobits alloc noexec write align=4096
 KiBootStack:

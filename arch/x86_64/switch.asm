@@ -3,6 +3,8 @@
 ; compiler already keeps everything else the caller needs on its stack.
 bits 64
 default rel
+%include "outermost.inc"
+
 section .text
 
 ; void arch_switch_context(uint64_t *old_rsp, uint64_t new_rsp, volatile uint8_t *old_running)
@@ -29,10 +31,10 @@ arch_switch_context:
     ret
 
 ; A new thread's first return lands here (arch_thread_stack built its frame):
-; r14(r12, r13), which never returns; RBP = 0 ends every backtrace.
+; r14(r12, r13), which never returns.
 global arch_thread_start
 arch_thread_start:
-    xor ebp, ebp
+    OUTERMOST_FRAME
     mov rdi, r12
     mov rsi, r13
     call r14

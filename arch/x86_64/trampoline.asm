@@ -12,6 +12,7 @@ bits 64
 default rel
 
 %include "asm-offsets.inc"
+%include "outermost.inc"
 
 %define TD(field) (TD_BASE + field)
 %define OFFSET(label) (label - arch_trampoline_start)
@@ -93,7 +94,7 @@ section .text
 global arch_ap_high_entry
 arch_ap_high_entry:
     mov cr3, rcx
-    xor ebp, ebp                        ; a zero frame pointer ends every backtrace
+    OUTERMOST_FRAME
     call rsi
 .hang:
     cli

@@ -64,9 +64,26 @@ BOOLEAN KiEnumerateSymbols(ULONG Index, PCSTR *Name, ULONG_PTR *Address);
 /* IRQL any.  The kernel image's first byte and the byte after its last (the debugger's lm). */
 VOID KiQueryImageBounds(ULONG_PTR *Start, ULONG_PTR *End);
 
-/* stack.c: IRQL any.  Follows the frame-pointer chain from Rbp: each frame's address (Frames may be
- * NULL) and return address, at most Max; stops at an unmapped, misaligned or downward link. */
-ULONG KiWalkFrameChain(ULONG64 Rbp, ULONG64 *Frames, ULONG64 *ReturnAddresses, ULONG Max);
+/* stack.c: one frame of a walk.  Pc is where the frame is executing: a return address, or the
+ * interrupted instruction itself in the frame below a trap (the row after one with TrapFrame). */
+typedef struct _KI_STACK_FRAME {
+    ULONG64 Pc;
+    ULONG64 ChildSp;   /* RSP in this frame, WinDbg's Child-SP */
+    ULONG64 TrapFrame; /* the KTRAP_FRAME this frame (KiTrapCommon) built, or 0 */
+    BOOLEAN Exact;     /* Pc is an instruction's own address (a RIP), not a return address */
+} KI_STACK_FRAME, *PKI_STACK_FRAME;
+/* IRQL any.  Walks from Rip (0: start at the return address Rbp's frame holds) along the
+ * frame-pointer chain, through trap frames and stack switches, at most Max frames; stops at an
+ * unmapped, misaligned or downward link, or a zero return address (the start of every stack). */
+ULONG KiWalkStack(ULONG64 Rip, ULONG64 Rsp, ULONG64 Rbp, PKI_STACK_FRAME Frames, ULONG Max);
+#define KI_STACK_NUMBERS 0x1 /* the " #" column (k, kn, STACK_TEXT) */
+#define KI_STACK_ARGS    0x2 /* kb: the three qwords above the return address (at Child-SP) */
+#define KI_STACK_TRAPS   0x4 /* kv: "(TrapFrame @ ...)" after a frame that built one */
+/* IRQL any.  Prints a walk in WinDbg's columns (Child-SP, RetAddr, Call Site), each line after Indent. */
+VOID KiPrintStack(PCSTR Indent, const KI_STACK_FRAME *Frames, ULONG Count, ULONG Flags);
+/* IRQL any.  A trap frame's registers in WinDbg's `r` layout (the bugcheck report, `.trap`). */
+struct _KTRAP_FRAME;
+VOID KiPrintTrapFrame(const struct _KTRAP_FRAME *TrapFrame);
 
 /* dispatch.c: IRQL <= DISPATCH_LEVEL.  A copy of a processor's ready queues, highest priority first. */
 struct _KTHREAD;

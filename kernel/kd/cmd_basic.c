@@ -1,6 +1,6 @@
 /*
  * cmd_basic.c - the console's general commands: version, .echo, ? (evaluate),
- * ln (nearest symbol), r (registers), k (stack backtrace), quit, reboot.
+ * ln (nearest symbol), r (registers), quit, reboot (the k family is cmd_stack.c).
  */
 #include <arch/arch.h>
 #include <irqlab/interrupt.h>
@@ -68,21 +68,6 @@ KD_COMMAND(registers, "r", "r [register=value]", "registers: the stopped process
              arch_read_cr8());
     DbgPrint("efl=%08llx gs_base=%016llx  irql=%u (%s)\n", flags, arch_rdmsr(ARCH_MSR_GS_BASE),
              KeGetCurrentIrql(), KeIrqlName(KeGetCurrentIrql()));
-}
-
-KD_COMMAND(backtrace, "k", "k", "this CPU's stack backtrace (frame pointers)")
-{
-    ULONG64 frames[32], returns[32];
-    CHAR symbol[96];
-
-    if (!KdNoMoreArguments(Args, "k"))
-        return;
-    ULONG count = KiWalkFrameChain(arch_frame_pointer(), frames, returns, ARRAYSIZE(frames));
-    DbgPrint(" # Child-SP          RetAddr           Call Site\n");
-    for (ULONG n = 0; n < count; n++) {
-        KiFormatReturnAddress(returns[n], symbol, sizeof(symbol));
-        DbgPrint("%02x %016llx %016llx %s\n", n, frames[n] + 16, returns[n], symbol);
-    }
 }
 
 KD_COMMAND(quit, "quit", "quit", "power off (ends QEMU)")

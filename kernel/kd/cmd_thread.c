@@ -20,22 +20,17 @@ static PCSTR state_name(UCHAR State)
     return State < ARRAYSIZE(KdStates) ? KdStates[State] : "?";
 }
 
-/* Its saved frame (arch_switch_context's pushes): RBP at +0x28, the return address at +0x30. */
+/* Its saved frame (arch_switch_context's pushes): RBP at +0x28 under the return address, a frame
+ * as any other, so the walk starts there. */
 static VOID print_stack(const KTHREAD *Thread)
 {
-    ULONG64 saved[7], returns[16];
-    CHAR symbol[96];
+    KI_STACK_FRAME frames[16];
 
-    if (Thread->State == Running || !KdReadMemory((ULONG64)Thread->KernelStack, saved, sizeof(saved)))
+    if (Thread->State == Running)
         return;
-    DbgPrint("        Child-SP          RetAddr           Call Site\n");
-    KiFormatReturnAddress(saved[6], symbol, sizeof(symbol));
-    DbgPrint("        %016llx %016llx %s\n", (ULONG64)Thread->KernelStack, saved[6], symbol);
-    ULONG n = KiWalkFrameChain(saved[5], NULL, returns, ARRAYSIZE(returns));
-    for (ULONG i = 0; i < n; i++) {
-        KiFormatReturnAddress(returns[i], symbol, sizeof(symbol));
-        DbgPrint("        %16s %016llx %s\n", "", returns[i], symbol);
-    }
+    ULONG n = KiWalkStack(0, 0, (ULONG64)Thread->KernelStack + 0x28, frames, ARRAYSIZE(frames));
+    if (n)
+        KiPrintStack("        ", frames, n, 0);
 }
 
 static VOID print_waits(const KTHREAD *Thread)

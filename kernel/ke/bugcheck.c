@@ -53,41 +53,15 @@ const char *KeBugCheckName(ULONG BugCheckCode)
     return NULL;
 }
 
-static void print_registers(const KTRAP_FRAME *f)
+/* From the trap frame's RIP (the instruction itself) when there is one, else from the caller's frame. */
+static void print_stack(const KTRAP_FRAME *TrapFrame, ULONG64 Rbp)
 {
-    DbgPrint("rax=%016llx rbx=%016llx rcx=%016llx\n", f->Rax, f->Rbx, f->Rcx);
-    DbgPrint("rdx=%016llx rsi=%016llx rdi=%016llx\n", f->Rdx, f->Rsi, f->Rdi);
-    DbgPrint("rip=%016llx rsp=%016llx rbp=%016llx\n", f->Rip, f->Rsp, f->Rbp);
-    DbgPrint(" r8=%016llx  r9=%016llx r10=%016llx\n", f->R8, f->R9, f->R10);
-    DbgPrint("r11=%016llx r12=%016llx r13=%016llx\n", f->R11, f->R12, f->R13);
-    DbgPrint("r14=%016llx r15=%016llx\n", f->R14, f->R15);
-    DbgPrint("cs=%04llx  ss=%04llx  efl=%08llx  vector=%llu (%s)  error code=%llx\n", f->SegCs,
-             f->SegSs, f->EFlags, f->Vector, arch_exception_name((ULONG)f->Vector), f->ErrorCode);
-}
+    KI_STACK_FRAME frames[MAX_FRAMES];
+    ULONG count = TrapFrame ? KiWalkStack(TrapFrame->Rip, TrapFrame->Rsp, TrapFrame->Rbp, frames, MAX_FRAMES)
+                            : KiWalkStack(0, 0, Rbp, frames, MAX_FRAMES);
 
-static void print_frame(int index, ULONG64 address, BOOLEAN return_address)
-{
-    char symbol[96];
-
-    if (return_address)
-        KiFormatReturnAddress(address, symbol, sizeof(symbol));
-    else
-        KiFormatSymbol(address, symbol, sizeof(symbol)); /* a trap frame's RIP: the instruction itself */
-    DbgPrint("%02x %016llx %s\n", index, address, symbol);
-}
-
-/* The trap frame's RIP (the instruction itself), then the return addresses of the RBP chain. */
-static void print_stack(ULONG64 rip, ULONG64 rbp)
-{
-    ULONG64 returns[MAX_FRAMES];
-    int n = 0;
-
-    DbgPrint("STACK_TEXT:\n # RetAddr          Call Site\n");
-    if (rip)
-        print_frame(n++, rip, FALSE);
-    ULONG count = KiWalkFrameChain(rbp, NULL, returns, MAX_FRAMES - n);
-    for (ULONG i = 0; i < count; i++)
-        print_frame(n++, returns[i], TRUE);
+    DbgPrint("STACK_TEXT:\n");
+    KiPrintStack("", frames, count, KI_STACK_NUMBERS | KI_STACK_TRAPS);
 }
 
 static void report(ULONG Code, const ULONG_PTR P[4], PKTRAP_FRAME TrapFrame, ULONG64 Rbp, KIRQL Irql)
@@ -104,12 +78,9 @@ static void report(ULONG Code, const ULONG_PTR P[4], PKTRAP_FRAME TrapFrame, ULO
              KeIrqlName(Irql), Code);
     DbgPrint("cr0=%016llx cr2=%016llx cr3=%016llx cr4=%016llx\n", arch_read_cr0(), arch_read_cr2(),
              arch_read_cr3(), arch_read_cr4());
-    if (TrapFrame) {
-        print_registers(TrapFrame);
-        print_stack(TrapFrame->Rip, TrapFrame->Rbp);
-    } else {
-        print_stack(0, Rbp);
-    }
+    if (TrapFrame)
+        KiPrintTrapFrame(TrapFrame);
+    print_stack(TrapFrame, Rbp);
 }
 
 BOOLEAN KiBugCheckInProgress(void)

@@ -1,6 +1,6 @@
 """`make test`: host unit tests, harness self-tests, then the kernel under QEMU + OVMF.
 
-    python3 tests/harness/irqlab_test.py --build build [--smp 4] [--machine q35] [--only NAME | --labs]
+    python3 tests/harness/irqlab_test.py --build build [--smp 4] [--machine q35] [--only NAME | --labs | --gdb]
 
 Prints every result as `ok N - name` / `not ok N - name` (reasons on `    # ` lines) and, alone
 on the last line, `N passed, M failed, K skipped`; exits 1 when anything failed. See docs/testing.md.
@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import List, Optional
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import gdbrun  # noqa: E402
 import keyboard  # noqa: E402
 import labs  # noqa: E402
 import qemu  # noqa: E402
@@ -274,6 +275,15 @@ def trace_boots(args) -> List[Result]:
     return results
 
 
+def gdb_boot(args) -> List[Result]:
+    """QEMU halted with its gdb stub and a batch gdb with tools/gdb/irqlab.py (tests/harness/gdbrun.py):
+    the NT views and a backtrace through a trap frame; about 6 s."""
+    start = time.monotonic()
+    problems = gdbrun.run(args.build)
+    say(f"# boot gdb.batch: {time.monotonic() - start:.1f}s, {'passed' if not problems else 'FAILED'}")
+    return [Result("gdb.batch", not problems, notes=problems)]
+
+
 def kernel_boots(args, pool) -> List[Result]:
     """test=all, then each declared bugcheck test alone; loader boots share the two workers."""
     if args.only:
@@ -293,6 +303,7 @@ def kernel_boots(args, pool) -> List[Result]:
     debugger = pool.submit(debugger_boots, args)
     replays = pool.submit(lab_boots, args)
     traces = pool.submit(trace_boots, args)
+    gdbs = pool.submit(gdb_boot, args)
     results, declared = suites.result()
     results += other_suites.result()[0]
     for job in counts:
@@ -301,7 +312,7 @@ def kernel_boots(args, pool) -> List[Result]:
     # dict(): a test declared twice boots once
     bugchecks = [pool.submit(boot_bugcheck, args, name, code)
                  for name, code in dict(declared).items()]
-    for job in bugchecks + [loaders, keys, debugger, replays, traces]:
+    for job in bugchecks + [loaders, keys, debugger, replays, traces, gdbs]:
         results += job.result()
     # make stress's short mode: a small storm, flood, the misuse matrix and two soak boots.
     results += [Result(r.name, r.passed, notes=r.notes) for r in stress.run(args.build, True, pool)]
@@ -334,6 +345,7 @@ def parse_args(argv):
     parser.add_argument("--only", metavar="NAME",
                         help="boot only test=NAME (suite.name) and judge that boot")
     parser.add_argument("--labs", action="store_true", help="only replay the labs (docs/labs/*.replay)")
+    parser.add_argument("--gdb", action="store_true", help="only the gdb batch run (tests/harness/gdbrun.py)")
     return parser.parse_args(argv)
 
 
@@ -349,6 +361,8 @@ def main(argv) -> int:
         print_environment(args)
         if args.labs:
             results = lab_boots(args)
+        elif args.gdb:
+            results = gdb_boot(args)
         else:
             results = [] if args.only else layer_check() + host_tests(args.build) + harness_tests()
             results += kernel_boots(args, pool)

@@ -9,12 +9,13 @@
    created, blocked on a semaphore, released together and reaped; none lost, no stack leaked.
 3. Key flood: keys typed through QMP; sent = decoded + counted lost (tests/harness/keyboard.py).
 4. Misuse matrix: each IRQL rule broken on purpose (!labcrash <kind>) ends in its named bugcheck,
-   with no hang and no reboot.
+   with no hang and no reboot (and dpc_spin's STACK_TEXT shows the spinning routine).
 5. Boot soak: consecutive boots at -smp 4, each must reach the prompt.
 --short is the small version `make test` runs, so this code never rots.
 """
 import argparse
 import concurrent.futures
+import itertools
 import os
 import re
 import sys
@@ -59,6 +60,9 @@ MISUSE = {
     "irp_irql": (0xA, None),  # P1: the IRP, P2: 11
     "fastmutex_unowned": (0x1E, 0xFFFFFFFFC0000046),  # STATUS_MUTANT_NOT_OWNED
 }
+# kind -> the routine the report's STACK_TEXT must show: the one running when the bugcheck came,
+# found below the interrupt's trap frame (kernel/ke/stack.c).
+MISUSE_FRAMES = {"dpc_spin": "irqlab!spins_forever+"}
 PARAMS_RE = re.compile(r"^\s*\((0x[0-9A-F]{16}),")
 
 
@@ -128,8 +132,16 @@ def flood(build: str, keys: int, slow_ms: int = 0) -> Result:
                   + (f", {c.group(6)} bytes read, {c.group(8)} held, {c.group(7)} lost" if c and slow_ms else ""))
 
 
+def stack_text(lines: List[str]) -> List[str]:
+    """The report's STACK_TEXT rows (after its header, up to the first line that is not a frame)."""
+    start = next((i for i, line in enumerate(lines) if line == "STACK_TEXT:"), None)
+    if start is None:
+        return []
+    return list(itertools.takewhile(lambda line: re.match(r"^[0-9a-f]{2} ", line), lines[start + 2:]))
+
+
 def judge_misuse(transcript: str, status: Optional[int], reason: str, code: int,
-                 p1: Optional[int]) -> verdict.Verdict:
+                 p1: Optional[int], frame: Optional[str] = None) -> verdict.Verdict:
     v = verdict.Verdict()
     lines = verdict.boot_lines(transcript, v)
     found = verdict.bugchecks(lines)
@@ -139,6 +151,8 @@ def judge_misuse(transcript: str, status: Optional[int], reason: str, code: int,
         params = PARAMS_RE.match(lines[found[0][0] + 1]) if found[0][0] + 1 < len(lines) else None
         if params is None or int(params.group(1), 16) != p1:
             v.failures.append(f"P1 is not 0x{p1:X}")
+    if frame and not any(frame in row for row in stack_text(lines)):
+        v.failures.append(f"STACK_TEXT does not show {frame}")
     if not any(verdict.HALT_RE.match(line) for line in lines):
         v.failures.append("no '# irqlab: system halted after bugcheck' line")
     verdict.check_exit(v, status, reason, verdict.EXIT_BUGCHECK)
@@ -149,7 +163,7 @@ def misuse(build: str, kind: str) -> Result:
     code, p1 = MISUSE[kind]
     name = f"stress.misuse.{kind}"
     boot = qemu.boot(build, name, "", smp=2, script=[qemu.Step(keyboard.PROMPT, serial=f"!labcrash {kind}\r")])
-    v = judge_misuse(boot.transcript, boot.status, boot.reason, code, p1)
+    v = judge_misuse(boot.transcript, boot.status, boot.reason, code, p1, MISUSE_FRAMES.get(kind))
     if v.passed:
         qemu.tidy(boot.rundir)
     return Result(name, v.passed, v.failures + ([] if v.passed else [transcript_note(boot)]),

@@ -28,6 +28,17 @@ class TestMisuseJudge(unittest.TestCase):
     def test_a_hang_fails(self):
         self.assertFalse(self.judge(0x133, 0, status=None, reason="idle-timeout").passed)
 
+    def test_the_spinning_routine_must_be_on_the_stack(self):
+        stack = ("STACK_TEXT:\n # Child-SP          RetAddr               Call Site\n"
+                 "03 ffffff00`0000de70 ffffffff`800014e2     irqlab!KiTrapCommon+0x20 (TrapFrame @ ffffff00`0000de70)\n"
+                 "04 ffffff00`0000df28 ffffffff`80007042     irqlab!arch_stall_us+0x42\n"
+                 "{row}other processors: 1 of 1 stopped by NMI\n")
+        shown = "05 ffffff00`0000df30 ffffffff`8001203d     irqlab!spins_forever+0x12\n"
+        text = REPORT.format(code=0x133, p1=0).replace("# irqlab: system", stack.format(row=shown) + "# irqlab: system")
+        self.assertEqual(stress.judge_misuse(text, 37, "exited", 0x133, 0, "irqlab!spins_forever+").failures, [])
+        text = text.replace(shown, "")
+        self.assertFalse(stress.judge_misuse(text, 37, "exited", 0x133, 0, "irqlab!spins_forever+").passed)
+
     def test_every_kind_names_a_code(self):
         """The matrix covers exactly the kinds `!labcrash` knows (kernel/kd/cmd_crash.c's table)."""
         source = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "kernel", "kd", "cmd_crash.c")

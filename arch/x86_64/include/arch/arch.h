@@ -224,6 +224,9 @@ static inline ULONG64 arch_thread_stack(ULONG64 top, void (*startup)(void *, voi
 }
 /* Calls fn(arg) on the stack ending at top, then returns on the caller's stack. */
 void arch_call_on_stack(ULONG64 top, void (*fn)(void *), void *arg);
+/* Where a stack walk changes stacks: the return address of arch_call_on_stack's call (entry.asm),
+ * and of KiTrapCommon's call into KiDispatchTrap, whose KTRAP_FRAME is just above (trapentry.S). */
+extern const ULONG64 arch_call_on_stack_return, arch_trap_return;
 
 /* ---- mmu.c: page tables --------------------------------------------------- */
 #define ARCH_PAGE_SIZE 4096ull
