@@ -1,6 +1,7 @@
 /*
  * cmd_stack.c - the stack commands in WinDbg's form: k, kn, kb, kv (the
- * console's own stack, through the trap frames it was interrupted by) and
+ * console's own stack, or on a stopped machine the stopped processor's,
+ * through the trap frames it was interrupted by) and
  * .trap <address> (a KTRAP_FRAME's registers and the stack below it).  Ke's
  * one walker (kernel/ke/stack.c) does the walking and the columns.
  */
@@ -10,14 +11,21 @@
 
 #define KD_STACK_FRAMES 32
 
-/* Rbp: the command's own frame, so row 00 is the console code that ran it. */
+/* Rbp: the command's own frame, so row 00 is the console code that ran it; on a stopped machine,
+ * the stack of the processor ~n selected, from where it stopped. */
 static VOID backtrace(PCSTR Args, PCSTR Usage, ULONG Flags, ULONG64 Rbp)
 {
     KI_STACK_FRAME frames[KD_STACK_FRAMES];
+    ULONG64 rip, rsp;
 
     if (!KdNoMoreArguments(Args, Usage))
         return;
-    KiPrintStack("", frames, KiWalkStack(0, 0, Rbp, frames, ARRAYSIZE(frames)), Flags);
+    rip = rsp = 0;
+    if (KdIsStopped() && KdStoppedRegisterValue("rip", &rip)) {
+        KdStoppedRegisterValue("rsp", &rsp);
+        KdStoppedRegisterValue("rbp", &Rbp);
+    }
+    KiPrintStack("", frames, KiWalkStack(rip, rsp, Rbp, frames, ARRAYSIZE(frames)), Flags);
 }
 
 KD_COMMAND(k, "k", "k", "this CPU's stack: Child-SP, RetAddr, Call Site, through trap frames")

@@ -64,8 +64,12 @@ ULONG KiWalkStack(ULONG64 Rip, ULONG64 Rsp, ULONG64 Rbp, PKI_STACK_FRAME Frames,
     ULONG n = 0;
     ULONG64 floor = 0;
 
-    if (Rip && n < Max)
+    if (Rip && n < Max) { /* a stopped context: where it stopped, and its caller if no frame is built yet */
         add_frame(&Frames[n++], Rip, Rsp, 0, TRUE);
+        ULONG64 caller = Rsp && readable(Rsp, 8) ? *(const ULONG64 *)Rsp : 0;
+        if (n < Max && frameless_at(Rip) && after_call(caller))
+            add_frame(&Frames[n++], caller, Rsp + 8, 0, FALSE);
+    }
     while (n < Max && frame_ok(Rbp, floor)) {
         const ULONG64 *frame = (const ULONG64 *)Rbp;
         ULONG64 pc = frame[1], trap = Rbp + 16; /* KiTrapCommon's RSP at the call: the KTRAP_FRAME */

@@ -28,6 +28,7 @@ SESSION: List[Tuple[object, List[str]]] = [
     ("bl", [r"     0 e Disable Clear  ffffffff`[0-9a-f]{8}     0001 \(0001\) irqlab!KeInsertQueueDpc"]),
     (("keys", "x"), [r"Breakpoint 0 hit$", r"^irqlab!KeInsertQueueDpc:$"]),
     ("!irql", [r"-- 11 \(DIRQL 11\)"]),
+    ("k", [r"irqlab!KeInsertQueueDpc\s*$", r"irqlab!I8042KeyboardInterruptService\+0x", r"irqlab!KiInterruptDispatch\+0x"]),
     ("!ready", [r"!ready needs the running machine"]),
     ("bp I8042KeyboardIsrDpc", []),
     ("bd 0", []),
@@ -56,6 +57,7 @@ SESSION: List[Tuple[object, List[str]]] = [
     ("!labirql 2 0n2000", []),
     (("ctrl-c-now", 600), [r"Break instruction exception - code 80000003 \(first chance\)$"]),
     ("!irql", [r"-- 13 \(CLOCK_LEVEL\)"]),
+    ("k", [r"irqlab!KiClockService\+0x", r"irqlab!KdCmd_labirql\+0x"]),
     ("g", [r"^Held IRQL 2 \(DISPATCH_LEVEL\) for 2000 ms"]),
 ]
 
