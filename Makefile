@@ -201,10 +201,12 @@ $(DEPS_OK): tools/deps.sh
 	@sh tools/deps.sh
 	@mkdir -p $(BUILD) && touch $@
 
+# make run stops at the debugger's prompt on a bugcheck (kdbreak=bugcheck); the harness does not.
 run: $(BUILD)/esp.img
 	@sh tools/deps.sh display $(QDISPLAY)
 	@echo "irqlab: QEMU $(MACHINE), $(SMP) CPUs, $(MEM), accel $(ACCEL)"
-	@$(RUN); $(QEMU_STATUS)
+	@IRQLAB_CMDLINE='kdbreak=bugcheck $(CMDLINE)' sh tools/run.sh $(BUILD) $(OVMF_CODE) $(OVMF_VARS) $(QEMU_BASE); \
+	$(QEMU_STATUS)
 
 # QEMU halted (-S) with its gdb stub on :1234 (-s); tools/irqlab.gdb loads build/kernel.elf and
 # tools/gdb/irqlab.py (nt pcr|prcb|dpcs|irql|thread).
