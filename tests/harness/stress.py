@@ -34,7 +34,7 @@ THREADS_RE = re.compile(r"# thread storm: (\d+) threads created, woken and reape
 IRPS_RE = re.compile(r"# irp storm: (\d+) IRPs sent and completed once to their threads by (\d+) threads on (\d+) CPUs")
 APCS_RE = re.compile(r"# apc storm: (\d+) APCs accepted and delivered once of (\d+) inserts on (\d+) CPUs")
 FULL = dict(storm_smp=(1, 2, 4, 8), storm_ops={1: 400000, 2: 400000, 4: 850000, 8: 200000},
-            thread_rounds=40, apc_ops=100000, irps=5000, flood=10000, soak=50)
+            thread_rounds=40, apc_ops=30000, irps=5000, flood=10000, soak=50)
 # make test's short form: its test=all boots already run the APC and IRP storms at their default sizes.
 SHORT = dict(storm_smp=(2,), storm_ops={2: 20000}, thread_rounds=8, apc_ops=None, irps=None, flood=300, soak=2)
 

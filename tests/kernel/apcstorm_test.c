@@ -152,8 +152,10 @@ TEST(apcstorm, every_accepted_apc_runs_exactly_once_in_its_thread)
     for (ULONG i = 0; (ULONG)Ks.Accepted < ops && KeQueryInterruptTime() < give_up; i++) {
         if (i % 3 == 0)
             KeRaiseIrql(DISPATCH_LEVEL, &old);
-        if (!insert_next())
-            KeStallExecutionProcessor(2); /* every APC of that thread is still queued: let it run some */
+        /* Refused: every APC of that thread is still queued, let it run some.  Accepted: a pause too, so
+         * that the inserts do not monopolize the dispatcher lock (a test-and-set lock, unfair under
+         * TCG: a timer DPC spinning on it for half a second is a DPC watchdog bugcheck). */
+        KeStallExecutionProcessor(insert_next() ? 5 : 2);
         if (i % 3 == 0)
             KeLowerIrql(old);
     }
