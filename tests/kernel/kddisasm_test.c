@@ -11,39 +11,7 @@
 #include <irqlab/dpc.h>
 #include <irqlab/kequery.h>
 #include <irqlab/mm.h>
-
-static char KtText[16384];
-
-static PCSTR run(PCSTR Format, ULONG64 Address)
-{
-    char line[160];
-
-    RtlFormat(line, sizeof(line), Format, Address);
-    KiCaptureOutput(KtText, sizeof(KtText));
-    KdExecuteLine(line);
-    KiCaptureOutput(NULL, 0);
-    return KtText;
-}
-
-static BOOLEAN contains_before(PCSTR Text, PCSTR End, PCSTR Part)
-{
-    size_t n = strlen(Part);
-
-    for (; Text + n <= End; Text++)
-        if (strncmp(Text, Part, n) == 0)
-            return TRUE;
-    return FALSE;
-}
-
-static BOOLEAN contains(PCSTR Text, PCSTR Part)
-{
-    size_t n = strlen(Part);
-
-    for (; *Text; Text++)
-        if (strncmp(Text, Part, n) == 0)
-            return TRUE;
-    return FALSE;
-}
+#include "kdcapture.h"
 
 /* Every `lea` line of a listing: no `ptr` (WinDbg gives an address computation no operand size). */
 static BOOLEAN lea_lines_have_no_size(PCSTR Text)
@@ -55,18 +23,11 @@ static BOOLEAN lea_lines_have_no_size(PCSTR Text)
         while (*end && *end != '\n')
             end++;
         for (PCSTR p = line; p + 8 < end; p++)
-            if (strncmp(p, " lea     ", 9) == 0 && contains_before(p, end, "ptr"))
+            if (strncmp(p, " lea     ", 9) == 0 && KtContainsBefore(p, end, "ptr"))
                 return FALSE;
     }
     return TRUE;
 }
-
-#define CHECK_HAS(text, part)                                                                \
-    do {                                                                                     \
-        PCSTR t_ = (text);                                                                   \
-        if (!CHECK(contains(t_, (part))))                                                    \
-            DbgPrint("    # expected '%s' in:\n%s", (part), t_);                             \
-    } while (0)
 
 static int hex_digit(char C)
 {
@@ -101,7 +62,7 @@ TEST(kddisasm, u_shows_the_cr8_write_in_windbg_columns)
 {
     char line[96], address[24];
 
-    PCSTR out = run("u KeRaiseIrql L10", 0);
+    PCSTR out = KtRun("u KeRaiseIrql L10", 0);
     CHECK(strncmp(out, "irqlab!KeRaiseIrql:\n", 20) == 0);
     CHECK_HAS(out, "mov     cr8,");
     CHECK_HAS(out, "mov     r12,cr8");
@@ -116,7 +77,7 @@ TEST(kddisasm, uf_finds_the_raise_to_high_level_in_KeInsertQueueDpc)
 {
     char call[96], address[24];
 
-    PCSTR out = run("uf nt!KeInsertQueueDpc", 0);
+    PCSTR out = KtRun("uf nt!KeInsertQueueDpc", 0);
     CHECK(strncmp(out, "irqlab!KeInsertQueueDpc:\n", 25) == 0);
     CHECK_HAS(out, "mov     edi,0Fh\n"); /* HIGH_LEVEL, KfRaiseIrql's argument */
     format_address(address, sizeof(address), (ULONG64)KfRaiseIrql);
@@ -127,16 +88,16 @@ TEST(kddisasm, uf_finds_the_raise_to_high_level_in_KeInsertQueueDpc)
     CHECK_HAS(out, "+38h],");
     CHECK(lea_lines_have_no_size(out)); /* an address computed, not a memory operand */
     CHECK_HAS(out, "\nirqlab!KeInsertQueueDpc+0x"); /* a jump target inside gets its own line */
-    CHECK(!contains(out, "irqlab!KeInsertQueueDpc:\n" "irqlab!"));
+    CHECK(!KtContains(out, "irqlab!KeInsertQueueDpc:\n" "irqlab!"));
     for (char digit = '0'; digit <= '9'; digit++) { /* 0 to 9 are written without the h */
         char small[5] = { '+', digit, 'h', ']', 0 };
-        CHECK(!contains(out, small));
+        CHECK(!KtContains(out, small));
     }
     PCSTR last = out + strlen(out) - 1;
     while (last > out && last[-1] != '\n')
         last--;
-    CHECK(!contains(last, "nop") && !contains(last, "int     3")); /* the padding after it is left out */
-    out = run("uf KeInsertQueueDpc+5", 0); /* inside a function: the whole function */
+    CHECK(!KtContains(last, "nop") && !KtContains(last, "int     3")); /* the padding after it is left out */
+    out = KtRun("uf KeInsertQueueDpc+5", 0); /* inside a function: the whole function */
     CHECK(strncmp(out, "irqlab!KeInsertQueueDpc:\n", 25) == 0);
 }
 
@@ -145,21 +106,21 @@ TEST(kddisasm, ub_ends_on_an_instruction_boundary)
     ULONG64 at[7], end, last;
     ULONG length;
 
-    PCSTR out = run("u KeInsertQueueDpc L7", 0);
+    PCSTR out = KtRun("u KeInsertQueueDpc L7", 0);
     for (ULONG i = 0; i < 7; i++)
         REQUIRE(instruction_line(out, i, &at[i], &length));
     end = at[6];
-    out = run("ub %llx L4", end);
+    out = KtRun("ub %llx L4", end);
     REQUIRE(instruction_line(out, 3, &last, &length));
     CHECK_EQ(last + length, end);
     CHECK(!instruction_line(out, 4, &last, &length));
     REQUIRE(instruction_line(out, 0, &last, &length));
     CHECK_EQ(last, at[2]);
-    out = run("ub KeInsertQueueDpc L3", 0); /* before a function: the one before it, to its end */
+    out = KtRun("ub KeInsertQueueDpc L3", 0); /* before a function: the one before it, to its end */
     REQUIRE(instruction_line(out, 2, &last, &length));
     CHECK_EQ(last + length, (ULONG64)KeInsertQueueDpc);
-    CHECK_HAS(run("ub %llx", at[1] + 1), "No instruction ends at"); /* inside mov rbp,rsp */
-    out = run("u", 0); /* u after ub: from where ub ended */
+    CHECK_HAS(KtRun("ub %llx", at[1] + 1), "No instruction ends at"); /* inside mov rbp,rsp */
+    out = KtRun("u", 0); /* u after ub: from where ub ended */
     REQUIRE(instruction_line(out, 0, &last, &length));
     CHECK_EQ(last, (ULONG64)KeInsertQueueDpc);
 }
@@ -169,9 +130,9 @@ TEST(kddisasm, u_goes_on_after_the_last_listing)
     ULONG64 second, next;
     ULONG length;
 
-    PCSTR out = run("u KeRaiseIrql L2", 0);
+    PCSTR out = KtRun("u KeRaiseIrql L2", 0);
     REQUIRE(instruction_line(out, 1, &second, &length));
-    out = run("u L1", 0);
+    out = KtRun("u L1", 0);
     REQUIRE(instruction_line(out, 0, &next, &length));
     CHECK_EQ(next, second + 3); /* mov rbp,rsp: 48 89 e5 */
     CHECK(strncmp(out, "irqlab!KeRaiseIrql+0x4:\n", 24) == 0);
@@ -179,24 +140,24 @@ TEST(kddisasm, u_goes_on_after_the_last_listing)
 
 TEST(kddisasm, a_wild_address_is_a_memory_error_and_the_console_goes_on)
 {
-    CHECK_HAS(run("u 0", 0), "Memory access error at '00000000`00000000'");
-    CHECK_HAS(run("u 80000000`00000000 L2", 0), "Memory access error at '80000000`00000000'");
-    CHECK_HAS(run("uf 0", 0), "Memory access error at '00000000`00000000'");
-    CHECK_HAS(run("ub 1000", 0), "Memory access error at '00000000`00000fff'");
-    CHECK_HAS(run("u KeRaiseIrql L1", 0), "push    rbp");
+    CHECK_HAS(KtRun("u 0", 0), "Memory access error at '00000000`00000000'");
+    CHECK_HAS(KtRun("u 80000000`00000000 L2", 0), "Memory access error at '80000000`00000000'");
+    CHECK_HAS(KtRun("uf 0", 0), "Memory access error at '00000000`00000000'");
+    CHECK_HAS(KtRun("ub 1000", 0), "Memory access error at '00000000`00000fff'");
+    CHECK_HAS(KtRun("u KeRaiseIrql L1", 0), "push    rbp");
 }
 
 TEST(kddisasm, bad_arguments_get_the_usage)
 {
-    PCSTR out = run("u junk", 0);
+    PCSTR out = KtRun("u junk", 0);
     CHECK_HAS(out, "Couldn't resolve error at 'junk'");
     CHECK_HAS(out, "usage: u [address] [L<count>]");
-    CHECK_HAS(run("u KeRaiseIrql 5", 0), "Expected L<count> after the address, not '5'; usage: u [address] [L<count>]");
-    CHECK_HAS(run("u KeRaiseIrql L0", 0), "Range error: L0; u [address] [L<count>] lists 1 to 0x100 instructions");
-    CHECK_HAS(run("ub KeRaiseIrql L101", 0), "Range error: L101");
-    CHECK_HAS(run("uf", 0), "usage: uf <function>");
-    CHECK_HAS(run("uf KeRaiseIrql KeLowerIrql", 0), "Extra arguments 'KeLowerIrql'; usage: uf <function>");
-    CHECK_HAS(run("help u", 0), "usage: u [address] [L<count>]");
+    CHECK_HAS(KtRun("u KeRaiseIrql 5", 0), "Expected L<count> after the address, not '5'; usage: u [address] [L<count>]");
+    CHECK_HAS(KtRun("u KeRaiseIrql L0", 0), "Range error: L0; u [address] [L<count>] lists 1 to 0x100 instructions");
+    CHECK_HAS(KtRun("ub KeRaiseIrql L101", 0), "Range error: L101");
+    CHECK_HAS(KtRun("uf", 0), "usage: uf <function>");
+    CHECK_HAS(KtRun("uf KeRaiseIrql KeLowerIrql", 0), "Extra arguments 'KeLowerIrql'; usage: uf <function>");
+    CHECK_HAS(KtRun("help u", 0), "usage: u [address] [L<count>]");
 }
 
 /* Code with no symbol (a pool page): uf follows the flow to the ret, ub guesses a start that resyncs. */
@@ -209,13 +170,13 @@ TEST(kddisasm, code_outside_the_image_is_listed_by_its_flow)
 
     REQUIRE(page != NULL);
     memcpy(page + 0x100, code, sizeof(code));
-    PCSTR out = run("uf %llx", (ULONG64)page + 0x100);
+    PCSTR out = KtRun("uf %llx", (ULONG64)page + 0x100);
     CHECK_HAS(out, "xor     eax,eax\n");
-    CHECK(contains(out, "c3              ret\n") && !contains(out, "int     3"));
+    CHECK(KtContains(out, "c3              ret\n") && !KtContains(out, "int     3"));
     REQUIRE(instruction_line(out, 4, &last, &length));
     CHECK_EQ(last, (ULONG64)page + 0x106);
     CHECK(!instruction_line(out, 5, &last, &length));
-    out = run("ub %llx L2", (ULONG64)page + 0x106);
+    out = KtRun("ub %llx L2", (ULONG64)page + 0x106);
     REQUIRE(instruction_line(out, 1, &last, &length));
     CHECK_EQ(last + length, (ULONG64)page + 0x106);
     CHECK_HAS(out, "90              nop\n");

@@ -11,55 +11,7 @@
 #include <irqlab/test.h>
 #include <irqlab/kd.h>
 #include <irqlab/kequery.h>
-
-static char KtText[8192];
-
-static PCSTR run(PCSTR Format, ULONG64 Address)
-{
-    char line[160];
-
-    RtlFormat(line, sizeof(line), Format, Address);
-    KiCaptureOutput(KtText, sizeof(KtText));
-    KdExecuteLine(line);
-    KiCaptureOutput(NULL, 0);
-    return KtText;
-}
-
-/* TRUE when Line is one whole line of Text. */
-static BOOLEAN has_line(PCSTR Text, PCSTR Line)
-{
-    size_t n = strlen(Line);
-
-    for (PCSTR p = Text; *p; p++)
-        if ((p == Text || p[-1] == '\n') && strncmp(p, Line, n) == 0 && p[n] == '\n')
-            return TRUE;
-    return FALSE;
-}
-
-static BOOLEAN contains(PCSTR Text, PCSTR Part)
-{
-    size_t n = strlen(Part);
-
-    for (; *Text; Text++)
-        if (strncmp(Text, Part, n) == 0)
-            return TRUE;
-    return FALSE;
-}
-
-static ULONG count_lines(PCSTR Text)
-{
-    ULONG n = 0;
-
-    for (; *Text; Text++)
-        n += *Text == '\n';
-    return n;
-}
-
-#define CHECK_LINE(text, line)                                                                 \
-    do {                                                                                       \
-        if (!CHECK(has_line((text), (line))))                                                  \
-            DbgPrint("    # expected line '%s' in:\n%s", (line), (text));                      \
-    } while (0)
+#include "kdcapture.h"
 
 /* WinDbg's 64-bit address form, for expected lines. */
 static PCSTR at(char *Buffer, ULONG64 Address)
@@ -72,26 +24,26 @@ TEST(kdsym, x_lists_matching_symbols_in_either_module)
 {
     char a[24], line[96];
 
-    PCSTR out = run("x nt!KeInsertQueue*", 0);
+    PCSTR out = KtRun("x nt!KeInsertQueue*", 0);
     RtlFormat(line, sizeof(line), "%s irqlab!KeInsertQueueDpc", at(a, (ULONG64)(ULONG_PTR)KeInsertQueueDpc));
     CHECK_LINE(out, line);
-    CHECK(contains(out, "irqlab!KeInsertQueueApc"));
-    CHECK_LINE(run("x irqlab!KeInsertQueue*", 0), line);
-    CHECK_LINE(run("X NT!keinsertqueued?c", 0), line); /* command, module and pattern ignore case */
-    CHECK_EQ(count_lines(KtText), 1);
-    CHECK(contains(run("x irqlab!KiRetire*", 0), "irqlab!KiRetireDpcList"));
-    CHECK(contains(run("x nt!Ke*Dpc*", 0), "irqlab!KeFlushQueuedDpcs"));
+    CHECK(KtContains(out, "irqlab!KeInsertQueueApc"));
+    CHECK_LINE(KtRun("x irqlab!KeInsertQueue*", 0), line);
+    CHECK_LINE(KtRun("X NT!keinsertqueued?c", 0), line); /* command, module and pattern ignore case */
+    CHECK_EQ(KtCountLines(KtConsoleText), 1);
+    CHECK(KtContains(KtRun("x irqlab!KiRetire*", 0), "irqlab!KiRetireDpcList"));
+    CHECK(KtContains(KtRun("x nt!Ke*Dpc*", 0), "irqlab!KeFlushQueuedDpcs"));
 }
 
 TEST(kdsym, x_caps_its_output_and_refuses_other_modules)
 {
-    PCSTR out = run("x nt!*", 0);
-    CHECK_EQ(count_lines(out), 65);
-    CHECK(contains(out, "... and "));
-    CHECK(contains(out, " more matching symbols; narrow the pattern"));
-    CHECK_LINE(run("x nt!NoSuchSymbol*", 0), "No symbol matches 'nt!NoSuchSymbol*'");
-    CHECK_LINE(run("x hal!Hal*", 0), "No module matches 'hal': the kernel, irqlab (also nt), is the only one; type lm");
-    CHECK_LINE(run("x", 0), "Missing pattern; usage: x <module>!<pattern>");
+    PCSTR out = KtRun("x nt!*", 0);
+    CHECK_EQ(KtCountLines(out), 65);
+    CHECK(KtContains(out, "... and "));
+    CHECK(KtContains(out, " more matching symbols; narrow the pattern"));
+    CHECK_LINE(KtRun("x nt!NoSuchSymbol*", 0), "No symbol matches 'nt!NoSuchSymbol*'");
+    CHECK_LINE(KtRun("x hal!Hal*", 0), "No module matches 'hal': the kernel, irqlab (also nt), is the only one; type lm");
+    CHECK_LINE(KtRun("x", 0), "Missing pattern; usage: x <module>!<pattern>");
 }
 
 TEST(kdsym, lm_shows_the_image)
@@ -103,14 +55,14 @@ TEST(kdsym, lm_shows_the_image)
     CHECK(start <= (ULONG_PTR)KeInsertQueueDpc && (ULONG_PTR)KeInsertQueueDpc < end);
     RtlFormat(line, sizeof(line), "%s %s   irqlab     (private symbols, built in)  alias nt", at(a, start),
               at(b, end));
-    PCSTR out = run("lm", 0);
+    PCSTR out = KtRun("lm", 0);
     CHECK_LINE(out, "start             end                 module name");
     CHECK_LINE(out, line);
-    CHECK_EQ(count_lines(out), 2);
-    CHECK_LINE(run("lm m nt", 0), line);
-    CHECK_EQ(count_lines(run("lm m hal", 0)), 1);
-    CHECK(contains(run("lm x", 0), "usage: lm [m <pattern>]"));
-    CHECK_LINE(run(".reload", 0),
+    CHECK_EQ(KtCountLines(out), 2);
+    CHECK_LINE(KtRun("lm m nt", 0), line);
+    CHECK_EQ(KtCountLines(KtRun("lm m hal", 0)), 1);
+    CHECK(KtContains(KtRun("lm x", 0), "usage: lm [m <pattern>]"));
+    CHECK_LINE(KtRun(".reload", 0),
                "Symbols are built into the kernel image and always loaded (irqlab, alias nt): nothing to reload");
 }
 
@@ -122,8 +74,8 @@ TEST(kdsym, dps_names_the_symbol_of_each_pointer)
     table[0] = (ULONG64)(ULONG_PTR)KeInsertQueueDpc;
     table[1] = 0x1234;
     table[2] = (ULONG64)(ULONG_PTR)KeInsertQueueDpc + 5;
-    PCSTR out = run("dps %llx L3", (ULONG64)(ULONG_PTR)table);
-    CHECK_EQ(count_lines(out), 3);
+    PCSTR out = KtRun("dps %llx L3", (ULONG64)(ULONG_PTR)table);
+    CHECK_EQ(KtCountLines(out), 3);
     RtlFormat(line, sizeof(line), "%s  %s irqlab!KeInsertQueueDpc", at(a, (ULONG64)(ULONG_PTR)table),
               at(v, table[0]));
     CHECK_LINE(out, line);
@@ -134,24 +86,24 @@ TEST(kdsym, dps_names_the_symbol_of_each_pointer)
     CHECK_LINE(out, line);
     RtlFormat(line, sizeof(line), "%s  %s irqlab!KeInsertQueueDpc", at(a, (ULONG64)(ULONG_PTR)table),
               at(v, table[0]));
-    CHECK_LINE(run("dqs %llx L1", (ULONG64)(ULONG_PTR)table), line);
-    CHECK_LINE(run("dps 0 L1", 0), "00000000`00000000  ????????`????????");
-    CHECK_EQ(count_lines(run("dps", 0)), 0x10); /* goes on after the last, WinDbg's 128 bytes */
-    CHECK(contains(run("dps 0 L0", 0), "Range error: L0"));
-    CHECK(contains(run("dps KiProcessorBlock 5", 0), "Expected L<count> after the address, not '5'"));
+    CHECK_LINE(KtRun("dqs %llx L1", (ULONG64)(ULONG_PTR)table), line);
+    CHECK_LINE(KtRun("dps 0 L1", 0), "00000000`00000000  ????????`????????");
+    CHECK_EQ(KtCountLines(KtRun("dps", 0)), 0x10); /* goes on after the last, WinDbg's 128 bytes */
+    CHECK(KtContains(KtRun("dps 0 L0", 0), "Range error: L0"));
+    CHECK(KtContains(KtRun("dps KiProcessorBlock 5", 0), "Expected L<count> after the address, not '5'"));
 }
 
 TEST(kdsym, ipi_shows_each_processors_state)
 {
     char a[24], prefix[48];
 
-    PCSTR out = run("!ipi", 0);
+    PCSTR out = KtRun("!ipi", 0);
     CHECK(strncmp(out, "CPU KPRCB             Requests", 30) == 0);
-    CHECK_EQ(count_lines(out), (ULONG)KeNumberProcessors + 1);
+    CHECK_EQ(KtCountLines(out), (ULONG)KeNumberProcessors + 1);
     RtlFormat(prefix, sizeof(prefix), "  0 %s ", at(a, (ULONG64)(ULONG_PTR)KiProcessorBlock[0]));
-    CHECK(contains(out, prefix));
-    out = run("!ipi 0", 0);
-    CHECK_EQ(count_lines(out), 2);
-    CHECK(contains(out, prefix));
-    CHECK(contains(run("!ipi 0n99", 0), "Processor 63 is not online"));
+    CHECK(KtContains(out, prefix));
+    out = KtRun("!ipi 0", 0);
+    CHECK_EQ(KtCountLines(out), 2);
+    CHECK(KtContains(out, prefix));
+    CHECK(KtContains(KtRun("!ipi 0n99", 0), "Processor 63 is not online"));
 }

@@ -11,22 +11,13 @@
 #include <irqlab/thread.h>
 #include <irqlab/kd.h>
 #include <irqlab/kequery.h>
-
-static char KtText[4096];
-
-static PCSTR run(PCSTR Line)
-{
-    KiCaptureOutput(KtText, sizeof(KtText));
-    KdExecuteLine(Line);
-    KiCaptureOutput(NULL, 0);
-    return KtText;
-}
+#include "kdcapture.h"
 
 /* What `? ...` printed, as a value; FALSE when it printed something else. */
 static BOOLEAN evaluated(PCSTR Line, ULONG64 *Value)
 {
     static const char prefix[] = "Evaluate expression: ";
-    PCSTR out = run(Line), p;
+    PCSTR out = KtRunLine(Line), p;
 
     if (strncmp(out, prefix, sizeof(prefix) - 1) != 0 || (p = strchr(out, '=')) == NULL)
         return FALSE;
@@ -42,7 +33,7 @@ static BOOLEAN evaluated(PCSTR Line, ULONG64 *Value)
     do {                                                                                   \
         ULONG64 v_ = 0;                                                                    \
         if (!CHECK(evaluated((line), &v_)) || !CHECK_EQ(v_, (ULONG64)(expected)))          \
-            DbgPrint("    # '%s' printed: %s", (line), KtText);                            \
+            DbgPrint("    # '%s' printed: %s", (line), KtConsoleText);                            \
     } while (0)
 
 TEST(kdsyntax, question_mark_takes_the_rest_of_the_line)
@@ -56,8 +47,8 @@ TEST(kdsyntax, question_mark_takes_the_rest_of_the_line)
     CHECK_VALUE("? 0n100 / 0n7 - 1", 0xd);
     CHECK_VALUE("? - 1 + 2", 1);
     CHECK_VALUE("?   10 % 3  ", 1);
-    CHECK_STR_EQ(run("? 1 2"), "Syntax error in '1 2' at '2': syntax error\n");
-    CHECK_STR_EQ(run("?"), "Missing expression\n");
+    CHECK_STR_EQ(KtRunLine("? 1 2"), "Syntax error in '1 2' at '2': syntax error\n");
+    CHECK_STR_EQ(KtRunLine("?"), "Missing expression\n");
 }
 
 TEST(kdsyntax, memory_operators_read_sized_values)
@@ -80,12 +71,12 @@ TEST(kdsyntax, memory_operators_read_sized_values)
 
 TEST(kdsyntax, errors_say_what_kind)
 {
-    CHECK_STR_EQ(run("? 1/0"), "Divide by zero error in '1/0'\n");
-    CHECK_STR_EQ(run("? 5 % (3 - 3)"), "Divide by zero error in '5 % (3 - 3)'\n");
-    CHECK_STR_EQ(run("? poi(0)"), "Memory access error at '00000000`00000000'\n");
-    CHECK_STR_EQ(run("? by(80000000`00000000) + 1"), "Memory access error at '80000000`00000000'\n");
-    CHECK_STR_EQ(run("? nosuchsymbol + 1"), "Couldn't resolve error at 'nosuchsymbol + 1'\n");
-    CHECK_STR_EQ(run("? @nosuch"), "Bad register error at '@nosuch'\n");
+    CHECK_STR_EQ(KtRunLine("? 1/0"), "Divide by zero error in '1/0'\n");
+    CHECK_STR_EQ(KtRunLine("? 5 % (3 - 3)"), "Divide by zero error in '5 % (3 - 3)'\n");
+    CHECK_STR_EQ(KtRunLine("? poi(0)"), "Memory access error at '00000000`00000000'\n");
+    CHECK_STR_EQ(KtRunLine("? by(80000000`00000000) + 1"), "Memory access error at '80000000`00000000'\n");
+    CHECK_STR_EQ(KtRunLine("? nosuchsymbol + 1"), "Couldn't resolve error at 'nosuchsymbol + 1'\n");
+    CHECK_STR_EQ(KtRunLine("? @nosuch"), "Bad register error at '@nosuch'\n");
 }
 
 /* Until the debugger stops the machine, registers are the console's own (kernel/kd/kdregs.c). */
@@ -108,6 +99,6 @@ TEST(kdsyntax, registers_are_terms)
     CHECK(value < rsp && rsp - value < 0x4000);
     REQUIRE(evaluated("? @rip", &value));
     RtlFormat(line, sizeof(line), "(%08llx`%08llx)   irqlab!KdRegisterValue\n", value >> 32, value & 0xffffffff);
-    CHECK_STR_EQ(run("ln @rip"), line);
-    CHECK_STR_EQ(run("ln @$ip + 0"), line);
+    CHECK_STR_EQ(KtRunLine("ln @rip"), line);
+    CHECK_STR_EQ(KtRunLine("ln @$ip + 0"), line);
 }
