@@ -58,6 +58,12 @@ VOID BenchBegin(BENCH_METRIC *Metric, PCSTR Name);
 VOID BenchRecord(BENCH_METRIC *Metric, ULONG64 Cycles);
 /* The empty BenchStart/BenchStop pair measured at boot: subtract it from a fenced interval. */
 ULONG64 BenchOverhead(VOID);
+/* A fenced interval T0..T1 less that overhead; 0 when it is not longer than the overhead. */
+static inline ULONG64 BenchNet(ULONG64 T0, ULONG64 T1)
+{
+    ULONG64 d = T1 - T0;
+    return T1 > T0 && d > BenchOverhead() ? d - BenchOverhead() : 0;
+}
 /*
  * Prints the row: min / p50 / p99 / max in cycles and ns, the baseline's p50
  * and the ratio of medians with its goal (Goal 0: no goal, Baseline NULL: none).

@@ -105,6 +105,7 @@ ULONG KiQueryThreads(struct _KTHREAD **Threads, ULONG Max);
  */
 typedef BOOLEAN (*PKD_STOP_ROUTINE)(struct _KTRAP_FRAME *TrapFrame);
 typedef BOOLEAN (*PKD_POLL_ROUTINE)(VOID);
+/* IRQL: PASSIVE_LEVEL, once, at boot. */
 VOID KeConnectDebugger(PKD_STOP_ROUTINE Stop, PKD_POLL_ROUTINE PollBreakIn);
 /* Interrupts off.  Stops every other processor in an NMI with its registers in its
  * KPRCB.Irqlab.DebugFrame (NT's KeFreezeExecution); returns how many stopped.  KeThawExecution lets

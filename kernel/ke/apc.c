@@ -302,6 +302,7 @@ ULONG KiQueryApcs(struct _KTHREAD *Thread, KI_APC_INFO *Apcs, ULONG Max)
 {
     ULONG n = 0;
 
+    ASSERT(KeGetCurrentIrql() <= DISPATCH_LEVEL);
     KIRQL irql = KiAcquireDispatcherLock();
     if (!is_live_thread(Thread)) {
         KiReleaseDispatcherLock(irql);
@@ -322,6 +323,7 @@ ULONG KiQueryThreads(struct _KTHREAD **Threads, ULONG Max)
     PLIST_ENTRY head = &KiSystemProcess.ThreadListHead;
     ULONG n = 0;
 
+    ASSERT(KeGetCurrentIrql() <= DISPATCH_LEVEL);
     KIRQL irql = KiAcquireDispatcherLock();
     for (PLIST_ENTRY e = head->Flink; e != head && n < Max; e = e->Flink)
         Threads[n++] = CONTAINING_RECORD(e, KTHREAD, ThreadListEntry);

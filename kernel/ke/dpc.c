@@ -281,8 +281,10 @@ VOID KiRetireDpcList(PKPRCB Prcb)
                                      __ATOMIC_ACQ_REL);
     } while (__atomic_load_n(&data->DpcQueueDepth, __ATOMIC_ACQUIRE) != 0 ||
              (summary & DPC_NORMAL_TIMER_EXPIRATION));
-    if (__atomic_fetch_and(&Prcb->DpcRequestSummary, ~DPC_NORMAL_THREAD_SIGNAL, __ATOMIC_ACQ_REL) &
-        DPC_NORMAL_THREAD_SIGNAL)
+    /* Only when the last read saw the signal: a later one comes with a DISPATCH interrupt of its own. */
+    if ((summary & DPC_NORMAL_THREAD_SIGNAL) &&
+        (__atomic_fetch_and(&Prcb->DpcRequestSummary, ~DPC_NORMAL_THREAD_SIGNAL, __ATOMIC_ACQ_REL) &
+         DPC_NORMAL_THREAD_SIGNAL))
         KiSignalDpcThread(Prcb); /* threaded DPCs were queued: this CPU's DPC thread runs them next */
     arch_restore(flags);
 }

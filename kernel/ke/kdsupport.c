@@ -25,6 +25,7 @@ static volatile LONG KiFreezeRequested; /* the debugger holds the others while i
 
 VOID KeConnectDebugger(PKD_STOP_ROUTINE Stop, PKD_POLL_ROUTINE PollBreakIn)
 {
+    ASSERT(KeGetCurrentIrql() == PASSIVE_LEVEL);
     KiDebuggerStop = Stop;
     KiDebuggerPoll = PollBreakIn;
 }
@@ -62,6 +63,7 @@ KD_TEXT ULONG KeFreezeExecution(VOID)
 {
     ULONG frozen = 0;
 
+    ASSERT(!(arch_read_flags() & ARCH_FLAGS_IF)); /* an interrupt here would run on a half-stopped machine */
     __atomic_store_n(&KiFreezeRequested, 1, __ATOMIC_RELEASE);
     if (KeNumberProcessors < 2)
         return 0;

@@ -17,12 +17,6 @@
 static BENCH_METRIC BenchA, BenchB;
 static volatile ULONG64 BenchArrived;
 
-static ULONG64 net(ULONG64 T0, ULONG64 T1)
-{
-    ULONG64 d = T1 - T0;
-    return T1 > T0 && d > BenchOverhead() ? d - BenchOverhead() : 0;
-}
-
 static VOID stamp_apc(PKAPC Apc, PKNORMAL_ROUTINE *Normal, PVOID *Context, PVOID *Arg1, PVOID *Arg2)
 {
     UNREFERENCED_PARAMETER(Apc);
@@ -58,13 +52,13 @@ BENCH(apc, insert_to_routine_same_thread)
         BenchArrived = 0;
         ULONG64 t0 = BenchStart();
         KeInsertQueueApc(&apc, NULL, NULL, 0); /* the 0x1F fires before it returns */
-        BenchRecord(&BenchA, net(t0, BenchArrived));
+        BenchRecord(&BenchA, BenchNet(t0, BenchArrived));
         BenchArrived = 0;
         t0 = BenchStart();
         HalSendSelfIpi(PROBE_VECTOR);
         while (BenchArrived == 0)
             __builtin_ia32_pause();
-        BenchRecord(&BenchB, net(t0, BenchArrived));
+        BenchRecord(&BenchB, BenchNet(t0, BenchArrived));
     }
     KeDisconnectInterrupt(&empty);
     BenchReport(&BenchA, &BenchB, 150);

@@ -19,12 +19,6 @@
 
 static BENCH_METRIC BenchA, BenchB, BenchC, BenchD;
 
-static ULONG64 net(ULONG64 T0, ULONG64 T1)
-{
-    ULONG64 d = T1 - T0;
-    return d > BenchOverhead() ? d - BenchOverhead() : 0;
-}
-
 BENCH(local, raise_lower_irql)
 {
     KIRQL old;
@@ -36,16 +30,16 @@ BENCH(local, raise_lower_irql)
         ULONG64 t0 = BenchStart();
         KeRaiseIrql(DISPATCH_LEVEL, &old);
         KeLowerIrql(old);
-        BenchRecord(&BenchA, net(t0, BenchStop()));
+        BenchRecord(&BenchA, BenchNet(t0, BenchStop()));
         t0 = BenchStart();
         arch_write_cr8(DISPATCH_LEVEL);
         arch_write_cr8(PASSIVE_LEVEL);
-        BenchRecord(&BenchB, net(t0, BenchStop()));
+        BenchRecord(&BenchB, BenchNet(t0, BenchStop()));
         t0 = BenchStart();
         ULONG64 was = arch_read_cr8(); /* a raise must return the old level: it reads CR8 */
         arch_write_cr8(DISPATCH_LEVEL);
         arch_write_cr8(was);
-        BenchRecord(&BenchD, net(t0, BenchStop()));
+        BenchRecord(&BenchD, BenchNet(t0, BenchStop()));
     }
     BenchReport(&BenchA, &BenchD, 120);
     BenchReport(&BenchA, &BenchB, 0);
@@ -86,17 +80,17 @@ BENCH(local, insert_at_dispatch)
     for (ULONG i = 0; i < ROUNDS; i++) {
         ULONG64 t0 = BenchStart();
         KeInsertQueueDpc(&dpc, NULL, NULL);
-        BenchRecord(&BenchA, net(t0, BenchStop()));
+        BenchRecord(&BenchA, BenchNet(t0, BenchStop()));
         t0 = BenchStart();
         KeInsertQueueDpc(&dpc, NULL, NULL); /* FALSE: nothing changes */
-        BenchRecord(&BenchC, net(t0, BenchStop()));
+        BenchRecord(&BenchC, BenchNet(t0, BenchStop()));
         KeRemoveQueueDpc(&dpc);
         word = 0;
         head.Next = NULL;
         tail = &head;
         t0 = BenchStart();
         claim_and_link(&word, &node, &tail);
-        BenchRecord(&BenchB, net(t0, BenchStop()));
+        BenchRecord(&BenchB, BenchNet(t0, BenchStop()));
         word = 0;
         head.Next = NULL;
         tail = &head;
@@ -105,7 +99,7 @@ BENCH(local, insert_at_dispatch)
         arch_write_cr8(HIGH_LEVEL);
         claim_and_link(&word, &node, &tail);
         arch_write_cr8(was);
-        BenchRecord(&BenchD, net(t0, BenchStop()));
+        BenchRecord(&BenchD, BenchNet(t0, BenchStop()));
     }
     KeLowerIrql(old);
     BenchReport(&BenchA, &BenchD, 130);
@@ -148,10 +142,10 @@ BENCH(local, insert_to_routine_same_cpu)
     for (ULONG i = 0; i < ROUNDS; i++) {
         ULONG64 t0 = BenchStart();
         KeInsertQueueDpc(&dpc, NULL, NULL); /* Medium at PASSIVE: the 0x2F fires before it returns */
-        BenchRecord(&BenchA, net(t0, BenchArrived));
+        BenchRecord(&BenchA, BenchNet(t0, BenchArrived));
         t0 = BenchStart();
         HalSendSelfIpi(EMPTY_VECTOR);
-        BenchRecord(&BenchB, net(t0, BenchArrived));
+        BenchRecord(&BenchB, BenchNet(t0, BenchArrived));
     }
     KeDisconnectInterrupt(&empty);
     BenchReport(&BenchA, &BenchB, 130);
@@ -173,11 +167,11 @@ BENCH(local, dpc_throughput)
             KeInsertQueueDpc(&dpcs[i], NULL, NULL);
         ULONG64 t0 = BenchStart();
         KeLowerIrql(old); /* one drain runs all 256 */
-        BenchRecord(&BenchA, net(t0, BenchStop()) / 256);
+        BenchRecord(&BenchA, BenchNet(t0, BenchStop()) / 256);
         t0 = BenchStart();
         for (ULONG i = 0; i < 256; i++)
             KeInsertQueueDpc(&dpcs[i], NULL, NULL); /* each runs before the next insert */
-        BenchRecord(&BenchB, net(t0, BenchStop()) / 256);
+        BenchRecord(&BenchB, BenchNet(t0, BenchStop()) / 256);
     }
     BenchReport(&BenchA, NULL, 0);
     BenchReport(&BenchB, &BenchA, 0);

@@ -24,12 +24,6 @@
 static BENCH_METRIC BenchA, BenchB, BenchC;
 static volatile ULONG64 BenchArrived;
 
-static ULONG64 net(ULONG64 T0, ULONG64 T1)
-{
-    ULONG64 d = T1 - T0;
-    return T1 > T0 && d > BenchOverhead() ? d - BenchOverhead() : 0;
-}
-
 static VOID stamp_dpc(PKDPC Dpc, PVOID Context, PVOID Arg1, PVOID Arg2)
 {
     UNREFERENCED_PARAMETER(Dpc);
@@ -62,7 +56,7 @@ static VOID target_dpc(BENCH_METRIC *Metric, KDPC *Dpc)
         KeStallExecutionProcessor(200); /* let a halting target reach hlt again */
         ULONG64 t0 = BenchStart();
         KeInsertQueueDpc(Dpc, NULL, NULL);
-        BenchRecord(Metric, net(t0, wait_stamp()));
+        BenchRecord(Metric, BenchNet(t0, wait_stamp()));
     }
 }
 
@@ -92,7 +86,7 @@ BENCH(remote, targeted_high_dpc)
         KeStallExecutionProcessor(200);
         ULONG64 t0 = BenchStart();
         HalSendIpi(KiProcessorBlock[1]->InitialApicId, PROBE_VECTOR);
-        BenchRecord(&BenchB, net(t0, wait_stamp()));
+        BenchRecord(&BenchB, BenchNet(t0, wait_stamp()));
     }
     KiProcessorBlock[1]->Irqlab.IdlePoll = TRUE; /* busy: its idle loop spins instead of halting */
     target_dpc(&BenchC, &dpc);
@@ -100,7 +94,7 @@ BENCH(remote, targeted_high_dpc)
         BenchArrived = 0;
         ULONG64 t0 = BenchStart();
         HalSendIpi(KiProcessorBlock[1]->InitialApicId, PROBE_VECTOR);
-        BenchRecord(&busy_ipi, net(t0, wait_stamp()));
+        BenchRecord(&busy_ipi, BenchNet(t0, wait_stamp()));
     }
     KiProcessorBlock[1]->Irqlab.IdlePoll = FALSE;
     KeDisconnectInterrupt(&probe);
@@ -162,7 +156,7 @@ BENCH(remote, dpc_throughput_all_cpus)
     KeGenericCallDpc(start_driver, NULL);
     while (__atomic_load_n(&BenchAllLeft, __ATOMIC_ACQUIRE) != 0)
         arch_pause();
-    ULONG64 cycles = net(t0, BenchStop());
+    ULONG64 cycles = BenchNet(t0, BenchStop());
     ULONG64 dpcs = (ULONG64)KeNumberProcessors * 16 * 257;
     BenchReportValue("DPCs per second, all CPUs at once", cycles ? dpcs * hz / cycles : 0, "DPC/s",
                   "batches of 256 per CPU, empty routine");
@@ -245,7 +239,7 @@ static VOID key_to_reader(VOID)
         HalSendSelfIpi(PROBE_VECTOR);
         while (BenchArrived == 0)
             arch_pause();
-        BenchRecord(&BenchC, net(t0, BenchArrived));
+        BenchRecord(&BenchC, BenchNet(t0, BenchArrived));
     }
     KeDisconnectInterrupt(&probe);
     BenchReport(&BenchB, &BenchC, 0);

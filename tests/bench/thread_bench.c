@@ -25,12 +25,6 @@ static volatile LONG BenchStop_;
 static KTHREAD BenchThread;
 static KEVENT BenchWake, BenchReady;
 
-static ULONG64 net(ULONG64 T0, ULONG64 T1)
-{
-    ULONG64 d = T1 - T0;
-    return T1 > T0 && d > BenchOverhead() ? d - BenchOverhead() : 0;
-}
-
 /* A bench thread on Cpu at Priority, or NULL when no stack was left. */
 static PVOID start(PKSTART_ROUTINE Routine, ULONG Cpu, KPRIORITY Priority)
 {
@@ -96,7 +90,7 @@ static ULONG64 self_ipi_cycles(VOID)
     HalSendSelfIpi(PROBE_VECTOR);
     while (BenchArrived == 0)
         arch_pause();
-    return net(t0, BenchArrived);
+    return BenchNet(t0, BenchArrived);
 }
 
 /* The 0x2F switch is an interrupt plus a switch: its like-for-like baseline is the sum of the bare two. */
@@ -118,11 +112,11 @@ BENCH(thread, switch_vs_bare_stack_switch)
     for (ULONG i = 0; i < ROUNDS; i++) {
         ULONG64 t0 = BenchStart();
         ZwYieldExecution(); /* the peer stamps, yields back */
-        BenchRecord(&BenchA, net(t0, BenchArrived));
+        BenchRecord(&BenchA, BenchNet(t0, BenchArrived));
         ULONG64 flags = arch_save_disable();
         t0 = BenchStart();
         arch_switch_context(&BareMainSp, BareOtherSp, &BareRunning);
-        ULONG64 bare_cycles = net(t0, BenchArrived);
+        ULONG64 bare_cycles = BenchNet(t0, BenchArrived);
         arch_restore(flags);
         ULONG64 ipi_cycles = self_ipi_cycles();
         BenchRecord(&BenchB, bare_cycles);
@@ -179,7 +173,7 @@ static VOID wake_to_run(ULONG Cpu, PCSTR Name, PCSTR BareName)
         KeSetEvent(&BenchWake, IO_NO_INCREMENT, FALSE);
         while (BenchArrived == 0)
             arch_pause();
-        BenchRecord(&BenchA, net(t0, BenchArrived));
+        BenchRecord(&BenchA, BenchNet(t0, BenchArrived));
         BenchArrived = 0;
         t0 = BenchStart();
         if (Cpu == KeGetCurrentProcessorNumber())
@@ -188,7 +182,7 @@ static VOID wake_to_run(ULONG Cpu, PCSTR Name, PCSTR BareName)
             HalSendIpi(KiProcessorBlock[Cpu]->InitialApicId, PROBE_VECTOR);
         while (BenchArrived == 0)
             arch_pause();
-        BenchRecord(&BenchB, net(t0, BenchArrived));
+        BenchRecord(&BenchB, BenchNet(t0, BenchArrived));
     }
     KeWaitForSingleObject(&BenchReady, Executive, KernelMode, FALSE, NULL);
     finish(stack);
