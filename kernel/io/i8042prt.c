@@ -16,8 +16,10 @@
 #include <irqlab/dpc.h>
 #include <irqlab/hal.h>
 #include <irqlab/iomgr.h>
-#include <irqlab/prcb.h>
 #include <irqlab/kbd.h>
+#include <irqlab/ke.h>
+#include <irqlab/kequery.h>
+#include <irqlab/prcb.h>
 #include "kbdxlat.h"
 
 #define DATA_PORT    ((PUCHAR)0x60)
@@ -59,6 +61,8 @@ static struct {
     KBD_DECODER Decoder;
     UCHAR LedStep;    /* 0 idle, 1 sent 0xED, 2 sent the LED byte */
     BOOLEAN LedAgain; /* the LEDs changed during an update */
+    UCHAR LastByte;   /* the ISR's previous byte: an 0xE0 prefix */
+    BOOLEAN BreakOnSysRq;
     PI8042_ISR_HOOK Hook;
     PI8042_SERVICE_CALLBACK Service; /* the consumer the boot sequence connected */
     PVOID ServiceContext;
@@ -154,6 +158,18 @@ static PCSTR probe(UCHAR *Config)
 
 /* ---- the ISR, at DIRQL, holding the interrupt's lock ---- */
 
+KE_COMMAND_LINE_OPTION(breakonsysrq, "breakonsysrq", "breakonsysrq=0: SysRq (Alt+Print Screen) on the PS/2 keyboard does not break into the debugger");
+
+/* SysRq (0x54) or Print Screen (E0 37) with a debugger present breaks in, from the ISR, as i8042prt's
+ * BreakOnSysRq does (Microsoft's debugger docs, "CTRL+C (Break)"; i8042prt\Parameters\BreakOnSysRq). */
+static BOOLEAN is_sysrq(UCHAR Byte)
+{
+    BOOLEAN prefixed = I8042.LastByte == 0xe0;
+
+    I8042.LastByte = Byte;
+    return I8042.BreakOnSysRq && KdDebuggerEnabled && (Byte == 0x54 || (prefixed && Byte == 0x37));
+}
+
 static BOOLEAN I8042KeyboardInterruptService(PKINTERRUPT Interrupt, PVOID Context)
 {
     UCHAR status = READ_PORT_UCHAR(COMMAND_PORT);
@@ -182,6 +198,8 @@ static BOOLEAN I8042KeyboardInterruptService(PKINTERRUPT Interrupt, PVOID Contex
         I8042.Stats.DpcQueued++;
     else
         I8042.Stats.DpcAlreadyQueued++;
+    if (is_sysrq(byte))
+        DbgBreakPoint();
     return TRUE;
 }
 
@@ -341,6 +359,7 @@ VOID I8042Initialize(PI8042_SERVICE_CALLBACK ServiceCallback, PVOID Context)
     ASSERT(KeGetCurrentIrql() == PASSIVE_LEVEL);
     I8042.Service = ServiceCallback;
     I8042.ServiceContext = Context;
+    I8042.BreakOnSysRq = KeGetCommandLineNumber("breakonsysrq", 0, 1, 1) != 0;
     if (HalQuery8042Present() == 0) {
         DbgPrint("i8042: the FADT says there is no 8042; running without a keyboard\n");
         return;

@@ -37,20 +37,31 @@ KD_COMMAND(evaluate, "?", "? <expression>",
     DbgPrint("Evaluate expression: %lld = %s\n", (LONG64)value, text);
 }
 
-KD_COMMAND(ln, "ln", "ln <address>", "the symbol nearest at or below an address (the rest of the line)")
+/* ln in WinDbg's form: "(start)   symbol+offset   |  (next)   next symbol", and the exact match. */
+KD_COMMAND(ln, "ln", "ln <address>", "the symbols around an address: the one at or below it, and the next")
 {
-    CHAR text[24], symbol[96];
+    CHAR text[24], start_text[24], next_text[24], symbol[96];
+    PCSTR name, next;
+    ULONG_PTR offset, next_start;
     ULONG64 address;
 
     if (!KdRestValue(&Args, &address, "address"))
         return;
-    if (!KiFormatSymbol(address, symbol, sizeof(symbol)))
-        symbol[0] = '\0';
     KdFormatAddress(address, text, sizeof(text));
-    if (symbol[0])
-        DbgPrint("(%s)   %s\n", text, symbol);
-    else
+    if (!KiLookupSymbol(address, &name, &offset)) {
         DbgPrint("No symbol for %s: not in the kernel image\n", text);
+        return;
+    }
+    KiFormatSymbol(address, symbol, sizeof(symbol));
+    KdFormatAddress(address - offset, start_text, sizeof(start_text));
+    if (KiNextSymbol(address, &next, &next_start)) {
+        KdFormatAddress(next_start, next_text, sizeof(next_text));
+        DbgPrint("(%s)   %s   |  (%s)   irqlab!%s\n", start_text, symbol, next_text, next);
+    } else {
+        DbgPrint("(%s)   %s\n", start_text, symbol);
+    }
+    if (offset == 0)
+        DbgPrint("Exact matches:\n    %s\n", symbol);
 }
 
 KD_COMMAND(registers, "r", "r [register=value]", "registers: the stopped processor's (~n), else the console's own")

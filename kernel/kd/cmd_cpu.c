@@ -4,11 +4,25 @@
  * read of another CPU comes from a snapshot taken with every CPU stopped in
  * an IPI (kdsnap.c), as the debugger would see it.
  */
+#include <arch/trapframe.h>
 #include <irqlab/interrupt.h>
 #include <irqlab/rtl.h>
 #include <irqlab/vectors.h>
 #include <irqlab/kequery.h>
 #include "kd.h"
+
+/* On the stopped machine: the trap frame holding the processor's registers (a breakpoint's or a
+ * step's #BP/#DB, or the freeze NMI's), as .trap takes it. */
+static VOID say_frame(ULONG N, PCSTR Indent)
+{
+    PKTRAP_FRAME f = KdStoppedFrame(N);
+    CHAR where[96];
+
+    if (f == NULL)
+        return;
+    KiFormatSymbol((ULONG_PTR)f->Rip, where, sizeof(where));
+    DbgPrint("%sTrapFrame: %016llx (.trap it: stopped at %s)\n", Indent, (ULONG64)f, where);
+}
 
 KD_COMMAND(pcr, "!pcr", "!pcr [processor]", "the KPCR of a processor (default: this one)")
 {
@@ -23,6 +37,7 @@ KD_COMMAND(pcr, "!pcr", "!pcr [processor]", "the KPCR of a processor (default: t
     DbgPrint("\t            SelfPcr: %016llx\n", (ULONG64)pcr->Self);
     DbgPrint("\t               Prcb: %016llx\n", (ULONG64)pcr->CurrentPrcb);
     DbgPrint("\t               Irql: %016llx\n", (ULONG64)s->Irql);
+    say_frame(n, "\t          ");
     DbgPrint("\t                IDT: %016llx\n", (ULONG64)pcr->IdtBase);
     DbgPrint("\t                GDT: %016llx\n", (ULONG64)pcr->GdtBase);
     DbgPrint("\t                TSS: %016llx\n\n", (ULONG64)pcr->TssBase);
@@ -51,6 +66,7 @@ KD_COMMAND(prcb, "!prcb", "!prcb [processor]", "the KPRCB summary of a processor
     PKPRCB p = KiProcessorBlock[n];
     DbgPrint("PRCB for Processor %u at %016llx:\n", n, (ULONG64)p);
     DbgPrint("Current IRQL -- %u\n", s->Irql);
+    say_frame(n, "");
     DbgPrint("Threads--  Current %016llx Next %016llx Idle %016llx\n", (ULONG64)p->CurrentThread,
              (ULONG64)p->NextThread, (ULONG64)p->IdleThread);
     DbgPrint("Processor Index %u Number (%u, %u) GroupSetMember %llx\n", p->Number, p->Group, p->GroupIndex,

@@ -1,7 +1,8 @@
 /*
  * cmd_go.c - going on from a stop, in WinDbg's words: g [address] (go,
  * optionally to a one-shot breakpoint), t (one instruction), p (one
- * instruction, a call as a whole), gu (until the function returns), ~<n>
+ * instruction, a call as a whole), gu (until the function returns), pc and
+ * tc (to the next call instruction, over or into a call at the start), ~<n>
  * (the processor r and k look at), q (leave: QEMU exits), !analyze -v (the
  * bugcheck that stopped it).  They need the stopped machine; on the
  * running one they say so.
@@ -53,19 +54,41 @@ KD_COMMAND(step, "t", "t", "trace: run one instruction (into calls), the other p
     KdStopState.Resume = KdResumeStep;
 }
 
-KD_COMMAND(stepover, "p", "p", "step: one instruction; a call runs whole (the others go on meanwhile)")
+/* p and pc: a call at rip runs whole (a one-shot breakpoint after it, the others going on meanwhile). */
+static VOID step_over(VOID)
 {
     KD_INSTRUCTION ins;
     ULONG64 unreadable;
-
-    if (!may_go("p") || !KdNoMoreArguments(Args, "p"))
-        return;
     PKTRAP_FRAME f = KdStoppedFrame((ULONG)KdStopState.Owner);
+
     if (KdDecodeAt(f->Rip, &ins, &unreadable) && ins.Flow == KdFlowCall &&
         KdSetTemporaryBreakpoint(f->Rip + ins.Length))
         KdStopState.Resume = KdResumeGo;
     else
         KdStopState.Resume = KdResumeStep;
+}
+
+KD_COMMAND(stepover, "p", "p", "step: one instruction; a call runs whole (the others go on meanwhile)")
+{
+    if (!may_go("p") || !KdNoMoreArguments(Args, "p"))
+        return;
+    step_over();
+}
+
+KD_COMMAND(stepcall, "pc", "pc", "step to the next call instruction (a call at rip runs whole first)")
+{
+    if (!may_go("pc") || !KdNoMoreArguments(Args, "pc"))
+        return;
+    KdStopState.UntilCall = KD_UNTIL_CALL_STEPS;
+    step_over();
+}
+
+KD_COMMAND(tracecall, "tc", "tc", "trace to the next call instruction (into a call at rip)")
+{
+    if (!may_go("tc") || !KdNoMoreArguments(Args, "tc"))
+        return;
+    KdStopState.UntilCall = KD_UNTIL_CALL_STEPS;
+    KdStopState.Resume = KdResumeStep;
 }
 
 KD_COMMAND(goup, "gu", "gu", "go up: run until the current function returns to its caller")

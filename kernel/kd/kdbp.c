@@ -1,6 +1,7 @@
 /*
- * kdbp.c - software breakpoints in WinDbg's syntax: bp/bu <address>
- * [passes] ["commands"], bl, bc, bd, be (ids or *).  A breakpoint is an
+ * kdbp.c - breakpoints in WinDbg's syntax: bp/bu <address> [passes]
+ * ["commands"], bl, bc, bd, be (ids or *); ba's hardware ones (kdba.c)
+ * share the table, the ids and these commands.  A breakpoint is an
  * int 3 written over the first byte of an instruction of the kernel's text
  * (KeWriteKernelText: through the physical memory map, so the text stays
  * read-only and executable).  They are in the text while the machine runs
@@ -25,10 +26,10 @@ extern const UCHAR __KdTextStart[], __KdTextEnd[];
 
 KD_BREAKPOINT KdBreakpoints[KD_BREAKPOINTS];
 
-LONG KdFindBreakpoint(ULONG64 Address)
+KD_TEXT LONG KdFindBreakpoint(ULONG64 Address)
 {
     for (LONG i = 0; i < KD_BREAKPOINTS; i++)
-        if (KdBreakpoints[i].Used && KdBreakpoints[i].Address == Address)
+        if (KdBreakpoints[i].Used && !KdBreakpoints[i].Access && KdBreakpoints[i].Address == Address)
             return i;
     return -1;
 }
@@ -47,7 +48,7 @@ KD_TEXT VOID KdInsertBreakpoints(ULONG64 Skip)
 {
     for (LONG i = 0; i < KD_BREAKPOINTS; i++) {
         KD_BREAKPOINT *b = &KdBreakpoints[i];
-        if (b->Used && b->Enabled && !b->Inserted && b->Address != Skip)
+        if (b->Used && b->Enabled && !b->Access && !b->Inserted && b->Address != Skip)
             b->Inserted = KeWriteKernelText(b->Address, INT3, &b->Original);
     }
 }
@@ -63,9 +64,11 @@ static ULONG_PTR sync_text(ULONG_PTR Writer)
     return 0;
 }
 
-/* After a change to the table: on the running machine, the text follows it now. */
+/* After a change to the table: on the running machine, the text and the debug registers follow it
+ * now; on the stopped one, as it goes on. */
 static VOID apply(VOID)
 {
+    KdLoadDebugRegisters();
     if (!KdIsStopped())
         KeIpiGenericCall(sync_text, KeGetCurrentProcessorNumber());
 }
@@ -86,8 +89,33 @@ static BOOLEAN at_instruction(ULONG64 Address)
     return at == Address;
 }
 
-/* Says why no breakpoint may go at Address; FALSE when one may. */
-static BOOLEAN refused(ULONG64 Address)
+/* Routines outside the debugger's text range that a stop calls while its breakpoints are still in
+ * the text (the freeze, the text writes, the trap's own lookups): an int 3 there would hit the stop. */
+static BOOLEAN used_while_stopping(ULONG64 Address)
+{
+    static const PCSTR routines[] = {
+        "KeGetCurrentProcessorNumber", "KeGetCurrentPrcb", "KeGetCurrentThread", "memcpy", "memset",
+        "HalSendNmiToOthers", "KeStallExecutionProcessor", "KiPrintForceUnlock", "KiBugCheckInProgress",
+        "KiFreezeProcessor", "MmGetPhysicalAddress", "KiHoldPrintForStop", "KiReleasePrintAfterStop",
+        "KiPrintRaw", "captured", "write_out", "arch_serial_write", /* run holding DbgPrint's lock */
+    };
+    PCSTR name;
+    ULONG_PTR offset;
+
+    if (!KiLookupSymbol((ULONG_PTR)Address, &name, &offset))
+        return FALSE;
+    for (ULONG i = 0; i < ARRAYSIZE(routines); i++)
+        if (strcmp(name, routines[i]) == 0)
+            return TRUE;
+    return FALSE;
+}
+
+static BOOLEAN on_stop_path(ULONG64 Address)
+{
+    return (Address >= (ULONG64)__KdTextStart && Address < (ULONG64)__KdTextEnd) || used_while_stopping(Address);
+}
+
+BOOLEAN KdRefuseCodeBreakpoint(ULONG64 Address)
 {
     CHAR where[96], text[24];
 
@@ -97,7 +125,7 @@ static BOOLEAN refused(ULONG64 Address)
         DbgPrint("Cannot set a breakpoint at %s (%s): it is not in the kernel's code\n", text, where);
         return TRUE;
     }
-    if (Address >= (ULONG64)__KdTextStart && Address < (ULONG64)__KdTextEnd) {
+    if (on_stop_path(Address)) {
         DbgPrint("Cannot set a breakpoint at %s (%s): it is on the debugger's own stop path\n", text, where);
         return TRUE;
     }
@@ -125,39 +153,65 @@ static BOOLEAN quoted(PCSTR Args, CHAR *Out, ULONG Size)
     return TRUE;
 }
 
-static VOID set_breakpoint(PCSTR Args)
+BOOLEAN KdParseBreakpointTail(PCSTR Args, PCSTR Usage, KD_BREAKPOINT *New)
 {
-    ULONG64 address, passes = 1;
-    CHAR command[64];
+    ULONG64 passes = 1;
 
-    if (!KdNextValue(&Args, &address, TRUE, "address"))
-        return;
     while (*Args == ' ')
         Args++;
     if (*Args && *Args != '"' && !KdNextValue(&Args, &passes, TRUE, "passes"))
-        return;
-    if (!quoted(Args, command, sizeof(command))) {
-        DbgPrint("usage: %s (the commands in double quotes, at most %u characters)\n", BP_USAGE,
-                 (ULONG)sizeof(command) - 1);
-        return;
+        return FALSE;
+    if (!quoted(Args, New->Command, sizeof(New->Command))) {
+        DbgPrint("usage: %s (the commands in double quotes, at most %u characters)\n", Usage,
+                 (ULONG)sizeof(New->Command) - 1);
+        return FALSE;
     }
-    if (refused(address))
-        return;
-    LONG id = KdFindBreakpoint(address);
-    if (id >= 0)
-        DbgPrint("breakpoint %d redefined\n", id);
-    for (id = id >= 0 ? id : 0; id < KD_BREAKPOINTS && KdBreakpoints[id].Used && KdBreakpoints[id].Address != address;)
-        id++;
-    if (id == KD_BREAKPOINTS) {
-        DbgPrint("All %u breakpoints are in use: bc one first\n", KD_BREAKPOINTS);
-        return;
+    New->Passes = New->PassesLeft = (ULONG)passes;
+    return TRUE;
+}
+
+/* The id a new breakpoint gets: the one already at its address (and access), else the lowest free. */
+static LONG id_for(const KD_BREAKPOINT *New)
+{
+    for (LONG i = 0; i < KD_BREAKPOINTS; i++) {
+        KD_BREAKPOINT *b = &KdBreakpoints[i];
+        if (b->Used && b->Address == New->Address && b->Access == New->Access) {
+            DbgPrint("breakpoint %d redefined\n", i);
+            return i;
+        }
     }
+    for (LONG i = 0; i < KD_BREAKPOINTS; i++)
+        if (!KdBreakpoints[i].Used)
+            return i;
+    DbgPrint("All %u breakpoints are in use: bc one first\n", KD_BREAKPOINTS);
+    return -1;
+}
+
+LONG KdStoreBreakpoint(const KD_BREAKPOINT *New)
+{
+    LONG id = id_for(New);
+
+    if (id < 0)
+        return -1;
     KD_BREAKPOINT *b = &KdBreakpoints[id];
     BOOLEAN was = b->Used && b->Inserted;
-    *b = (KD_BREAKPOINT){ .Used = TRUE, .Enabled = TRUE, .Inserted = was, .Original = b->Original,
-                          .Address = address, .Passes = (ULONG)passes, .PassesLeft = (ULONG)passes };
-    memcpy(b->Command, command, sizeof(command));
+    UCHAR original = b->Original;
+    *b = *New;
+    b->Used = b->Enabled = TRUE;
+    b->Inserted = was;
+    b->Original = original;
     apply();
+    return id;
+}
+
+static VOID set_breakpoint(PCSTR Args)
+{
+    KD_BREAKPOINT new = { 0 };
+
+    if (!KdNextValue(&Args, &new.Address, TRUE, "address") || !KdParseBreakpointTail(Args, BP_USAGE, &new))
+        return;
+    if (!KdRefuseCodeBreakpoint(new.Address))
+        KdStoreBreakpoint(&new);
 }
 
 KD_COMMAND(bp, "bp", BP_USAGE, "set a breakpoint (int 3) at a kernel address; it stops the machine")
@@ -182,9 +236,13 @@ KD_COMMAND(bl, "bl", "bl", "list the breakpoints")
         if (!b->Used || b->Temporary)
             continue;
         KdFormatAddress(b->Address, text, sizeof(text));
-        KiFormatSymbol((ULONG_PTR)b->Address, where, sizeof(where));
-        DbgPrint("%6d %c %-7s Clear  %s     %04x (%04x) %s%s%s%s\n", i, b->Enabled ? 'e' : 'd',
-                 b->Enabled ? "Disable" : "Enable", text, b->PassesLeft, b->Passes, where,
+        if (!KiFormatSymbol((ULONG_PTR)b->Address, where, sizeof(where)))
+            where[0] = 0; /* pool, a stack: no symbol to show */
+        CHAR kind[8] = "   "; /* WinDbg leaves the access and size column blank for bp */
+        if (b->Access)
+            RtlFormat(kind, sizeof(kind), "%c %u", b->Access, b->Size);
+        DbgPrint("%6d %c %-7s Clear  %s %s %04x (%04x) %s%s%s%s\n", i, b->Enabled ? 'e' : 'd',
+                 b->Enabled ? "Disable" : "Enable", text, kind, b->PassesLeft, b->Passes, where,
                  b->Command[0] ? " \"" : "", b->Command, b->Command[0] ? "\"" : "");
         listed++;
     }
@@ -252,9 +310,16 @@ KD_COMMAND(be, "be", "be <id>... | *", "enable breakpoints")
     for_each_named(Args, "be <id>... | *", enable);
 }
 
+KD_TEXT VOID KdForgetTemporaryBreakpoints(VOID)
+{
+    for (LONG i = 0; i < KD_BREAKPOINTS; i++)
+        if (KdBreakpoints[i].Temporary && !KdBreakpoints[i].Inserted)
+            memset(&KdBreakpoints[i], 0, sizeof(KdBreakpoints[i]));
+}
+
 BOOLEAN KdSetTemporaryBreakpoint(ULONG64 Address)
 {
-    if (!KeIsKernelText(Address) || (Address >= (ULONG64)__KdTextStart && Address < (ULONG64)__KdTextEnd))
+    if (!KeIsKernelText(Address) || on_stop_path(Address))
         return FALSE;
     if (KdFindBreakpoint(Address) >= 0)
         return TRUE; /* one is there already: it stops there anyway */

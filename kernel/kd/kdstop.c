@@ -127,6 +127,26 @@ static VOID say_why(KD_STOP_REASON Reason, LONG Breakpoint)
     KdPrintStopPlace(KdStopState.Frame->Rip);
 }
 
+/* pc/tc: a step that did not land on a call steps on without a prompt (the others stay stopped). */
+static KD_TEXT BOOLEAN step_on_to_call(PKTRAP_FRAME Frame, KD_STOP_REASON Reason)
+{
+    KD_INSTRUCTION ins;
+    ULONG64 unreadable;
+
+    if (KdStopState.UntilCall == 0)
+        return FALSE;
+    if (Reason != KdStopStep || (KdDecodeAt(Frame->Rip, &ins, &unreadable) && ins.Flow == KdFlowCall)) {
+        KdStopState.UntilCall = 0;
+        return FALSE;
+    }
+    if (--KdStopState.UntilCall == 0) {
+        DbgPrint("no call came within %u instructions: stopped on the way\n", KD_UNTIL_CALL_STEPS);
+        return FALSE;
+    }
+    KdStopState.Resume = KdResumeStep;
+    return TRUE;
+}
+
 /*
  * Stops the machine (others frozen unless a step left them so), runs the
  * console and prepares the resume: breakpoints back in, TF for a step,
@@ -134,7 +154,7 @@ static VOID say_why(KD_STOP_REASON Reason, LONG Breakpoint)
  */
 KD_TEXT VOID KdStopMachine(PKTRAP_FRAME Frame, KD_STOP_REASON Reason, LONG Breakpoint)
 {
-    if (!KdStopState.OthersFrozen) {
+    if (!KdStopState.OthersFrozen) { /* before any breakpoint leaves the text */
         KeFreezeExecution();
         KdStopState.OthersFrozen = TRUE;
     }
@@ -143,6 +163,12 @@ KD_TEXT VOID KdStopMachine(PKTRAP_FRAME Frame, KD_STOP_REASON Reason, LONG Break
     KdStopState.Context = KdStopState.Owner;
     arch_write_cr8(HIGH_LEVEL);
     KdRemoveBreakpoints();
+    KdForgetTemporaryBreakpoints(); /* p, gu, pc and g <address> last one stop */
+    if (step_on_to_call(Frame, Reason)) {
+        arch_write_cr8(KdStopState.Irql);
+        KdPrepareResume(Frame);
+        return;
+    }
     KdStopState.Stopped = TRUE;
     KdStopState.Resume = KdResumeNone;
     say_why(Reason, Breakpoint);
@@ -161,7 +187,7 @@ KD_TEXT VOID KdStopMachine(PKTRAP_FRAME Frame, KD_STOP_REASON Reason, LONG Break
 BOOLEAN KdStoppedAllows(PCSTR Name)
 {
     static const PCSTR allowed[] = {
-        "r", "k", "kb", "kn", "kv", ".trap", "g", "t", "p", "gu", "~", "q", "quit", ".reboot", "bp", "bu", "bl",
+        "r", "k", "kb", "kn", "kv", ".trap", "g", "t", "p", "pc", "tc", "gu", "~", "q", "quit", ".reboot", "bp", "bu", "ba", "bl",
         "bc", "bd", "be", "u", "ub", "uf", "dt", "db", "dd", "dq", "dps", "dqs", "?", "ln", "x", "lm", "help",
         ".echo", "version", "!prcb", "!pcr", "!irql", "!cpus", "!dpcs", "!thread", "!running", "!idt", "!analyze",
         "!irp", ".reload",

@@ -24,10 +24,12 @@ typedef struct _KD_STOP_STATE {
     LONG StepOver;           /* a breakpoint stepped over before it goes back in; -1 none */
     BOOLEAN StepContinues;   /* that step is g's: go on after it without stopping */
     CHAR Commands[64];       /* a breakpoint's commands, run when it stops */
+    ULONG UntilCall;         /* pc/tc: steps left before a call must have come; 0 when not stepping to one */
 } KD_STOP_STATE;
 extern KD_STOP_STATE KdStopState;
 
 /* kdstop.c */
+#define KD_UNTIL_CALL_STEPS 20000 /* pc/tc give up after this many instructions */
 VOID KdStopMachine(PKTRAP_FRAME Frame, KD_STOP_REASON Reason, LONG Breakpoint);
 VOID KdPrintStopPlace(ULONG64 Rip);
 KIRQL KdStoppedIrql(ULONG Cpu);
@@ -42,6 +44,8 @@ VOID KdPrepareResume(PKTRAP_FRAME Frame);
 #define KD_BREAKPOINTS 32
 typedef struct _KD_BREAKPOINT {
     BOOLEAN Used, Enabled, Inserted, Temporary, Clearing;
+    CHAR Access;             /* ba's e, w or r (kdba.c); 0 for an int 3 */
+    UCHAR Size, Slot;        /* ba's: bytes watched, and its debug register DR0-DR3 */
     ULONG64 Address;
     UCHAR Original;
     ULONG Passes, PassesLeft; /* stop on the Passes-th hit (0 or 1: every hit) */
@@ -49,10 +53,22 @@ typedef struct _KD_BREAKPOINT {
     CHAR Command[64];
 } KD_BREAKPOINT;
 extern KD_BREAKPOINT KdBreakpoints[KD_BREAKPOINTS];
-LONG KdFindBreakpoint(ULONG64 Address);
+LONG KdFindBreakpoint(ULONG64 Address); /* the int 3 one there, or -1 */
+/* Says why no code breakpoint may go at Address (not code, the debugger's own, mid-instruction). */
+BOOLEAN KdRefuseCodeBreakpoint(ULONG64 Address);
+/* [passes] ["commands"] after the address, into New; FALSE (and Usage said) when malformed. */
+BOOLEAN KdParseBreakpointTail(PCSTR Args, PCSTR Usage, KD_BREAKPOINT *New);
+/* Puts New in the table (the id of one at its address, or a free one) and applies it; its id or -1. */
+LONG KdStoreBreakpoint(const KD_BREAKPOINT *New);
 VOID KdRemoveBreakpoints(VOID);
 VOID KdInsertBreakpoints(ULONG64 Skip);
-/* A one-shot breakpoint for p, gu and g <address>; FALSE when none can be placed there. */
+/* A one-shot breakpoint for p, gu and g <address>; FALSE when none can be placed there.  Forget
+ * drops them once they are out of the text (every stop). */
+VOID KdForgetTemporaryBreakpoints(VOID);
 BOOLEAN KdSetTemporaryBreakpoint(ULONG64 Address);
+
+/* kdba.c: the ba breakpoints in the debug registers of every processor, and which one a #DB reports. */
+VOID KdLoadDebugRegisters(VOID);
+LONG KdHardwareBreakpointHit(ULONG64 Dr6);
 
 #endif

@@ -3,9 +3,9 @@
  * goes on.  int 3: one of our breakpoints (rewound to its address), or an
  * int 3 of the code's own (DbgBreakPoint, a Ctrl-C break-in), shown at the
  * int 3 and stepped past on g, as WinDbg shows nt!DbgBreakPointWithStatus.
- * The debug exception: the end of a single step (TF).  g from a breakpoint's
- * address first steps that one instruction with the breakpoint out, then
- * puts it back and goes on.  A bugcheck stops here too with kdbreak=bugcheck.
+ * The debug exception: the end of a single step (TF), or a ba breakpoint.
+ * g from a breakpoint's address first steps that one instruction with the
+ * breakpoint out, then puts it back and goes on.  A bugcheck stops here too with kdbreak=bugcheck.
  */
 #include <arch/arch.h>
 #include <arch/rawlock.h>
@@ -16,7 +16,6 @@
 #include "kdstop.h"
 
 #define KD_TEXT __attribute__((section(".text.kdstop")))
-#define TRAP_FLAG 0x100 /* EFLAGS.TF: a debug exception after the next instruction (Intel SDM vol. 3, 17.3.1.4) */
 #define INT3 0xcc
 
 KE_COMMAND_LINE_OPTION(kdbreak, "kdbreak", "kdbreak=bugcheck: a bugcheck stops at the debugger prompt (make run sets it)");
@@ -64,13 +63,13 @@ KD_TEXT VOID KdPrepareResume(PKTRAP_FRAME Frame)
     if (here < 0 && byte_at(Frame->Rip) == INT3) /* the code's own int 3: go on after it */
         Frame->Rip++;
     if (KdStopState.Resume == KdResumeStep) { /* one instruction, the others still held */
-        Frame->EFlags |= TRAP_FLAG;
+        Frame->EFlags |= ARCH_FLAGS_TF;
         return;
     }
     if (here >= 0 && KdBreakpoints[here].Enabled) { /* step its instruction first, then put it back */
         KdStopState.StepOver = here;
         KdStopState.StepContinues = TRUE;
-        Frame->EFlags |= TRAP_FLAG;
+        Frame->EFlags |= ARCH_FLAGS_TF;
         KdInsertBreakpoints(Frame->Rip);
         return;
     }
@@ -78,12 +77,13 @@ KD_TEXT VOID KdPrepareResume(PKTRAP_FRAME Frame)
     let_go();
 }
 
-/* Temporary breakpoints (p, gu, g <address>) last one stop. */
-static KD_TEXT VOID forget_temporary(VOID)
+/* The others stop before any breakpoint leaves the text: a processor still running could pass it. */
+static KD_TEXT VOID freeze_others(VOID)
 {
-    for (LONG i = 0; i < KD_BREAKPOINTS; i++)
-        if (KdBreakpoints[i].Temporary && !KdBreakpoints[i].Inserted)
-            memset(&KdBreakpoints[i], 0, sizeof(KdBreakpoints[i]));
+    if (!KdStopState.OthersFrozen) {
+        KeFreezeExecution();
+        KdStopState.OthersFrozen = TRUE;
+    }
 }
 
 static KD_TEXT BOOLEAN breakpoint_trap(PKTRAP_FRAME Frame)
@@ -94,7 +94,7 @@ static KD_TEXT BOOLEAN breakpoint_trap(PKTRAP_FRAME Frame)
         return FALSE; /* an int 3 on the stop path itself: fatal, as an unhandled breakpoint is */
     take_ownership();
     Frame->Rip = at;
-    if (byte_at(at) != INT3) { /* taken out while this processor waited: run what is there now */
+    if (*(volatile UCHAR *)at != INT3) { /* taken out while this processor waited: run what is there now */
         __atomic_store_n(&KdStopState.Owner, -1, __ATOMIC_RELEASE);
         return TRUE;
     }
@@ -105,9 +105,10 @@ static KD_TEXT BOOLEAN breakpoint_trap(PKTRAP_FRAME Frame)
     }
     KD_BREAKPOINT *b = &KdBreakpoints[id];
     b->Hits++;
-    if (b->PassesLeft > 1) { /* not yet: step past it quietly */
+    if (b->PassesLeft > 1) { /* not yet: step past it quietly, the others held meanwhile */
         b->PassesLeft--;
         KdStopState.Resume = KdResumeGo;
+        freeze_others();
         KdRemoveBreakpoints();
         KdPrepareResume(Frame);
         return TRUE;
@@ -115,17 +116,44 @@ static KD_TEXT BOOLEAN breakpoint_trap(PKTRAP_FRAME Frame)
     b->PassesLeft = b->Passes;
     BOOLEAN temporary = b->Temporary;
     memcpy(KdStopState.Commands, b->Command, sizeof(KdStopState.Commands));
-    KdRemoveBreakpoints();
-    forget_temporary();
     KdStopMachine(Frame, temporary ? KdStopStep : KdStopBreakpoint, id);
     return TRUE;
 }
 
+extern const UCHAR __KdTextStart[], __KdTextEnd[];
+
+/* A ba breakpoint fired: stop, unless the access was the debugger's own (its stop path, its reads). */
+static KD_TEXT BOOLEAN hardware_trap(PKTRAP_FRAME Frame, LONG Id)
+{
+    KD_BREAKPOINT *b = &KdBreakpoints[Id];
+
+    if (b->Access == 'e')
+        Frame->EFlags |= ARCH_FLAGS_RF; /* resumed, its instruction runs instead of faulting again */
+    if (KdStopState.Owner == me() || (Frame->Rip >= (ULONG64)__KdTextStart && Frame->Rip < (ULONG64)__KdTextEnd))
+        return TRUE;
+    take_ownership();
+    b->Hits += b->Used && b->Enabled && b->Access;
+    if (!b->Used || !b->Enabled || !b->Access || b->PassesLeft > 1) { /* cleared meanwhile, or not yet */
+        b->PassesLeft -= b->PassesLeft > 1;
+        let_go();
+        return TRUE;
+    }
+    b->PassesLeft = b->Passes;
+    memcpy(KdStopState.Commands, b->Command, sizeof(KdStopState.Commands));
+    KdStopMachine(Frame, KdStopBreakpoint, Id);
+    return TRUE;
+}
+
+/* #DB: the end of a single step the debugger asked for, or a ba breakpoint (DR6 says which). */
 static KD_TEXT BOOLEAN debug_trap(PKTRAP_FRAME Frame)
 {
-    Frame->EFlags &= ~TRAP_FLAG;
-    if (KdStopState.Owner != me())
-        return TRUE; /* a TF nobody asked for (a stepped pushf popped back): nothing to do */
+    ULONG64 status = arch_take_dr6();
+    LONG id = KdHardwareBreakpointHit(status);
+
+    if (status & ARCH_DR6_STEP)
+        Frame->EFlags &= ~ARCH_FLAGS_TF;
+    if (!(status & ARCH_DR6_STEP) || KdStopState.Owner != me())
+        return id >= 0 ? hardware_trap(Frame, id) : TRUE; /* or a TF nobody asked for (a stepped pushf popped) */
     if (KdStopState.StepOver >= 0) { /* the breakpoint's instruction has run: it goes back in */
         KdStopState.StepOver = -1;
         KdInsertBreakpoints(0);
@@ -135,7 +163,6 @@ static KD_TEXT BOOLEAN debug_trap(PKTRAP_FRAME Frame)
             return TRUE;
         }
     }
-    forget_temporary();
     KdStopMachine(Frame, KdStopStep, -1);
     return TRUE;
 }

@@ -144,4 +144,6 @@ DECLSPEC_NORETURN void KiBugCheckWithFrame(ULONG Code, ULONG_PTR P1, ULONG_PTR P
 /* print.c: writes bytes whole under the print lock; Force steals it (bugcheck). */
 VOID KiPrintRaw(PCSTR Text, SIZE_T Length);
 void KiPrintForceUnlock(void);
+BOOLEAN KiHoldPrintForStop(VOID);
+VOID KiReleasePrintAfterStop(VOID);
 #endif

@@ -31,12 +31,46 @@ static BOOLEAN captured(const char *Text, size_t Length)
     return TRUE;
 }
 
-VOID KiPrintRaw(PCSTR Text, SIZE_T Length)
+static volatile LONG KiPrintOwner = -1; /* the processor holding KiPrintLock, or -1 */
+
+static VOID write_out(PCSTR Text, SIZE_T Length)
 {
-    ULONG64 flags = arch_raw_lock_acquire(&KiPrintLock);
     if (!captured(Text, Length))
         arch_serial_write(Text, Length);
+}
+
+VOID KiPrintRaw(PCSTR Text, SIZE_T Length)
+{
+    LONG me = (LONG)KeGetCurrentProcessorNumber();
+
+    if (__atomic_load_n(&KiPrintOwner, __ATOMIC_ACQUIRE) == me) { /* held by this processor's debugger stop */
+        write_out(Text, Length);
+        return;
+    }
+    ULONG64 flags = arch_raw_lock_acquire(&KiPrintLock);
+    KiPrintOwner = me;
+    write_out(Text, Length);
+    KiPrintOwner = -1;
     arch_raw_lock_release(&KiPrintLock, flags);
+}
+
+/* Interrupts off.  The debugger's stop takes the output before it freezes the others, so none is
+ * stopped in the middle of a line; its own output then goes straight out.  FALSE: held already. */
+BOOLEAN KiHoldPrintForStop(VOID)
+{
+    LONG me = (LONG)KeGetCurrentProcessorNumber();
+
+    if (__atomic_load_n(&KiPrintOwner, __ATOMIC_ACQUIRE) == me)
+        return FALSE; /* the stop came in the middle of this processor's own DbgPrint */
+    arch_raw_lock_acquire(&KiPrintLock);
+    __atomic_store_n(&KiPrintOwner, me, __ATOMIC_RELEASE);
+    return TRUE;
+}
+
+VOID KiReleasePrintAfterStop(VOID)
+{
+    __atomic_store_n(&KiPrintOwner, -1, __ATOMIC_RELEASE);
+    arch_raw_lock_release(&KiPrintLock, 0); /* interrupts stay off: the stop restores them */
 }
 
 VOID KiCaptureOutput(char *Buffer, size_t Size)
@@ -60,5 +94,6 @@ size_t KiCapturedLength(VOID)
 /* The bugcheck path may have interrupted a holder of the lock on this CPU. */
 void KiPrintForceUnlock(void)
 {
+    KiPrintOwner = -1;
     __atomic_store_n(&KiPrintLock, 0, __ATOMIC_RELEASE);
 }

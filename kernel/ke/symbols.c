@@ -14,6 +14,24 @@ extern const ULONG KiSymbolNameOffsets[];
 extern const char KiSymbolNames[];
 extern const char __KernelStart[], __KernelEnd[];
 
+BOOLEAN KiNextSymbol(ULONG_PTR Address, PCSTR *Name, ULONG_PTR *Start)
+{
+    ULONG lo = 0, hi = KiSymbolCount;
+
+    while (lo < hi) { /* the first entry whose address is > Address */
+        ULONG mid = lo + (hi - lo) / 2;
+        if (KiSymbolAddresses[mid] <= Address)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (lo == KiSymbolCount)
+        return FALSE;
+    *Name = KiSymbolNames + KiSymbolNameOffsets[lo];
+    *Start = KiSymbolAddresses[lo];
+    return TRUE;
+}
+
 BOOLEAN KiLookupSymbol(ULONG_PTR Address, PCSTR *Name, ULONG_PTR *Offset)
 {
     ULONG lo = 0, hi = KiSymbolCount;

@@ -80,13 +80,13 @@ def check(output: str, smp: int) -> List[str]:
     return problems
 
 
-def run(build: str, smp: int = 2) -> List[str]:
+def run(build: str, smp: int = 2, machine: str = "q35") -> List[str]:
     """One halted boot and one gdb session; returns the problems (empty: passed)."""
-    rundir = qemu.prepare(build, "gdb.batch", "", None, False)
+    rundir = qemu.prepare(build, f"gdb.batch@{machine}+smp{smp}", "", None, False)
     port = free_port()
     with open(os.path.join(rundir, "session.gdb"), "w") as f:
         f.write(SESSION.format(elf=os.path.abspath(os.path.join(build, "kernel.elf")), port=port))
-    command = qemu.command("q35", smp, "256M") + ["-gdb", f"tcp:127.0.0.1:{port}", "-S"]
+    command = qemu.command(machine, smp, "256M") + ["-gdb", f"tcp:127.0.0.1:{port}", "-S"]
     with open(os.path.join(rundir, "serial.log"), "wb") as log:
         proc = subprocess.Popen(["timeout", "-s", "KILL", str(GDB_TIMEOUT + 30)] + command, cwd=rundir,
                                 stdin=subprocess.PIPE, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)

@@ -238,11 +238,18 @@ def keyboard_boots(args) -> List[Result]:
     return results
 
 
+def configurations(args):
+    """Every (machine, smp) make test boots test=all on: the debugger and gdb run on each too."""
+    other = "pc" if args.machine == "q35" else "q35"
+    return [(args.machine, args.smp), (other, args.smp)] + [(args.machine, n) for n in SMP_MATRIX if n != args.smp]
+
+
 def debugger_boots(args) -> List[Result]:
-    """The debugger that stops the machine, driven at the console (tests/harness/kdbreak.py)."""
+    """The debugger that stops the machine, driven at the console (tests/harness/kdbreak.py): lab 09's
+    session on every configuration, one after another."""
     results = []
-    for name, script, cmdline, judge in kdbreak.boots():
-        result, notes = run_boot(args, name, cmdline, judge, smp=2, script=script)
+    for name, script, cmdline, machine, smp, judge in kdbreak.boots(args.build, configurations(args)):
+        result, notes = run_boot(args, name, cmdline, judge, machine=machine, smp=smp, script=script)
         results.append(Result(name, result.passed, notes=result.failures + notes))
     return results
 
@@ -275,13 +282,17 @@ def trace_boots(args) -> List[Result]:
     return results
 
 
-def gdb_boot(args) -> List[Result]:
+def gdb_boots(args) -> List[Result]:
     """QEMU halted with its gdb stub and a batch gdb with tools/gdb/irqlab.py (tests/harness/gdbrun.py):
-    the NT views and a backtrace through a trap frame; about 6 s."""
-    start = time.monotonic()
-    problems = gdbrun.run(args.build)
-    say(f"# boot gdb.batch: {time.monotonic() - start:.1f}s, {'passed' if not problems else 'FAILED'}")
-    return [Result("gdb.batch", not problems, notes=problems)]
+    the NT views and a backtrace through a trap frame, on every configuration; about 6 s each."""
+    results = []
+    for machine, smp in configurations(args):
+        name = f"gdb.batch@{machine}+smp{smp}"
+        start = time.monotonic()
+        problems = gdbrun.run(args.build, smp, machine)
+        say(f"# boot {name}: {time.monotonic() - start:.1f}s, {'passed' if not problems else 'FAILED'}")
+        results.append(Result(name, not problems, notes=problems))
+    return results
 
 
 def kernel_boots(args, pool) -> List[Result]:
@@ -303,7 +314,7 @@ def kernel_boots(args, pool) -> List[Result]:
     debugger = pool.submit(debugger_boots, args)
     replays = pool.submit(lab_boots, args)
     traces = pool.submit(trace_boots, args)
-    gdbs = pool.submit(gdb_boot, args)
+    gdbs = pool.submit(gdb_boots, args)
     results, declared = suites.result()
     results += other_suites.result()[0]
     for job in counts:
@@ -362,7 +373,7 @@ def main(argv) -> int:
         if args.labs:
             results = lab_boots(args)
         elif args.gdb:
-            results = gdb_boot(args)
+            results = gdb_boots(args)
         else:
             results = [] if args.only else layer_check() + host_tests(args.build) + harness_tests()
             results += kernel_boots(args, pool)

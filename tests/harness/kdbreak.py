@@ -1,10 +1,12 @@
 """The debugger that stops the machine (issue 18), driven at the console: breakpoints set, refused,
 hit by a key in the keyboard's ISR and DPC, inspected there (IRQL, registers on the DPC stack,
 ActiveDpc), stepped (t, p, gu), other processors looked at (~1), a breakpoint whose command is `g`,
-a Ctrl-C break-in at the prompt and during a spin at DISPATCH_LEVEL, and a bugcheck that stops at
-the prompt (kdbreak=bugcheck). Each boot is a script; the judge searches the transcript for each
+ba's debug registers (refused where they cannot watch, a write caught at HIGH_LEVEL, an execute
+breakpoint in a DPC), pc/tc, a SysRq break-in from the keyboard's ISR, a Ctrl-C break-in at the
+prompt and during a spin at DISPATCH_LEVEL, and a bugcheck that stops at the prompt (kdbreak=bugcheck). Each boot is a script; the judge searches the transcript for each
 expectation in order, so a kernel that skips a step fails at the first one missing.
 """
+import os
 import re
 import time
 from typing import List, Optional, Tuple
@@ -15,51 +17,99 @@ import verdict
 ANY_PROMPT = r"^\d: kd> $"  # a prompt waiting for input, not a breakpoint command echoed after one
 
 # (what to do, expectations that must follow in order). A str is typed on COM1 with Enter; ("keys",
-# text) is typed on the PS/2 keyboard; ("ctrl-c", ms) sends a Ctrl-C byte that many ms after the
-# prompt, ("ctrl-c-now", ms) that many ms after the command above was sent; ("raw", text) sends
-# bytes without waiting for a prompt; ("after", regex, text) sends them once a line matches.
-SESSION: List[Tuple[object, List[str]]] = [
-    ("bp KeInsertQueueDpc+2", [r"is not the start of an instruction"]),
-    ("bp 0", [r"it is not in the kernel's code"]),
-    ("bp KiDispatchTrap", [r"it is on the debugger's own stop path"]),
-    ("g", [r"g: the machine is running"]),
-    ("!devobj \\Device\\KeyboardPort0", [r"^DpcForIsr (?P<isrdpc>[0-9a-f]{16}): irqlab!I8042KeyboardIsrDpc"]),
-    ("bp nt!KeInsertQueueDpc", []),
-    ("bl", [r"     0 e Disable Clear  ffffffff`[0-9a-f]{8}     0001 \(0001\) irqlab!KeInsertQueueDpc"]),
-    (("keys", "x"), [r"Breakpoint 0 hit$", r"^irqlab!KeInsertQueueDpc:$"]),
-    ("!irql", [r"-- 11 \(DIRQL 11\)"]),
-    ("k", [r"irqlab!KeInsertQueueDpc\s*$", r"irqlab!I8042KeyboardInterruptService\+0x", r"irqlab!KiInterruptDispatch\+0x"]),
-    ("!ready", [r"!ready needs the running machine"]),
-    ("bp I8042KeyboardIsrDpc", []),
-    ("bd 0", []),
-    ("g", [r"Breakpoint 1 hit$", r"^irqlab!I8042KeyboardIsrDpc:$"]),
-    ("!irql", [r"-- 2 \(DISPATCH_LEVEL\)"]),
-    ("? @rsp", [r"^Evaluate expression: -?\d+ = (?P<rsp>[0-9a-f]{8}`[0-9a-f]{8})$"]),
-    ("dt _KPRCB @$prcb DpcStack", [r"DpcStack +: 0x(?P<dpcstack>[0-9a-f`]{17})"]),
-    ("dt _KDPC_DATA @$prcb+30c0 ActiveDpc", [r"ActiveDpc +: 0x(?P<active>[0-9a-f`]{17})"]),
-    ("uf nt!KeInsertQueueDpc", [r"mov     edi,0Fh$", r"call    irqlab!KfRaiseIrql "]),
-    ("t", [r"^irqlab!I8042KeyboardIsrDpc\+0x1:$"]),
-    ("p", [r"^irqlab!I8042KeyboardIsrDpc\+0x[2-9a-f]:$"]),
-    ("gu", [r"^irqlab!Ki(CallDpcRoutine|RetireDpcList)\+0x[0-9a-f]+:$"]),
-    ("~1", [r"^irqlab!\w+(\+0x[0-9a-f]+)?:$"]),
-    ("r", [r"processor 1$"]),
-    ("~0", []),
-    ("bc *", []),
-    ("bl", [r"^No breakpoints$"]),
-    ("g", []),
-    (("after", r"^x$", "\x15\r"), []),  # the key typed before the stop reaches the line: clear it
-    ("bp KdLabDpcRoutine \"g\"", []),
-    ("!labdpc 0n16 1 medium", [r"^Queued 16 medium DPCs for processor 1$", r"DPC 15 \(medium\) ran as number 16"]),
-    ("bc *", []),
-    (("ctrl-c", 0), [r"Break instruction exception - code 80000003 \(first chance\)$", r"^irqlab!DbgBreakPoint:$"]),
-    ("g", []),
-    (("raw", "\r"), []),  # back in the line editor it broke in from: an empty line, a prompt
-    ("!labirql 2 0n2000", []),
-    (("ctrl-c-now", 600), [r"Break instruction exception - code 80000003 \(first chance\)$"]),
-    ("!irql", [r"-- 13 \(CLOCK_LEVEL\)"]),
-    ("k", [r"irqlab!KiClockService\+0x", r"irqlab!KdCmd_labirql\+0x"]),
-    ("g", [r"^Held IRQL 2 \(DISPATCH_LEVEL\) for 2000 ms"]),
-]
+# text) is typed on the PS/2 keyboard, ("chord", [qcodes]) pressed there at once; ("ctrl-c", ms)
+# sends a Ctrl-C byte that many ms after the prompt, ("ctrl-c-now", ms) that many ms after the
+# command above was sent; ("raw", text) sends bytes without waiting for a prompt; ("after", regex,
+# text) sends them once a line matches; ("found", regex, template) types the template filled with
+# the regex's first group, found in what the boot printed so far.
+def session(smp: int) -> List[Tuple[object, List[str]]]:
+    """Lab 09's session and the debugger's misuse, for a machine with smp processors."""
+    other = 1 if smp > 1 else 0
+    return [
+        ("bp KeInsertQueueDpc+2", [r"is not the start of an instruction"]),
+        ("bp 0", [r"it is not in the kernel's code"]),
+        ("bp KiDispatchTrap", [r"it is on the debugger's own stop path"]),
+        ("bp KeStallExecutionProcessor", [r"it is on the debugger's own stop path"]),  # the freeze calls it
+        ("g", [r"g: the machine is running"]),
+        ("!devobj \\Device\\KeyboardPort0", [r"^DpcForIsr (?P<isrdpc>[0-9a-f]{16}): irqlab!I8042KeyboardIsrDpc"]),
+        ("bp nt!KeInsertQueueDpc", []),
+        ("bl", [r"     0 e Disable Clear  ffffffff`[0-9a-f]{8}     0001 \(0001\) irqlab!KeInsertQueueDpc"]),
+        (("keys", "x"), [r"Breakpoint 0 hit$", r"^irqlab!KeInsertQueueDpc:$"]),
+        ("!irql", [r"-- 11 \(DIRQL 11\)"]),
+        ("k", [r"irqlab!KeInsertQueueDpc\s*$", r"irqlab!I8042KeyboardInterruptService\+0x", r"irqlab!KiInterruptDispatch\+0x"]),
+        ("!ready", [r"!ready needs the running machine"]),
+        ("bogus", [r"^Unknown command 'bogus'"]),  # a typo on the stopped machine: still stopped, g goes on
+        ("bp I8042KeyboardIsrDpc", []),
+        ("bd 0", []),
+        ("g", [r"Breakpoint 1 hit$", r"^irqlab!I8042KeyboardIsrDpc:$"]),
+        ("!irql", [r"-- 2 \(DISPATCH_LEVEL\)"]),
+        ("? @rsp", [r"^Evaluate expression: -?\d+ = (?P<rsp>[0-9a-f]{8}`[0-9a-f]{8})$"]),
+        ("dt _KPRCB @$prcb DpcStack", [r"DpcStack +: 0x(?P<dpcstack>[0-9a-f`]{17})"]),
+        ("dt _KDPC_DATA @$prcb+30c0 ActiveDpc", [r"ActiveDpc +: 0x(?P<active>[0-9a-f`]{17})"]),
+        ("!prcb", [r"^TrapFrame: [0-9a-f]{16} \(.trap it: stopped at irqlab!I8042KeyboardIsrDpc\)$"]),
+        ("uf nt!KeInsertQueueDpc", [r"mov     edi,0Fh$", r"call    irqlab!KfRaiseIrql "]),
+        ("t", [r"^irqlab!I8042KeyboardIsrDpc\+0x1:$"]),
+        ("p", [r"^irqlab!I8042KeyboardIsrDpc\+0x[2-9a-f]:$"]),
+        ("pc", [r"^irqlab!I8042KeyboardIsrDpc\+0x[0-9a-f]+:$", r" call    irqlab!\w+"]),
+        ("tc", [r"^irqlab![\w.]+(\+0x[0-9a-f]+)?:$", r" call    "]),
+        ("gu", [r"^irqlab![\w.]+\+0x[0-9a-f]+:$"]),
+        (f"~{other}", [r"^irqlab![\w.]+(\+0x[0-9a-f]+)?:$"]),
+        ("r", [rf"processor {other}$"]),
+        ("~0", []),
+        ("bc *", []),
+        ("bl", [r"^No breakpoints$"]),
+        ("g", []),
+        (("after", r"^x$", "\x15\r"), []),  # the key typed before the stop reaches the line: clear it
+        ("bp KdLabDpcRoutine \"g\"", []),
+        (f"!labdpc 0n16 {other} medium", [rf"^Queued 16 medium DPCs for processor {other}$",
+                                          r"DPC 15 \(medium\) ran as number 16"]),
+        ("bc *", []),
+        # ba: the debug registers, refused where they cannot watch, then a write at HIGH_LEVEL.
+        ("ba w3 KiProcessorBlock", [r"^ba: the size is 1, 2, 4 or 8 bytes, not 3$"]),
+        ("ba e4 KeInsertQueueDpc", [r"^ba e: an execute breakpoint's size is 1"]),
+        ("ba w4 KiProcessorBlock+1", [r"is not aligned to the size 4"]),
+        ("ba r4 0", [r"^ba: 00000000`00000000 is not mapped"]),
+        ("ba e1 KiDispatchTrap", [r"it is on the debugger's own stop path"]),
+        (("found", r"^DpcForIsr ([0-9a-f]{16}): ", "ba w8 {}+38"), []),  # the KDPC's DpcData
+        ("ba e1 I8042KeyboardIsrDpc", []),
+        ("ba w4 KdStorm", []),
+        ("ba w4 KdStorm+4", []),
+        ("ba w4 KdStorm+8", [r"^ba: all four debug registers \(DR0-DR3\) hold a breakpoint"]),
+        ("bl", [r"     0 e Disable Clear  [0-9a-f`]{17} w 8 0001 \(0001\) $",
+                r"     1 e Disable Clear  [0-9a-f`]{17} e 1 0001 \(0001\) irqlab!I8042KeyboardIsrDpc$"]),
+        (("keys", "y"), [r"Breakpoint 0 hit$", r"^irqlab!KeInsertQueueDpc\+0x[0-9a-f]+:$"]),
+        ("!irql", [r"-- 15 \(HIGH_LEVEL\)"]),  # KeInsertQueueDpc writes DpcData at HIGH_LEVEL
+        ("bc 0", []),  # the key's break code inserts again (a failed lock cmpxchg writes too), the retire clears it
+        ("g", [r"Breakpoint 1 hit$", r"^irqlab!I8042KeyboardIsrDpc:$"]),
+        ("!irql", [r"-- 2 \(DISPATCH_LEVEL\)"]),
+        ("bc *", []),
+        ("g", []),
+        (("after", r"^y$", "\x15\r"), []),
+        # Stepping across a context switch: the step after `mov rsp,rsi` runs on the other thread's stack.
+        ("bp arch_switch_context", []),
+        (("keys", "z"), [r"Breakpoint 0 hit$", r"^irqlab!arch_switch_context:$"]),  # the reader thread wakes
+        *[("t", []) for _ in range(7)],
+        ("t", [r"^irqlab!arch_switch_context\+0x10:$"]),
+        ("t", [r"^irqlab!arch_switch_context\+0x13:$"]),
+        ("bc *", []),
+        ("g", []),
+        (("after", r"^z$", "\x15\r"), []),
+        # Break-ins: SysRq on the PS/2 keyboard (from its ISR), Ctrl-C on serial, at the prompt and in a spin.
+        (("chord", ["alt", "sysrq"]), [r"Break instruction exception - code 80000003 \(first chance\)$",
+                                      r"^irqlab!DbgBreakPoint:$"]),
+        ("k", [r"irqlab!I8042KeyboardInterruptService\+0x"]),
+        ("g", []),
+        (("raw", "\r"), []),
+        (("ctrl-c", 0), [r"Break instruction exception - code 80000003 \(first chance\)$", r"^irqlab!DbgBreakPoint:$"]),
+        ("g", []),
+        (("raw", "\r"), []),  # back in the line editor it broke in from: an empty line, a prompt
+        ("!labirql 2 0n2000", []),
+        (("ctrl-c-now", 600), [r"Break instruction exception - code 80000003 \(first chance\)$"]),
+        ("!irql", [r"-- 13 \(CLOCK_LEVEL\)"]),
+        ("k", [r"irqlab!KiClockService\+0x", r"irqlab!KdCmd_labirql\+0x"]),
+        ("g", [r"^Held IRQL 2 \(DISPATCH_LEVEL\) for 2000 ms"]),
+    ]
+
 
 BUGCHECK_SESSION: List[Tuple[object, List[str]]] = [
     (".crash", [r"^\*\*\* Fatal System Error: 0x000000e2$",
@@ -71,7 +121,19 @@ BUGCHECK_SESSION: List[Tuple[object, List[str]]] = [
 ]
 
 
-def script(session) -> List[qemu.Step]:
+def typed_from_log(log: str, regex: str, template: str):
+    """A call step: the template filled from what the boot printed so far, typed on COM1."""
+    def act(qmp, proc):
+        with open(log, encoding="latin-1") as f:
+            found = re.search(regex, "\n".join(verdict.clean_lines(f.read())), re.M)
+        if found is None:
+            raise RuntimeError(f"no line matching {regex!r} to fill {template!r}")
+        proc.stdin.write((template.format(found.group(1)) + "\r").encode("latin-1"))
+        proc.stdin.flush()
+    return act
+
+
+def script(session, log: str = "") -> List[qemu.Step]:
     steps = []
     for n, (action, _) in enumerate(session):
         expect = verdict.PROMPT_RE.pattern if n == 0 else ANY_PROMPT
@@ -83,11 +145,15 @@ def script(session) -> List[qemu.Step]:
             steps.append(qemu.Step(action[1], serial=action[2]))
         elif action[0] == "keys":
             steps.append(qemu.Step(expect, keys=qemu.text_to_qcodes(action[1])))
+        elif action[0] == "chord":
+            steps.append(qemu.Step(expect, keys=[action[1]]))
+        elif action[0] == "found":
+            steps.append(qemu.Step(expect, call=typed_from_log(log, action[1], action[2])))
         else:  # ctrl-c at the prompt, or ctrl-c-now: while the command above still runs
             delay = action[1] / 1000
             steps.append(qemu.Step(expect if action[0] == "ctrl-c" else "", call=lambda q, p, d=delay: time.sleep(d)))
             steps.append(qemu.Step("", serial="\x03"))
-    if session is SESSION:
+    if session is not BUGCHECK_SESSION:
         steps.append(qemu.Step(ANY_PROMPT, serial="quit\r"))
     return steps
 
@@ -107,7 +173,7 @@ def judge_session(session, transcript: str, status: Optional[int], reason: str, 
             at = m.end()
     check_dpc_stack(found, v)
     hits = text.count("Breakpoint 0 hit\nirqlab!KdLabDpcRoutine:")
-    if session is SESSION and hits != 16:
+    if session is not BUGCHECK_SESSION and hits != 16:
         v.failures.append(f"bp KdLabDpcRoutine \"g\" stopped {hits} times for 16 DPCs")
     verdict.check_exit(v, status, reason, want_status)
     return v
@@ -125,11 +191,16 @@ def check_dpc_stack(found, v: verdict.Verdict) -> None:
         v.failures.append(f"ActiveDpc {found['active']} is not the keyboard's DpcForIsr {found['isrdpc']}")
 
 
-def boots():
-    """(run name, script, judge(boot), command line) for each debugger boot."""
-    return [
-        ("kd.debugger", script(SESSION), "",
-         lambda b: judge_session(SESSION, b.transcript, b.status, b.reason, verdict.EXIT_SUCCESS)),
-        ("kd.bugcheck_stop", script(BUGCHECK_SESSION), "kdbreak=bugcheck",
-         lambda b: judge_session(BUGCHECK_SESSION, b.transcript, b.status, b.reason, verdict.EXIT_BUGCHECK)),
-    ]
+def boots(build: str, configurations):
+    """(run name, script, command line, machine, smp, judge(boot)) for each debugger boot: lab 09's
+    session on each (machine, smp) configuration, and the bugcheck that stops at the prompt once."""
+    runs = []
+    for machine, smp in configurations:
+        name = f"kd.debugger@{machine}+smp{smp}"
+        steps = session(smp)
+        log = os.path.join(build, "runs", qemu.run_name(name), "serial.log")
+        runs.append((name, script(steps, log), "", machine, smp,
+                     lambda b, s=steps: judge_session(s, b.transcript, b.status, b.reason, verdict.EXIT_SUCCESS)))
+    runs.append(("kd.bugcheck_stop", script(BUGCHECK_SESSION), "kdbreak=bugcheck", "q35", 2,
+                 lambda b: judge_session(BUGCHECK_SESSION, b.transcript, b.status, b.reason, verdict.EXIT_BUGCHECK)))
+    return runs

@@ -10,8 +10,12 @@
 3. Key flood: keys typed through QMP; sent = decoded + counted lost (tests/harness/keyboard.py).
 4. Misuse matrix: each IRQL rule broken on purpose (!labcrash <kind>) ends in its named bugcheck,
    with no hang and no reboot (and dpc_spin's STACK_TEXT shows the spinning routine).
-5. Boot soak: consecutive boots at -smp 4, each must reach the prompt.
---short is the small version `make test` runs, so this code never rots.
+5. Breakpoint storm at -smp 1, 2, 4 and 8: !labstorm's DPCs under `bp KiRetireDpcList "g"` and
+   `bp KdStormDpcRoutine "g"`: the debugger stops and lets go the machine at every retire and every
+   DPC; each accepted insert runs once, each run is one stop, every queue ends empty.
+6. Boot soak: consecutive boots at -smp 4, each must reach the prompt.
+--short is the small version `make test` runs, so this code never rots: it leaves out the misuse
+kinds whose bugcheck a kernel test of make test already raises (MISUSE_TWINS).
 """
 import argparse
 import concurrent.futures
@@ -33,10 +37,15 @@ STORM_RE = re.compile(r"# storm: (\d+) inserts accepted of (\d+) operations on (
 THREADS_RE = re.compile(r"# thread storm: (\d+) threads created, woken and reaped in (\d+) rounds on (\d+) CPUs")
 IRPS_RE = re.compile(r"# irp storm: (\d+) IRPs sent and completed once to their threads by (\d+) threads on (\d+) CPUs")
 APCS_RE = re.compile(r"# apc storm: (\d+) APCs accepted and delivered once of (\d+) inserts on (\d+) CPUs")
+LABSTORM_RE = re.compile(r"^# labstorm: (\d+) inserts accepted of (\d+) on (\d+) processors, (\d+) ran, "
+                         r"(\d+) still queued$")
+# Breakpoint storm: inserts in all (about half are accepted: the rest find their DPC still queued).
+# Every stop costs ~8 ms under TCG (an NMI to each processor and back), so thousands, not millions.
 FULL = dict(storm_smp=(1, 2, 4, 8), storm_ops={1: 400000, 2: 400000, 4: 850000, 8: 200000},
-            thread_rounds=40, apc_ops=30000, irps=5000, flood=10000, soak=50)
+            thread_rounds=40, apc_ops=30000, irps=5000, flood=10000, soak=50, bp_inserts=6000, twins=True)
 # make test's short form: its test=all boots already run the APC and IRP storms at their default sizes.
-SHORT = dict(storm_smp=(2,), storm_ops={2: 20000}, thread_rounds=8, apc_ops=None, irps=None, flood=300, soak=2)
+SHORT = dict(storm_smp=(2,), storm_ops={2: 20000}, thread_rounds=8, apc_ops=None, irps=None, flood=300, soak=1,
+             bp_inserts=600, twins=False)
 
 # kind -> (bugcheck code, P1 or None): what !labcrash <kind> must end in.
 MISUSE = {
@@ -59,6 +68,17 @@ MISUSE = {
     "irp_twice": (0x44, None),  # P1: the IRP
     "irp_irql": (0xA, None),  # P1: the IRP, P2: 11
     "fastmutex_unowned": (0x1E, 0xFFFFFFFFC0000046),  # STATUS_MUTANT_NOT_OWNED
+}
+# kind -> the kernel test (tests/kernel/) that raises the same bugcheck in make test's own boots.
+MISUSE_TWINS = {
+    "raise_down": "irql.raise_below_current", "lower_up": "irql.lower_above_current",
+    "spinlock_twice": "spinlock.acquired_twice_on_one_cpu", "dispatch_stay": "watchdog.staying_at_dispatch_level",
+    "wait_dispatch": "wait.blocking_at_dispatch_level", "wait_in_dpc": "wait.waiting_in_a_dpc_routine",
+    "interrupts_off": "watchdog.a_cpu_with_interrupts_off", "null_read": "bugcheck.page_fault_read",
+    "mutex_not_owned": "mutex.released_by_a_thread_that_does_not_own_it",
+    "mutex_held_at_exit": "mutex.a_thread_that_ends_holding_a_mutex",
+    "apc_exit": "apc.a_thread_ending_in_a_critical_region", "irp_twice": "irp.completed_twice",
+    "irp_irql": "irp.completed_at_dirql", "fastmutex_unowned": "fastmutex.released_when_not_held",
 }
 # kind -> the routine the report's STACK_TEXT must show: the one running when the bugcheck came,
 # found below the interrupt's trap frame (kernel/ke/stack.c).
@@ -170,6 +190,36 @@ def misuse(build: str, kind: str) -> Result:
                   f"bugcheck 0x{code:X}" + (f" P1={p1}" if p1 is not None else ""))
 
 
+def bp_storm(build: str, smp: int, inserts: int) -> Result:
+    """!labstorm under two breakpoints whose command is g: no DPC lost, one stop per DPC run."""
+    name = f"stress.bpstorm@smp{smp}"
+    prompt = r"^\d: kd> $"
+    commands = ['bp KiRetireDpcList "g"', 'bp KdStormDpcRoutine "g"', f"!labstorm 0n{max(1, inserts // smp)}",
+                "bc *", "!dpcs", "quit"]
+    script = [qemu.Step(keyboard.PROMPT if n == 0 else prompt, serial=c + "\r") for n, c in enumerate(commands)]
+    boot = qemu.boot(build, name, "", smp=smp, script=script, wall=600, idle=120)
+    v = verdict.Verdict()
+    lines = verdict.boot_lines(boot.transcript, v)
+    m = next((m for m in map(LABSTORM_RE.match, lines) if m), None)
+    text = "\n".join(lines)
+    routine_stops = text.count("Breakpoint 1 hit\nirqlab!KdStormDpcRoutine:")
+    retire_stops = text.count("Breakpoint 0 hit\nirqlab!KiRetireDpcList:")
+    if m is None:
+        v.failures.append("no '# labstorm:' line")
+    elif m.group(1) != m.group(4) or m.group(5) != "0":
+        v.failures.append(f"{m.group(1)} accepted, {m.group(4)} ran, {m.group(5)} still queued")
+    elif routine_stops != int(m.group(4)) or retire_stops == 0:
+        v.failures.append(f"{routine_stops} stops in KdStormDpcRoutine for {m.group(4)} runs, {retire_stops} in the retire")
+    if "No DPCs queued" not in text:
+        v.failures.append("!dpcs after the storm does not say 'No DPCs queued'")
+    verdict.check_exit(v, boot.status, boot.reason, verdict.EXIT_SUCCESS)
+    if v.passed:
+        qemu.tidy(boot.rundir)
+    return Result(name, v.passed, v.failures + ([] if v.passed else [transcript_note(boot)]),
+                  f"{routine_stops} stops in the DPC routine and {retire_stops} in KiRetireDpcList, "
+                  f"{m.group(4) if m else '?'} DPCs ran once" if m else "")
+
+
 def soak(build: str, number: int) -> Result:
     name = f"stress.soak.{number}"
     boot = qemu.boot(build, name, "", smp=4, stop_on=verdict.PROMPT_RE.pattern, stop_partial=True)
@@ -189,7 +239,8 @@ def jobs(build: str, plan: dict):
         work += [(irp_storm, (build, n, plan["irps"])) for n in plan["storm_smp"]]
     work.append((flood, (build, plan["flood"])))
     work.append((flood, (build, plan["flood"], 20)))
-    work += [(misuse, (build, kind)) for kind in MISUSE]
+    work += [(bp_storm, (build, n, plan["bp_inserts"])) for n in plan["storm_smp"]]
+    work += [(misuse, (build, kind)) for kind in MISUSE if plan["twins"] or kind not in MISUSE_TWINS]
     work += [(soak, (build, i + 1)) for i in range(plan["soak"])]
     return work
 

@@ -48,6 +48,23 @@ class TestMisuseJudge(unittest.TestCase):
         self.assertIn("thread_stack", kinds)
         self.assertEqual(set(stress.MISUSE), kinds)
 
+    def test_every_twin_is_a_bugcheck_test_with_the_same_code(self):
+        """make test leaves a kind out only for a TEST_BUGCHECK of tests/kernel/ that raises its code."""
+        root = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
+        codes = {}
+        with open(os.path.join(root, "include", "irqlab", "bugcodes.h"), encoding="utf-8") as f:
+            for name, value in re.findall(r"#define (\w+)\s+\(?(?:\(ULONG\))?(0x[0-9A-Fa-f]+)", f.read()):
+                codes[name] = int(value, 16)
+        declared = {}
+        kernel_tests = os.path.join(root, "tests", "kernel")
+        for name in os.listdir(kernel_tests):
+            with open(os.path.join(kernel_tests, name), encoding="utf-8") as f:
+                for suite, test, code in re.findall(r"TEST_BUGCHECK\((\w+), (\w+), (\w+)\)", f.read()):
+                    declared[f"{suite}.{test}"] = codes.get(code)
+        for kind, twin in stress.MISUSE_TWINS.items():
+            self.assertIn(twin, declared, kind)
+            self.assertEqual(declared[twin], stress.MISUSE[kind][0], f"{kind} and {twin}")
+
 
 if __name__ == "__main__":
     unittest.main()

@@ -98,7 +98,12 @@ TEST(kdsyntax, registers_are_terms)
     REQUIRE(evaluated("? @rbp", &value));
     CHECK(value < rsp && rsp - value < 0x4000);
     REQUIRE(evaluated("? @rip", &value));
-    RtlFormat(line, sizeof(line), "(%08llx`%08llx)   irqlab!KdRegisterValue\n", value >> 32, value & 0xffffffff);
-    CHECK_STR_EQ(KtRunLine("ln @rip"), line);
-    CHECK_STR_EQ(KtRunLine("ln @$ip + 0"), line);
+    /* WinDbg's ln: "(start)   symbol   |  (next)   next symbol", then the exact match */
+    RtlFormat(line, sizeof(line), "(%08llx`%08llx)   irqlab!KdRegisterValue   |  (", value >> 32, value & 0xffffffff);
+    CHECK(strncmp(KtRunLine("ln @rip"), line, strlen(line)) == 0);
+    CHECK(KtContains(KtRunLine("ln @$ip + 0"), "\nExact matches:\n    irqlab!KdRegisterValue\n"));
+    RtlFormat(line, sizeof(line), "(%08llx`%08llx)   irqlab!KdRegisterValue+0x3   |  (", value >> 32,
+              value & 0xffffffff);
+    CHECK(strncmp(KtRunLine("ln @rip + 3"), line, strlen(line)) == 0);
+    CHECK(!KtContains(KtRunLine("ln @rip + 3"), "Exact matches"));
 }

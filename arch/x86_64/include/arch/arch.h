@@ -79,6 +79,30 @@ static inline ULONG64 arch_read_flags(void)
 }
 #define ARCH_FLAGS_IF 0x200ull
 
+/* The debug registers (Intel SDM vol. 3, "Debug Registers"): DR0-DR3 hold addresses, DR7 enables them, DR6 says
+ * which one fired.  DR6 is sticky, so whoever reads it writes back its reset value. */
+#define ARCH_DR6_RESET 0xffff0ff0ull
+#define ARCH_DR6_STEP  (1ull << 14) /* BS: a single step (EFLAGS.TF) */
+#define ARCH_FLAGS_TF  0x100ull     /* a debug exception after the next instruction (SDM vol. 3, "Single-Step Exception Condition") */
+#define ARCH_FLAGS_RF  0x10000ull   /* resume: no instruction breakpoint for one instruction (SDM vol. 3, "Instruction-Breakpoint Exception Condition") */
+static inline ULONG64 arch_take_dr6(void)
+{
+    ULONG64 v;
+    __asm__ volatile("mov %%dr6, %0" : "=r"(v));
+    __asm__ volatile("mov %0, %%dr6" ::"r"(ARCH_DR6_RESET));
+    return v;
+}
+static inline void arch_write_debug_registers(const ULONG64 Address[4], ULONG64 Dr7)
+{
+    __asm__ volatile("mov %0, %%dr7" ::"r"(0ull)); /* off while the addresses change */
+    __asm__ volatile("mov %0, %%dr0" ::"r"(Address[0]));
+    __asm__ volatile("mov %0, %%dr1" ::"r"(Address[1]));
+    __asm__ volatile("mov %0, %%dr2" ::"r"(Address[2]));
+    __asm__ volatile("mov %0, %%dr3" ::"r"(Address[3]));
+    __asm__ volatile("mov %0, %%dr7" ::"r"(Dr7) : "memory");
+}
+static inline void arch_write_dr7(ULONG64 Dr7) { __asm__ volatile("mov %0, %%dr7" ::"r"(Dr7) : "memory"); }
+
 static inline void arch_disable_interrupts(void) { __asm__ volatile("cli" ::: "memory"); }
 /* The nop closes sti's one-instruction shadow: anything pending is taken before this returns. */
 static inline void arch_enable_interrupts(void) { __asm__ volatile("sti; nop" ::: "memory"); }
