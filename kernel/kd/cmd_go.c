@@ -1,7 +1,7 @@
 /*
  * cmd_go.c - going on from a stop, in WinDbg's words: g [address] (go,
- * optionally to a one-shot breakpoint), t (one instruction), p (one
- * instruction, a call as a whole), gu (until the function returns), pc and
+ * optionally to a one-shot breakpoint), t [count] (one instruction), p
+ * [count] (one instruction, a call as a whole), gu (until the function returns), pc and
  * tc (to the next call instruction, over or into a call at the start), ~<n>
  * (the processor r and k look at), q (leave: QEMU exits), !analyze -v (the
  * bugcheck that stopped it).  They need the stopped machine; on the
@@ -47,9 +47,27 @@ KD_COMMAND(go, "g", "g [address]", "go on (to a one-shot breakpoint at the addre
     KdStopState.Resume = KdResumeGo;
 }
 
-KD_COMMAND(step, "t", "t", "trace: run one instruction (into calls), the other processors still stopped")
+/* t [count], p [count]: the count's further steps repeat the command without a prompt (kdstop.c). */
+static BOOLEAN step_count(PCSTR Args, PCSTR Command)
 {
-    if (!may_go("t") || !KdNoMoreArguments(Args, "t"))
+    ULONG64 count = 1;
+
+    if (!KdAtEnd(Args) && !KdNextValue(&Args, &count, TRUE, "count"))
+        return FALSE;
+    if (!KdNoMoreArguments(Args, Command))
+        return FALSE;
+    if (count == 0 || count > KD_UNTIL_CALL_STEPS) {
+        DbgPrint("%s: the count is 1 to 0n%u steps\n", Command, KD_UNTIL_CALL_STEPS);
+        return FALSE;
+    }
+    KdStopState.Repeat = (ULONG)count - 1;
+    KdStopState.RepeatCommand = Command[0] == 't' ? "t" : "p";
+    return TRUE;
+}
+
+KD_COMMAND(step, "t", "t [count]", "trace: run one instruction (into calls), the other processors still stopped")
+{
+    if (!may_go("t") || !step_count(Args, "t [count]"))
         return;
     KdStopState.Resume = KdResumeStep;
 }
@@ -68,9 +86,9 @@ static VOID step_over(VOID)
         KdStopState.Resume = KdResumeStep;
 }
 
-KD_COMMAND(stepover, "p", "p", "step: one instruction; a call runs whole (the others go on meanwhile)")
+KD_COMMAND(stepover, "p", "p [count]", "step: one instruction; a call runs whole (the others go on meanwhile)")
 {
-    if (!may_go("p") || !KdNoMoreArguments(Args, "p"))
+    if (!may_go("p") || !step_count(Args, "p [count]"))
         return;
     step_over();
 }

@@ -172,6 +172,13 @@ KD_TEXT VOID KdStopMachine(PKTRAP_FRAME Frame, KD_STOP_REASON Reason, LONG Break
     KdStopState.Stopped = TRUE;
     KdStopState.Resume = KdResumeNone;
     say_why(Reason, Breakpoint);
+    if (Reason != KdStopStep)
+        KdStopState.Repeat = 0; /* a breakpoint or a break-in ends a counted t or p */
+    if (KdStopState.Repeat > 0) {
+        ULONG left = KdStopState.Repeat - 1;
+        KdExecuteLine(KdStopState.RepeatCommand); /* it sets Repeat for a count of one: set it back */
+        KdStopState.Repeat = left;
+    }
     if (KdStopState.Commands[0]) /* a breakpoint's own commands, as bp "..." gives them */
         run_commands();
     if (Reason == KdStopBugCheck)

@@ -25,6 +25,8 @@ typedef struct _KD_STOP_STATE {
     BOOLEAN StepContinues;   /* that step is g's: go on after it without stopping */
     CHAR Commands[64];       /* a breakpoint's commands, run when it stops */
     ULONG UntilCall;         /* pc/tc: steps left before a call must have come; 0 when not stepping to one */
+    ULONG Repeat;            /* t/p with a count: steps still to take, each printed, without a prompt */
+    PCSTR RepeatCommand;     /* "t" or "p" */
 } KD_STOP_STATE;
 extern KD_STOP_STATE KdStopState;
 

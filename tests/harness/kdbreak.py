@@ -22,6 +22,10 @@ ANY_PROMPT = r"^\d: kd> $"  # a prompt waiting for input, not a breakpoint comma
 # command above was sent; ("raw", text) sends bytes without waiting for a prompt; ("after", regex,
 # text) sends them once a line matches; ("found", regex, template) types the template filled with
 # the regex's first group, found in what the boot printed so far.
+# uf KfRaiseIrql from its first instruction to the one that writes CR8: group 1 holds the lines before it.
+RAISE_RE = r"^irqlab!KfRaiseIrql:\n((?:ffffffff`[0-9a-f]{8} [0-9a-f]+ +.*\n)*?)ffffffff`[0-9a-f]{8} [0-9a-f]+ +mov     cr8,"
+
+
 def session(smp: int) -> List[Tuple[object, List[str]]]:
     """Lab 09's session and the debugger's misuse, for a machine with smp processors."""
     other = 1 if smp > 1 else 0
@@ -85,6 +89,16 @@ def session(smp: int) -> List[Tuple[object, List[str]]]:
         ("bc *", []),
         ("g", []),
         (("after", r"^y$", "\x15\r"), []),
+        # Stepping through the raise: t with a count up to and past KfRaiseIrql's `mov cr8`; r shows it.
+        ("bp KfRaiseIrql", []),
+        (("after", r"^irqlab!KfRaiseIrql:$", "r\r"), [r"Breakpoint 0 hit$", r"^irqlab!KfRaiseIrql:$",
+                                                     r" rdi=(?P<rdi>[0-9a-f]{16})$", r"cr8=(?P<cr8before>\d+) "]),
+        ("bc 0", []),
+        ("uf KfRaiseIrql", [r"mov     cr8,\w+$"]),
+        (("found", RAISE_RE, lambda m: f"t 0n{m.group(1).count(chr(10)) + 1}"), [r"mov     cr8,\w+$"]),
+        ("r", [r"cr8=(?P<cr8after>\d+) "]),
+        ("g", []),
+        (("raw", "\r"), []),  # back at the prompt it stopped behind: an empty line, a new prompt
         # Stepping across a context switch: the step after `mov rsp,rsi` runs on the other thread's stack.
         ("bp arch_switch_context", []),
         (("keys", "z"), [r"Breakpoint 0 hit$", r"^irqlab!arch_switch_context:$"]),  # the reader thread wakes
@@ -121,14 +135,33 @@ BUGCHECK_SESSION: List[Tuple[object, List[str]]] = [
 ]
 
 
+# A step into an exception: from a stop in a DPC, rip set to 0 and one t. The fetch faults, and with
+# kdbreak=bugcheck the bugcheck stops at the prompt: the machine is not lost.
+FAULT_SESSION: List[Tuple[object, List[str]]] = [
+    ("bp KdLabDpcRoutine", []),
+    ("!labdpc 1 0", [r"Breakpoint 0 hit$", r"^irqlab!KdLabDpcRoutine:$"]),
+    ("r rip=0", []),
+    ("t", [r"^\*\*\* Fatal System Error: 0x0000001e$", r"^Bugcheck 0x0000001e: the machine stays stopped"]),
+    ("!analyze -v", [r"^KMODE_EXCEPTION_NOT_HANDLED \(1e\)$", r"^Arg1: ffffffffc0000005$", r"^Arg2: 0000000000000000$"]),
+    ("q", []),
+]
+
+
 def typed_from_log(log: str, regex: str, template: str):
-    """A call step: the template filled from what the boot printed so far, typed on COM1."""
+    """A call step: the template filled from what the boot printed so far (or made by it, from the
+    match), typed on COM1."""
     def act(qmp, proc):
-        with open(log, encoding="latin-1") as f:
-            found = re.search(regex, "\n".join(verdict.clean_lines(f.read())), re.M)
+        deadline = time.monotonic() + 10  # the output it reads may still be arriving
+        while True:
+            with open(log, encoding="latin-1") as f:
+                found = re.search(regex, "\n".join(verdict.clean_lines(f.read())), re.M)
+            if found is not None or time.monotonic() > deadline:
+                break
+            time.sleep(0.1)
         if found is None:
             raise RuntimeError(f"no line matching {regex!r} to fill {template!r}")
-        proc.stdin.write((template.format(found.group(1)) + "\r").encode("latin-1"))
+        command = template(found) if callable(template) else template.format(found.group(1))
+        proc.stdin.write((command + "\r").encode("latin-1"))
         proc.stdin.flush()
     return act
 
@@ -153,7 +186,7 @@ def script(session, log: str = "") -> List[qemu.Step]:
             delay = action[1] / 1000
             steps.append(qemu.Step(expect if action[0] == "ctrl-c" else "", call=lambda q, p, d=delay: time.sleep(d)))
             steps.append(qemu.Step("", serial="\x03"))
-    if session is not BUGCHECK_SESSION:
+    if session is not BUGCHECK_SESSION and session is not FAULT_SESSION:
         steps.append(qemu.Step(ANY_PROMPT, serial="quit\r"))
     return steps
 
@@ -172,8 +205,9 @@ def judge_session(session, transcript: str, status: Optional[int], reason: str, 
             found.update(m.groupdict())
             at = m.end()
     check_dpc_stack(found, v)
+    check_raise(found, v)
     hits = text.count("Breakpoint 0 hit\nirqlab!KdLabDpcRoutine:")
-    if session is not BUGCHECK_SESSION and hits != 16:
+    if session not in (BUGCHECK_SESSION, FAULT_SESSION) and hits != 16:
         v.failures.append(f"bp KdLabDpcRoutine \"g\" stopped {hits} times for 16 DPCs")
     verdict.check_exit(v, status, reason, want_status)
     return v
@@ -191,6 +225,15 @@ def check_dpc_stack(found, v: verdict.Verdict) -> None:
         v.failures.append(f"ActiveDpc {found['active']} is not the keyboard's DpcForIsr {found['isrdpc']}")
 
 
+def check_raise(found, v: verdict.Verdict) -> None:
+    """Stepped past KfRaiseIrql's mov cr8, the stopped processor's CR8 is the level it was asked for."""
+    if "cr8after" not in found:
+        return
+    if int(found["cr8after"]) != int(found["rdi"], 16) & 0xff:
+        v.failures.append(f"after the mov cr8 CR8 is {found['cr8after']}, not the requested {int(found['rdi'], 16)}"
+                          f" (it was {found['cr8before']})")
+
+
 def boots(build: str, configurations):
     """(run name, script, command line, machine, smp, judge(boot)) for each debugger boot: lab 09's
     session on each (machine, smp) configuration, and the bugcheck that stops at the prompt once."""
@@ -203,4 +246,6 @@ def boots(build: str, configurations):
                      lambda b, s=steps: judge_session(s, b.transcript, b.status, b.reason, verdict.EXIT_SUCCESS)))
     runs.append(("kd.bugcheck_stop", script(BUGCHECK_SESSION), "kdbreak=bugcheck", "q35", 2,
                  lambda b: judge_session(BUGCHECK_SESSION, b.transcript, b.status, b.reason, verdict.EXIT_BUGCHECK)))
+    runs.append(("kd.step_into_fault", script(FAULT_SESSION), "kdbreak=bugcheck", "q35", 2,
+                 lambda b: judge_session(FAULT_SESSION, b.transcript, b.status, b.reason, verdict.EXIT_BUGCHECK)))
     return runs
