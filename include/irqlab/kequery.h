@@ -52,7 +52,7 @@ size_t KiCapturedLength(VOID);
 
 /* symbols.c: nearest symbol at or below Address; FALSE if none. */
 BOOLEAN KiLookupSymbol(ULONG_PTR Address, PCSTR *Name, ULONG_PTR *Offset);
-/* The first symbol above Address (ln's right-hand side); FALSE past the last. */
+/* IRQL: any.  The first symbol above Address (ln's right-hand side); FALSE past the last. */
 BOOLEAN KiNextSymbol(ULONG_PTR Address, PCSTR *Name, ULONG_PTR *Start);
 /* The address of the symbol Name[0..Length); FALSE when there is none (a linear search). */
 BOOLEAN KiFindSymbol(PCSTR Name, ULONG Length, ULONG_PTR *Address);
@@ -107,20 +107,23 @@ ULONG KiQueryThreads(struct _KTHREAD **Threads, ULONG Max);
  */
 typedef BOOLEAN (*PKD_STOP_ROUTINE)(struct _KTRAP_FRAME *TrapFrame);
 typedef BOOLEAN (*PKD_POLL_ROUTINE)(VOID);
-/* IRQL: PASSIVE_LEVEL, once, at boot; it sets KdDebuggerEnabled (NT's KD_DEBUGGER_ENABLED). */
-extern BOOLEAN KdDebuggerEnabled;
+extern BOOLEAN KdDebuggerEnabled; /* NT's KD_DEBUGGER_ENABLED: set by KeConnectDebugger */
+/* IRQL: PASSIVE_LEVEL, once, at boot. */
 VOID KeConnectDebugger(PKD_STOP_ROUTINE Stop, PKD_POLL_ROUTINE PollBreakIn);
 /* Interrupts off.  Stops every other processor in an NMI with its registers in its
- * KPRCB.Irqlab.DebugFrame (NT's KeFreezeExecution); returns how many stopped.  KeThawExecution lets
- * them go on, with the DPC watchdog's counts started afresh: time spent stopped is not theirs. */
+ * KPRCB.Irqlab.DebugFrame (NT's KeFreezeExecution); returns how many stopped.  It takes DbgPrint's
+ * lock first (no processor stopped mid-line) and zeroes this processor's DR7.  KeThawExecution lets
+ * them go on, with the DPC watchdog's counts started afresh (time spent stopped is not theirs), the
+ * debug registers reloaded everywhere, and DbgPrint's lock given back. */
 ULONG KeFreezeExecution(VOID);
 VOID KeThawExecution(VOID);
 /* Any IRQL.  Writes one byte of kernel text through the physical memory map, so the text stays
  * read-only and executable; *Old gets what was there.  FALSE (nothing written) outside the text. */
 BOOLEAN KeWriteKernelText(ULONG64 Address, UCHAR Value, PUCHAR Old);
-/* Below IPI_LEVEL, or on the stopped machine.  DR0-DR3 and DR7 for every processor (Intel SDM
- * vol. 3, "Debug Registers"): loaded everywhere now, or, while KeFreezeExecution holds the machine,
- * by each processor as KeThawExecution lets it go.  A stopped processor holds DR7 0. */
+/* At or below DISPATCH_LEVEL, or on the stopped machine (any IRQL).  DR0-DR3 and DR7 for every
+ * processor (Intel SDM vol. 3, "Debug Registers"): loaded everywhere now by IPI, or, while
+ * KeFreezeExecution holds the machine, by each processor as KeThawExecution lets it go (after a
+ * bugcheck, never).  A stopped processor holds DR7 0. */
 VOID KeSetDebugRegisters(const ULONG64 Address[4], ULONG64 Control);
 /* TRUE for an address in the kernel's text section. */
 BOOLEAN KeIsKernelText(ULONG64 Address);

@@ -1,12 +1,14 @@
 /*
- * cmd_basic.c - the console's general commands: version, .echo, ? (evaluate),
- * ln (nearest symbol), r (registers), quit, reboot (the k family is cmd_stack.c).
+ * cmd_basic.c - the console's general commands: version, .echo, .sleep, ?
+ * (evaluate), ln (nearest symbol), r (registers), quit, reboot (the k
+ * family is cmd_stack.c).
  */
 #include <arch/arch.h>
 #include <irqlab/interrupt.h>
 #include <irqlab/rtl.h>
 #include <irqlab/hal.h>
 #include <irqlab/kequery.h>
+#include <irqlab/wait.h>
 #include "kd.h"
 
 KD_COMMAND(version, "version", "version", "kernel version, processors and clock")
@@ -23,6 +25,23 @@ KD_COMMAND(version, "version", "version", "kernel version, processors and clock"
 KD_COMMAND(echo, ".echo", ".echo <text>", "print the text")
 {
     DbgPrint("%s\n", Args);
+}
+
+/* WinDbg's .sleep: the console waits (its thread blocks, so this processor switches to another
+ * thread) while the machine runs on. */
+KD_COMMAND(sleep, ".sleep", ".sleep <milliseconds>", "the console waits that long while the machine runs")
+{
+    ULONG64 ms;
+
+    if (!KdRestValue(&Args, &ms, "milliseconds"))
+        return;
+    if (ms == 0 || ms > 60000) {
+        DbgPrint(".sleep: 1 to 0n60000 milliseconds, not 0n%llu\n", ms);
+        return;
+    }
+    LARGE_INTEGER interval = { .QuadPart = -(LONG64)ms * 10000 };
+    KeDelayExecutionThread(KernelMode, FALSE, &interval);
+    DbgPrint("Slept 0n%llu ms; the machine ran on\n", ms); /* every console line gets an answer */
 }
 
 KD_COMMAND(evaluate, "?", "? <expression>",

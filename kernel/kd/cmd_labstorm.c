@@ -95,8 +95,8 @@ KD_COMMAND(labstorm, "!labstorm", LABSTORM_USAGE, "lab: every processor queues D
         DbgPrint("usage: %s\n", LABSTORM_USAGE);
         return;
     }
-    if (KdStormDrivers > 0) {
-        DbgPrint("!labstorm: the last storm is still running\n");
+    if (KdStormDrivers > 0 || KdStormRan != KdStormAccepted || queued_dpcs() > 0) { /* its KDPCs may be queued */
+        DbgPrint("!labstorm: the last storm has not ended (DPCs still queued or running): none can start\n");
         return;
     }
     start((ULONG)per_cpu);

@@ -32,6 +32,7 @@ VOID KdLoadDebugRegisters(VOID)
     for (LONG i = 0; i < KD_BREAKPOINTS; i++) {
         const KD_BREAKPOINT *b = &KdBreakpoints[i];
         if (b->Used && b->Access && b->Enabled) {
+            ASSERT(b->Slot < DEBUG_REGISTERS && !(control & (3ull << (2 * b->Slot)))); /* one ba a register */
             address[b->Slot] = b->Address;
             control |= control_bits(b);
         }
@@ -47,6 +48,16 @@ KD_TEXT LONG KdHardwareBreakpointHit(ULONG64 Dr6)
             return i;
     }
     return -1;
+}
+
+KD_TEXT BOOLEAN KdHardwareExecuteAt(ULONG64 Rip)
+{
+    for (LONG i = 0; i < KD_BREAKPOINTS; i++) {
+        const KD_BREAKPOINT *b = &KdBreakpoints[i];
+        if (b->Used && b->Access == 'e' && b->Enabled && b->Address == Rip)
+            return TRUE;
+    }
+    return FALSE;
 }
 
 /* The debug register a new ba gets (or its own, redefined); -1 when all four hold one. */

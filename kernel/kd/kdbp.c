@@ -97,7 +97,8 @@ static BOOLEAN used_while_stopping(ULONG64 Address)
         "KeGetCurrentProcessorNumber", "KeGetCurrentPrcb", "KeGetCurrentThread", "memcpy", "memset",
         "HalSendNmiToOthers", "KeStallExecutionProcessor", "KiPrintForceUnlock", "KiBugCheckInProgress",
         "KiFreezeProcessor", "MmGetPhysicalAddress", "KiHoldPrintForStop", "KiReleasePrintAfterStop",
-        "KiPrintRaw", "captured", "write_out", "arch_serial_write", /* run holding DbgPrint's lock */
+        "KiPrintRaw", "captured", "write_out", "arch_serial_write", "take", "give_back", "me_plus_one",
+        "KiCaptureOutput", /* run holding DbgPrint's lock, which the stop takes */
     };
     PCSTR name;
     ULONG_PTR offset;
@@ -326,7 +327,8 @@ BOOLEAN KdSetTemporaryBreakpoint(ULONG64 Address)
     for (LONG i = 0; i < KD_BREAKPOINTS; i++) {
         if (!KdBreakpoints[i].Used) {
             KdBreakpoints[i] = (KD_BREAKPOINT){ .Used = TRUE, .Enabled = TRUE, .Temporary = TRUE,
-                                                .Address = Address, .Passes = 1, .PassesLeft = 1 };
+                                                .Address = Address, .Passes = 1, .PassesLeft = 1,
+                                                .Cpu = KdStopState.Owner };
             return TRUE;
         }
     }

@@ -4,7 +4,7 @@
  * off, on the processor that hit it.  It stops every other processor
  * (KeFreezeExecution: an NMI each, their registers kept), takes its
  * breakpoints out of the text, and runs the console on serial, polled, at
- * HIGH_LEVEL, until g, t, p or gu says how to go on.  One processor owns
+ * HIGH_LEVEL, until g, t, p, pc, tc or gu says how to go on.  One processor owns
  * the stop at a time; another that hits a breakpoint meanwhile waits,
  * parked by the NMI, and tries again once it is let go.  The stop path's
  * own code is in the text range no breakpoint may be set in (linker.ld).
@@ -127,6 +127,18 @@ static VOID say_why(KD_STOP_REASON Reason, LONG Breakpoint)
     KdPrintStopPlace(KdStopState.Frame->Rip);
 }
 
+/* Before any breakpoint leaves the text: a processor still running could pass it while it is out. */
+KD_TEXT VOID KdFreezeOthers(VOID)
+{
+    if (KdStopState.OthersFrozen)
+        return;
+    ULONG frozen = KeFreezeExecution();
+    KdStopState.OthersFrozen = TRUE;
+    if (frozen + 1 < (ULONG)KeNumberProcessors)
+        DbgPrint("kd: only %u of the %d other processors stopped within 100 ms; the rest run on\n", frozen,
+                 KeNumberProcessors - 1);
+}
+
 /* pc/tc: a step that did not land on a call steps on without a prompt (the others stay stopped). */
 static KD_TEXT BOOLEAN step_on_to_call(PKTRAP_FRAME Frame, KD_STOP_REASON Reason)
 {
@@ -154,10 +166,7 @@ static KD_TEXT BOOLEAN step_on_to_call(PKTRAP_FRAME Frame, KD_STOP_REASON Reason
  */
 KD_TEXT VOID KdStopMachine(PKTRAP_FRAME Frame, KD_STOP_REASON Reason, LONG Breakpoint)
 {
-    if (!KdStopState.OthersFrozen) { /* before any breakpoint leaves the text */
-        KeFreezeExecution();
-        KdStopState.OthersFrozen = TRUE;
-    }
+    KdFreezeOthers();
     KdStopState.Frame = Frame;
     KdStopState.Irql = (KIRQL)arch_read_cr8();
     KdStopState.Context = KdStopState.Owner;

@@ -33,6 +33,7 @@ extern KD_STOP_STATE KdStopState;
 /* kdstop.c */
 #define KD_UNTIL_CALL_STEPS 20000 /* pc/tc give up after this many instructions */
 VOID KdStopMachine(PKTRAP_FRAME Frame, KD_STOP_REASON Reason, LONG Breakpoint);
+VOID KdFreezeOthers(VOID); /* KeFreezeExecution once per stop; says so when one did not stop */
 VOID KdPrintStopPlace(ULONG64 Rip);
 KIRQL KdStoppedIrql(ULONG Cpu);
 
@@ -48,6 +49,7 @@ typedef struct _KD_BREAKPOINT {
     BOOLEAN Used, Enabled, Inserted, Temporary, Clearing;
     CHAR Access;             /* ba's e, w or r (kdba.c); 0 for an int 3 */
     UCHAR Size, Slot;        /* ba's: bytes watched, and its debug register DR0-DR3 */
+    LONG Cpu;                /* a one-shot's: the processor whose step set it, the only one it stops */
     ULONG64 Address;
     UCHAR Original;
     ULONG Passes, PassesLeft; /* stop on the Passes-th hit (0 or 1: every hit) */
@@ -72,5 +74,6 @@ BOOLEAN KdSetTemporaryBreakpoint(ULONG64 Address);
 /* kdba.c: the ba breakpoints in the debug registers of every processor, and which one a #DB reports. */
 VOID KdLoadDebugRegisters(VOID);
 LONG KdHardwareBreakpointHit(ULONG64 Dr6);
+BOOLEAN KdHardwareExecuteAt(ULONG64 Rip); /* an enabled ba e at Rip */
 
 #endif

@@ -62,6 +62,8 @@ KD_TEXT VOID KdPrepareResume(PKTRAP_FRAME Frame)
         arch_exit_emulator(KdStopState.BugChecked ? ARCH_EXIT_BUGCHECK : ARCH_EXIT_SUCCESS);
     if (here < 0 && byte_at(Frame->Rip) == INT3) /* the code's own int 3: go on after it */
         Frame->Rip++;
+    if (KdHardwareExecuteAt(Frame->Rip)) /* a ba e here: its instruction runs, the next fault is a new hit */
+        Frame->EFlags |= ARCH_FLAGS_RF;
     if (KdStopState.Resume == KdResumeStep) { /* one instruction, the others still held */
         Frame->EFlags |= ARCH_FLAGS_TF;
         return;
@@ -77,13 +79,14 @@ KD_TEXT VOID KdPrepareResume(PKTRAP_FRAME Frame)
     let_go();
 }
 
-/* The others stop before any breakpoint leaves the text: a processor still running could pass it. */
-static KD_TEXT VOID freeze_others(VOID)
+/* Not this one's to stop at (passes left, or another processor's p/gu): step past it quietly, the
+ * others held meanwhile so that none passes a breakpoint while it is out of the text. */
+static KD_TEXT VOID step_past(PKTRAP_FRAME Frame)
 {
-    if (!KdStopState.OthersFrozen) {
-        KeFreezeExecution();
-        KdStopState.OthersFrozen = TRUE;
-    }
+    KdStopState.Resume = KdResumeGo;
+    KdFreezeOthers();
+    KdRemoveBreakpoints();
+    KdPrepareResume(Frame);
 }
 
 static KD_TEXT BOOLEAN breakpoint_trap(PKTRAP_FRAME Frame)
@@ -104,13 +107,14 @@ static KD_TEXT BOOLEAN breakpoint_trap(PKTRAP_FRAME Frame)
         return TRUE;
     }
     KD_BREAKPOINT *b = &KdBreakpoints[id];
+    if (b->Temporary && b->Cpu != me()) { /* the one-shot of a step on another processor */
+        step_past(Frame);
+        return TRUE;
+    }
     b->Hits++;
-    if (b->PassesLeft > 1) { /* not yet: step past it quietly, the others held meanwhile */
+    if (b->PassesLeft > 1) {
         b->PassesLeft--;
-        KdStopState.Resume = KdResumeGo;
-        freeze_others();
-        KdRemoveBreakpoints();
-        KdPrepareResume(Frame);
+        step_past(Frame);
         return TRUE;
     }
     b->PassesLeft = b->Passes;
@@ -123,17 +127,19 @@ static KD_TEXT BOOLEAN breakpoint_trap(PKTRAP_FRAME Frame)
 extern const UCHAR __KdTextStart[], __KdTextEnd[];
 
 /* A ba breakpoint fired: stop, unless the access was the debugger's own (its stop path, its reads). */
-static KD_TEXT BOOLEAN hardware_trap(PKTRAP_FRAME Frame, LONG Id)
+static KD_TEXT BOOLEAN hardware_trap(PKTRAP_FRAME Frame, LONG Id, ULONG64 Dr6)
 {
     KD_BREAKPOINT *b = &KdBreakpoints[Id];
 
+    ASSERT(Id >= 0 && Id < KD_BREAKPOINTS);
     if (b->Access == 'e')
         Frame->EFlags |= ARCH_FLAGS_RF; /* resumed, its instruction runs instead of faulting again */
     if (KdStopState.Owner == me() || (Frame->Rip >= (ULONG64)__KdTextStart && Frame->Rip < (ULONG64)__KdTextEnd))
         return TRUE;
     take_ownership();
-    b->Hits += b->Used && b->Enabled && b->Access;
-    if (!b->Used || !b->Enabled || !b->Access || b->PassesLeft > 1) { /* cleared meanwhile, or not yet */
+    BOOLEAN same = KdHardwareBreakpointHit(Dr6) == Id; /* not cleared or replaced while this one waited */
+    b->Hits += same;
+    if (!same || b->PassesLeft > 1) {
         b->PassesLeft -= b->PassesLeft > 1;
         let_go();
         return TRUE;
@@ -153,7 +159,7 @@ static KD_TEXT BOOLEAN debug_trap(PKTRAP_FRAME Frame)
     if (status & ARCH_DR6_STEP)
         Frame->EFlags &= ~ARCH_FLAGS_TF;
     if (!(status & ARCH_DR6_STEP) || KdStopState.Owner != me())
-        return id >= 0 ? hardware_trap(Frame, id) : TRUE; /* or a TF nobody asked for (a stepped pushf popped) */
+        return id >= 0 ? hardware_trap(Frame, id, status) : TRUE; /* or a TF nobody asked for (a stepped pushf popped) */
     if (KdStopState.StepOver >= 0) { /* the breakpoint's instruction has run: it goes back in */
         KdStopState.StepOver = -1;
         KdInsertBreakpoints(0);

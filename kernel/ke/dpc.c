@@ -238,13 +238,15 @@ VOID KiCallDpcRoutine(PKPRCB Prcb, PKDPC Dpc, PKDEFERRED_ROUTINE Routine, PVOID 
 {
     Prcb->DpcData[NORMAL_QUEUE].ActiveDpc = Dpc;
     Prcb->DpcTimeCount = Prcb->DpcTimeLimit; /* the watchdog's allowance, per DPC */
+    /* The begin reads CR8 (a TCG helper call) rather than trusting the callers: the converter's "no
+     * DPC begins above DISPATCH_LEVEL" check is then a check of the machine. */
     KI_TRACE(KTRACE_CAT_DPC, KTRACE_DPC_BEGIN, KI_TRACE_READ_IRQL, Prcb->DpcData[NORMAL_QUEUE].DpcQueueDepth, Routine,
              Dpc);
     ULONG64 start = arch_rdtsc();
     Routine(Dpc, Context, Arg1, Arg2);
     note_duration(Prcb, Routine, arch_rdtsc() - start);
-    KI_TRACE(KTRACE_CAT_DPC, KTRACE_DPC_END, KI_TRACE_READ_IRQL, 0, Routine, Dpc);
-    KIRQL irql = KeGetCurrentIrql();
+    KIRQL irql = KeGetCurrentIrql(); /* one CR8 read for the record and the check (a TCG helper call) */
+    KI_TRACE(KTRACE_CAT_DPC, KTRACE_DPC_END, irql, 0, Routine, Dpc);
     if (irql != DISPATCH_LEVEL) /* NT: the routine changed IRQL and did not restore it */
         KeBugCheckEx(IRQL_NOT_GREATER_OR_EQUAL, irql, DISPATCH_LEVEL, 0, (ULONG_PTR)Routine);
     Prcb->DpcData[NORMAL_QUEUE].ActiveDpc = NULL;

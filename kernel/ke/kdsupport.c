@@ -62,12 +62,13 @@ static ULONG_PTR load_everywhere(ULONG_PTR Unused)
 
 VOID KeSetDebugRegisters(const ULONG64 Address[4], ULONG64 Control)
 {
+    BOOLEAN held = __atomic_load_n(&KiFreezeRequested, __ATOMIC_ACQUIRE) || KiBugCheckInProgress();
+
+    ASSERT(held || KeGetCurrentIrql() <= DISPATCH_LEVEL);
     memcpy(KiDebugAddress, Address, sizeof(KiDebugAddress));
     KiDebugControl = Control;
-    if (__atomic_load_n(&KiFreezeRequested, __ATOMIC_ACQUIRE))
-        return; /* each processor loads them as it is let go */
-    ASSERT(KeGetCurrentIrql() <= DISPATCH_LEVEL);
-    KeIpiGenericCall(load_everywhere, 0);
+    if (!held) /* else each processor loads them as it is let go (never, after a bugcheck) */
+        KeIpiGenericCall(load_everywhere, 0);
 }
 
 /* The NMI: TRUE when it was the debugger's, once this CPU has been let go. */
@@ -126,8 +127,7 @@ KD_TEXT VOID KeThawExecution(VOID)
         while (KiProcessorBlock[n] != KeGetCurrentPrcb() && __atomic_load_n(&KiProcessorBlock[n]->IpiFrozen,
                                                                             __ATOMIC_ACQUIRE))
             arch_pause();
-    if (KiFreezeHoldsPrint)
-        KiReleasePrintAfterStop();
+    KiReleasePrintAfterStop(KiFreezeHoldsPrint);
     KiFreezeHoldsPrint = FALSE;
 }
 

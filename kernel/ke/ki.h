@@ -144,6 +144,10 @@ DECLSPEC_NORETURN void KiBugCheckWithFrame(ULONG Code, ULONG_PTR P1, ULONG_PTR P
 /* print.c: writes bytes whole under the print lock; Force steals it (bugcheck). */
 VOID KiPrintRaw(PCSTR Text, SIZE_T Length);
 void KiPrintForceUnlock(void);
+/* Interrupts off (the debugger's freeze and thaw): the stopping processor takes DbgPrint's lock
+ * before the others are frozen, so none is stopped mid-line.  FALSE: it held the lock already (the
+ * stop came inside its own DbgPrint), or a trapped holder never let it go and the stop prints
+ * past the lock.  Release takes what Hold returned. */
 BOOLEAN KiHoldPrintForStop(VOID);
-VOID KiReleasePrintAfterStop(VOID);
+VOID KiReleasePrintAfterStop(BOOLEAN Held);
 #endif

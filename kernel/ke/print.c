@@ -4,14 +4,49 @@
  *
  * Each DbgPrint call arrives formatted and is written with the lock held and
  * interrupts off, so output from several CPUs (and from interrupt handlers)
- * interleaves only at call boundaries.
+ * interleaves only at call boundaries.  The exception is a trap on the
+ * holder's own processor (a breakpoint in the print path, the debugger's
+ * stop): its output goes straight out, mid-line, rather than wait forever.
  */
 #include <arch/arch.h>
 #include <irqlab/rtl.h>
 #include "ki.h"
-#include <arch/rawlock.h>
 
-static ARCH_RAW_LOCK KiPrintLock;
+/* 0 free, else the holder's processor number + 1: "held by me" is one read, with no window
+ * between taking the lock and naming its owner. */
+static volatile LONG KiPrintLock;
+
+static LONG me_plus_one(VOID)
+{
+    return (LONG)KeGetCurrentProcessorNumber() + 1;
+}
+
+/* The stopping processor + 1 while it prints without the lock: a processor holding it was trapped
+ * (a breakpoint inside a DbgPrint) and waits for the stop to end. */
+static volatile LONG KiPrintBypass;
+
+/* Interrupts off on return; FALSE (nothing taken) when this processor holds it already. */
+static BOOLEAN take(ULONG64 *Flags)
+{
+    LONG mine = me_plus_one(), free = 0;
+
+    *Flags = arch_save_disable();
+    if (__atomic_load_n(&KiPrintLock, __ATOMIC_ACQUIRE) == mine ||
+        __atomic_load_n(&KiPrintBypass, __ATOMIC_ACQUIRE) == mine)
+        return FALSE;
+    while (!__atomic_compare_exchange_n(&KiPrintLock, &free, mine, FALSE, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED)) {
+        free = 0;
+        arch_pause();
+    }
+    return TRUE;
+}
+
+static VOID give_back(BOOLEAN Taken, ULONG64 Flags)
+{
+    if (Taken)
+        __atomic_store_n(&KiPrintLock, 0, __ATOMIC_RELEASE);
+    arch_restore(Flags);
+}
 
 /* A capture (KiCaptureOutput): one CPU's DbgPrint output goes to a buffer instead of serial. */
 static struct {
@@ -31,8 +66,6 @@ static BOOLEAN captured(const char *Text, size_t Length)
     return TRUE;
 }
 
-static volatile LONG KiPrintOwner = -1; /* the processor holding KiPrintLock, or -1 */
-
 static VOID write_out(PCSTR Text, SIZE_T Length)
 {
     if (!captured(Text, Length))
@@ -41,41 +74,42 @@ static VOID write_out(PCSTR Text, SIZE_T Length)
 
 VOID KiPrintRaw(PCSTR Text, SIZE_T Length)
 {
-    LONG me = (LONG)KeGetCurrentProcessorNumber();
+    ULONG64 flags;
+    BOOLEAN taken = take(&flags);
 
-    if (__atomic_load_n(&KiPrintOwner, __ATOMIC_ACQUIRE) == me) { /* held by this processor's debugger stop */
-        write_out(Text, Length);
-        return;
-    }
-    ULONG64 flags = arch_raw_lock_acquire(&KiPrintLock);
-    KiPrintOwner = me;
     write_out(Text, Length);
-    KiPrintOwner = -1;
-    arch_raw_lock_release(&KiPrintLock, flags);
+    give_back(taken, flags);
 }
 
-/* Interrupts off.  The debugger's stop takes the output before it freezes the others, so none is
- * stopped in the middle of a line; its own output then goes straight out.  FALSE: held already. */
 BOOLEAN KiHoldPrintForStop(VOID)
 {
-    LONG me = (LONG)KeGetCurrentProcessorNumber();
+    LONG mine = me_plus_one(), free = 0;
 
-    if (__atomic_load_n(&KiPrintOwner, __ATOMIC_ACQUIRE) == me)
+    ASSERT(!(arch_read_flags() & ARCH_FLAGS_IF));
+    if (__atomic_load_n(&KiPrintLock, __ATOMIC_ACQUIRE) == mine)
         return FALSE; /* the stop came in the middle of this processor's own DbgPrint */
-    arch_raw_lock_acquire(&KiPrintLock);
-    __atomic_store_n(&KiPrintOwner, me, __ATOMIC_RELEASE);
-    return TRUE;
+    for (ULONG spins = 0; spins < 1000000; spins++) { /* a holder that runs finishes its line */
+        if (__atomic_compare_exchange_n(&KiPrintLock, &free, mine, FALSE, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
+            return TRUE;
+        free = 0;
+        arch_pause();
+    }
+    __atomic_store_n(&KiPrintBypass, mine, __ATOMIC_RELEASE); /* a holder that does not is trapped */
+    return FALSE;
 }
 
-VOID KiReleasePrintAfterStop(VOID)
+VOID KiReleasePrintAfterStop(BOOLEAN Held)
 {
-    __atomic_store_n(&KiPrintOwner, -1, __ATOMIC_RELEASE);
-    arch_raw_lock_release(&KiPrintLock, 0); /* interrupts stay off: the stop restores them */
+    ASSERT(!Held || __atomic_load_n(&KiPrintLock, __ATOMIC_ACQUIRE) == me_plus_one());
+    __atomic_store_n(&KiPrintBypass, 0, __ATOMIC_RELEASE);
+    give_back(Held, 0); /* interrupts stay off: the stop restores them */
 }
 
 VOID KiCaptureOutput(char *Buffer, size_t Size)
 {
-    ULONG64 flags = arch_raw_lock_acquire(&KiPrintLock);
+    ULONG64 flags;
+    BOOLEAN taken = take(&flags);
+
     ASSERT(Buffer == NULL || Size > 0);
     KiCapture.Owner = Buffer ? KeGetCurrentPrcb() : NULL;
     KiCapture.Buffer = Buffer;
@@ -83,7 +117,7 @@ VOID KiCaptureOutput(char *Buffer, size_t Size)
     KiCapture.Length = 0;
     if (Buffer)
         Buffer[0] = '\0';
-    arch_raw_lock_release(&KiPrintLock, flags);
+    give_back(taken, flags);
 }
 
 size_t KiCapturedLength(VOID)
@@ -94,6 +128,5 @@ size_t KiCapturedLength(VOID)
 /* The bugcheck path may have interrupted a holder of the lock on this CPU. */
 void KiPrintForceUnlock(void)
 {
-    KiPrintOwner = -1;
     __atomic_store_n(&KiPrintLock, 0, __ATOMIC_RELEASE);
 }

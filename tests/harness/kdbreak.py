@@ -26,9 +26,8 @@ ANY_PROMPT = r"^\d: kd> $"  # a prompt waiting for input, not a breakpoint comma
 RAISE_RE = r"^irqlab!KfRaiseIrql:\n((?:ffffffff`[0-9a-f]{8} [0-9a-f]+ +.*\n)*?)ffffffff`[0-9a-f]{8} [0-9a-f]+ +mov     cr8,"
 
 
-def session(smp: int) -> List[Tuple[object, List[str]]]:
-    """Lab 09's session and the debugger's misuse, for a machine with smp processors."""
-    other = 1 if smp > 1 else 0
+def stops(other: int) -> List[Tuple[object, List[str]]]:
+    """Breakpoints refused and set, hit in the keyboard's ISR and DPC, stepped, a `g` command."""
     return [
         ("bp KeInsertQueueDpc+2", [r"is not the start of an instruction"]),
         ("bp 0", [r"it is not in the kernel's code"]),
@@ -68,7 +67,12 @@ def session(smp: int) -> List[Tuple[object, List[str]]]:
         (f"!labdpc 0n16 {other} medium", [rf"^Queued 16 medium DPCs for processor {other}$",
                                           r"DPC 15 \(medium\) ran as number 16"]),
         ("bc *", []),
-        # ba: the debug registers, refused where they cannot watch, then a write at HIGH_LEVEL.
+    ]
+
+
+def watches() -> List[Tuple[object, List[str]]]:
+    """ba: refused where a debug register cannot watch, then a write at HIGH_LEVEL and an execute."""
+    return [
         ("ba w3 KiProcessorBlock", [r"^ba: the size is 1, 2, 4 or 8 bytes, not 3$"]),
         ("ba e4 KeInsertQueueDpc", [r"^ba e: an execute breakpoint's size is 1"]),
         ("ba w4 KiProcessorBlock+1", [r"is not aligned to the size 4"]),
@@ -89,6 +93,12 @@ def session(smp: int) -> List[Tuple[object, List[str]]]:
         ("bc *", []),
         ("g", []),
         (("after", r"^y$", "\x15\r"), []),
+    ]
+
+
+def steps() -> List[Tuple[object, List[str]]]:
+    """Stepping through KfRaiseIrql's mov cr8 (t with a count), and across a context switch."""
+    return [
         # Stepping through the raise: t with a count up to and past KfRaiseIrql's `mov cr8`; r shows it.
         ("bp KfRaiseIrql", []),
         (("after", r"^irqlab!KfRaiseIrql:$", "r\r"), [r"Breakpoint 0 hit$", r"^irqlab!KfRaiseIrql:$",
@@ -101,14 +111,18 @@ def session(smp: int) -> List[Tuple[object, List[str]]]:
         (("raw", "\r"), []),  # back at the prompt it stopped behind: an empty line, a new prompt
         # Stepping across a context switch: the step after `mov rsp,rsi` runs on the other thread's stack.
         ("bp arch_switch_context", []),
-        (("keys", "z"), [r"Breakpoint 0 hit$", r"^irqlab!arch_switch_context:$"]),  # the reader thread wakes
+        (".sleep 0n20", [r"Breakpoint 0 hit$", r"^irqlab!arch_switch_context:$"]),  # the console's thread waits
         *[("t", []) for _ in range(7)],
         ("t", [r"^irqlab!arch_switch_context\+0x10:$"]),
         ("t", [r"^irqlab!arch_switch_context\+0x13:$"]),
         ("bc *", []),
         ("g", []),
-        (("after", r"^z$", "\x15\r"), []),
-        # Break-ins: SysRq on the PS/2 keyboard (from its ISR), Ctrl-C on serial, at the prompt and in a spin.
+    ]
+
+
+def break_ins() -> List[Tuple[object, List[str]]]:
+    """SysRq on the keyboard (from its ISR), Ctrl-C at the prompt and during a spin at DISPATCH_LEVEL."""
+    return [
         (("chord", ["alt", "sysrq"]), [r"Break instruction exception - code 80000003 \(first chance\)$",
                                       r"^irqlab!DbgBreakPoint:$"]),
         ("k", [r"irqlab!I8042KeyboardInterruptService\+0x"]),
@@ -129,10 +143,19 @@ BUGCHECK_SESSION: List[Tuple[object, List[str]]] = [
     (".crash", [r"^\*\*\* Fatal System Error: 0x000000e2$",
                 r"^Bugcheck 0x000000e2: the machine stays stopped"]),
     ("!analyze -v", [r"^MANUALLY_INITIATED_CRASH \(e2\)$", r"^Arg1: "]),
+    ("bp KeInsertQueueDpc", []),  # the table changes; nothing is sent to the frozen processors
+    ("ba w8 KiProcessorBlock", []),
+    ("bl", [r"^     0 e Disable Clear ", r"^     1 e Disable Clear .* w 8 "]),
+    ("bc *", []),
     ("g", [r"g: the machine has bugchecked and cannot go on"]),
     ("!irql", [r"-- 15 \(HIGH_LEVEL\)"]),
     ("q", []),
 ]
+
+
+def session(smp: int) -> List[Tuple[object, List[str]]]:
+    """Lab 09's session and the debugger's misuse, for a machine with smp processors."""
+    return stops(1 if smp > 1 else 0) + watches() + steps() + break_ins()
 
 
 # A step into an exception: from a stop in a DPC, rip set to 0 and one t. The fetch faults, and with
@@ -147,7 +170,12 @@ FAULT_SESSION: List[Tuple[object, List[str]]] = [
 ]
 
 
-def typed_from_log(log: str, regex: str, template: str):
+def ends_running(session) -> bool:
+    """Lab 09's session ends on the running machine (quit); the bugcheck sessions end stopped (q)."""
+    return session is not BUGCHECK_SESSION and session is not FAULT_SESSION
+
+
+def typed_from_log(log: str, regex: str, template):
     """A call step: the template filled from what the boot printed so far (or made by it, from the
     match), typed on COM1."""
     def act(qmp, proc):
@@ -186,7 +214,7 @@ def script(session, log: str = "") -> List[qemu.Step]:
             delay = action[1] / 1000
             steps.append(qemu.Step(expect if action[0] == "ctrl-c" else "", call=lambda q, p, d=delay: time.sleep(d)))
             steps.append(qemu.Step("", serial="\x03"))
-    if session is not BUGCHECK_SESSION and session is not FAULT_SESSION:
+    if ends_running(session):
         steps.append(qemu.Step(ANY_PROMPT, serial="quit\r"))
     return steps
 
@@ -207,7 +235,7 @@ def judge_session(session, transcript: str, status: Optional[int], reason: str, 
     check_dpc_stack(found, v)
     check_raise(found, v)
     hits = text.count("Breakpoint 0 hit\nirqlab!KdLabDpcRoutine:")
-    if session not in (BUGCHECK_SESSION, FAULT_SESSION) and hits != 16:
+    if ends_running(session) and hits != 16:
         v.failures.append(f"bp KdLabDpcRoutine \"g\" stopped {hits} times for 16 DPCs")
     verdict.check_exit(v, status, reason, want_status)
     return v

@@ -4,7 +4,7 @@
  * PASSIVE_LEVEL, with no CPU held, afterwards.  Commands that end the boot
  * on purpose (quit, q, reboot, .crash, !labcrash <kind>), hold a CPU for
  * seconds (!labhold, !labirql) or set a breakpoint that would stop the
- * machine with nobody at the prompt (bp, bu) are left out; everything else
+ * machine with nobody at the prompt (bp, bu, ba) are left out; everything else
  * is fair game.
  */
 #include <irqlab/prcb.h>
@@ -17,7 +17,8 @@
 
 extern const KD_COMMAND __start_kdcmds[], __stop_kdcmds[];
 
-static const PCSTR KtUnsafe[] = { "quit", "q", "reboot", ".crash", "!labcrash", "!labhold", "!labirql", "bp", "bu" };
+static const PCSTR KtUnsafe[] = { "quit", "q", "reboot", ".crash", "!labcrash", "!labhold", "!labirql", "bp", "bu",
+                                  "ba" };
 
 static const PCSTR KtTokens[] = {
     "0", "1", "ffffffff`ffffffff", "fffff800`4150b2e0", "0n123", "0y101", "0x", "0n", "`", "L", "L10", "L0n100000",

@@ -32,8 +32,12 @@ TEST(prcb, fields_read_through_gs_at_19041_offsets)
     CHECK_NE(prcb->DpcStack, NULL);
     /* MaximumDpcQueueDepth: the clock adapts it (1 to the tunable, 4 by default), so the offset is
      * checked against the field, not against the default a busy earlier test may have moved. */
-    CHECK_EQ(arch_gs_read64(0x180 + 0x3118) & 0xffffffff, (ULONG)prcb->MaximumDpcQueueDepth);
-    CHECK(prcb->MaximumDpcQueueDepth >= 1 && (ULONG)prcb->MaximumDpcQueueDepth <= KiMaximumDpcQueueDepth);
+    KIRQL old;
+    KeRaiseIrql(HIGH_LEVEL, &old); /* the clock adapts it on this CPU: not between the two reads */
+    ULONG depth = (ULONG)prcb->MaximumDpcQueueDepth;
+    CHECK_EQ(arch_gs_read64(0x180 + 0x3118) & 0xffffffff, depth);
+    KeLowerIrql(old);
+    CHECK(depth >= 1 && depth <= KiMaximumDpcQueueDepth);
     CHECK_EQ(arch_gs_read64(0x180 + 0x3120) & 0xffffffff, 3);    /* MinimumDpcRate */
     CHECK_EQ((ULONG64)&prcb->DpcData[0], (ULONG64)prcb + 0x30c0);
 }
