@@ -203,7 +203,7 @@ KD_TEXT VOID KdStopMachine(PKTRAP_FRAME Frame, KD_STOP_REASON Reason, LONG Break
 BOOLEAN KdStoppedAllows(PCSTR Name)
 {
     static const PCSTR allowed[] = {
-        "r", "k", "kb", "kn", "kv", ".trap", "g", "t", "p", "pc", "tc", "gu", "~", "q", "quit", ".reboot", "bp", "bu", "ba", "bl",
+        "r", "k", "kb", "kn", "kv", ".trap", ".thread", "g", "t", "p", "pc", "tc", "gu", "~", "q", "quit", ".reboot", "bp", "bu", "ba", "bl",
         "bc", "bd", "be", "u", "ub", "uf", "dt", "db", "dd", "dq", "dps", "dqs", "?", "ln", "x", "lm", "help",
         ".echo", "version", "!prcb", "!pcr", "!irql", "!cpus", "!dpcs", "!thread", "!running", "!idt", "!analyze",
         "!irp", ".reload",

@@ -50,6 +50,11 @@ def stops(other: int) -> List[Tuple[object, List[str]]]:
         ("dt _KPRCB @$prcb DpcStack", [r"DpcStack +: 0x(?P<dpcstack>[0-9a-f`]{17})"]),
         ("dt _KDPC_DATA @$prcb+30c0 ActiveDpc", [r"ActiveDpc +: 0x(?P<active>[0-9a-f`]{17})"]),
         ("!prcb", [r"^TrapFrame: [0-9a-f]{16} \(.trap it: stopped at irqlab!I8042KeyboardIsrDpc\)$"]),
+        (".thread poi(KdKeyboardReaderThread)", [r"^Implicit thread is now ffff"]),
+        ("k", [r"irqlab!KeWaitForSingleObject\+0x", r"irqlab!KdKeyboardReader\+0x"]),  # its saved stack
+        (".thread @$thread", [r"is running: its stack is its processor's"]),
+        (".thread 0", [r"is not a thread"]),
+        (".thread", [r"^Implicit thread is now the processor's own"]),
         ("uf nt!KeInsertQueueDpc", [r"mov     edi,0Fh$", r"call    irqlab!KfRaiseIrql "]),
         ("t", [r"^irqlab!I8042KeyboardIsrDpc\+0x1:$"]),
         ("p", [r"^irqlab!I8042KeyboardIsrDpc\+0x[2-9a-f]:$"]),
