@@ -161,13 +161,15 @@ static PCSTR probe(UCHAR *Config)
 KE_COMMAND_LINE_OPTION(breakonsysrq, "breakonsysrq", "breakonsysrq=0: SysRq (Alt+Print Screen) on the PS/2 keyboard does not break into the debugger");
 
 /* SysRq (0x54) or Print Screen (E0 37) with a debugger present breaks in, from the ISR, as i8042prt's
- * BreakOnSysRq does (Microsoft's debugger docs, "CTRL+C (Break)"; i8042prt\Parameters\BreakOnSysRq). */
-static BOOLEAN is_sysrq(UCHAR Byte)
+ * BreakOnSysRq does (Microsoft's debugger docs, "CTRL+C (Break)"; i8042prt\Parameters\BreakOnSysRq).
+ * Each byte is remembered, so the next call sees an E0 prefix. */
+static VOID break_on_sysrq(UCHAR Byte)
 {
     BOOLEAN prefixed = I8042.LastByte == 0xe0;
 
     I8042.LastByte = Byte;
-    return I8042.BreakOnSysRq && KdDebuggerEnabled && (Byte == 0x54 || (prefixed && Byte == 0x37));
+    if (I8042.BreakOnSysRq && KdDebuggerEnabled && (Byte == 0x54 || (prefixed && Byte == 0x37)))
+        DbgBreakPoint();
 }
 
 static BOOLEAN I8042KeyboardInterruptService(PKINTERRUPT Interrupt, PVOID Context)
@@ -198,8 +200,7 @@ static BOOLEAN I8042KeyboardInterruptService(PKINTERRUPT Interrupt, PVOID Contex
         I8042.Stats.DpcQueued++;
     else
         I8042.Stats.DpcAlreadyQueued++;
-    if (is_sysrq(byte))
-        DbgBreakPoint();
+    break_on_sysrq(byte);
     return TRUE;
 }
 
