@@ -14,6 +14,7 @@
 #include <irqlab/kequery.h>
 #include <irqlab/prcb.h>
 #include <irqlab/rtl.h>
+#include <irqlab/thread.h>
 #include "disasm.h"
 #include "kd.h"
 #include "kdstop.h"
@@ -328,7 +329,7 @@ BOOLEAN KdSetTemporaryBreakpoint(ULONG64 Address)
         if (!KdBreakpoints[i].Used) {
             KdBreakpoints[i] = (KD_BREAKPOINT){ .Used = TRUE, .Enabled = TRUE, .Temporary = TRUE,
                                                 .Address = Address, .Passes = 1, .PassesLeft = 1,
-                                                .Cpu = KdStopState.Owner };
+                                                .Thread = KeGetCurrentThread() };
             return TRUE;
         }
     }

@@ -49,7 +49,8 @@ typedef struct _KD_BREAKPOINT {
     BOOLEAN Used, Enabled, Inserted, Temporary, Clearing;
     CHAR Access;             /* ba's e, w or r (kdba.c); 0 for an int 3 */
     UCHAR Size, Slot;        /* ba's: bytes watched, and its debug register DR0-DR3 */
-    LONG Cpu;                /* a one-shot's: the processor whose step set it, the only one it stops */
+    PVOID Thread;            /* a one-shot's: the thread whose step set it, the only one it stops (as
+                                WinDbg's p is per thread: a thread that waits may go on elsewhere) */
     ULONG64 Address;
     UCHAR Original;
     ULONG Passes, PassesLeft; /* stop on the Passes-th hit (0 or 1: every hit) */

@@ -10,6 +10,7 @@
 #include <arch/arch.h>
 #include <arch/rawlock.h>
 #include <irqlab/kequery.h>
+#include <irqlab/thread.h>
 #include <irqlab/prcb.h>
 #include <irqlab/rtl.h>
 #include "kd.h"
@@ -107,7 +108,7 @@ static KD_TEXT BOOLEAN breakpoint_trap(PKTRAP_FRAME Frame)
         return TRUE;
     }
     KD_BREAKPOINT *b = &KdBreakpoints[id];
-    if (b->Temporary && b->Cpu != me()) { /* the one-shot of a step on another processor */
+    if (b->Temporary && b->Thread != KeGetCurrentThread()) { /* the one-shot of another thread's step */
         step_past(Frame);
         return TRUE;
     }
