@@ -69,6 +69,11 @@ static inline ULONG64 BenchNet(ULONG64 T0, ULONG64 T1)
  * and the ratio of medians with its goal (Goal 0: no goal, Baseline NULL: none).
  */
 VOID BenchReport(BENCH_METRIC *Metric, BENCH_METRIC *Baseline, ULONG GoalPercent);
+/* The bare baselines' empty handler: a connected KINTERRUPT's ISR that leaves BenchStop() in
+ * BenchArrived (the caller zeroes it, sends the interrupt and waits for it to change). */
+struct _KINTERRUPT;
+extern volatile ULONG64 BenchArrived;
+BOOLEAN BenchStampIsr(struct _KINTERRUPT *Interrupt, PVOID Context);
 /* A free-form figure (a count, a rate) for the table and the JSON. */
 VOID BenchReportValue(PCSTR Name, ULONG64 Value, PCSTR Unit, PCSTR Note);
 

@@ -26,6 +26,16 @@ VOID BenchRecord(BENCH_METRIC *Metric, ULONG64 Cycles)
         Metric->Samples[Metric->Count++] = Cycles;
 }
 
+volatile ULONG64 BenchArrived;
+
+BOOLEAN BenchStampIsr(PKINTERRUPT Interrupt, PVOID Context)
+{
+    UNREFERENCED_PARAMETER(Interrupt);
+    UNREFERENCED_PARAMETER(Context);
+    BenchArrived = BenchStop();
+    return TRUE;
+}
+
 ULONG64 BenchOverhead(VOID)
 {
     return BenchEmptyPair;

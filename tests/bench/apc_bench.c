@@ -15,7 +15,6 @@
 #define PROBE_VECTOR DEVICE_VECTOR(3, 13)
 
 static BENCH_METRIC BenchA, BenchB;
-static volatile ULONG64 BenchArrived;
 
 static VOID stamp_apc(PKAPC Apc, PKNORMAL_ROUTINE *Normal, PVOID *Context, PVOID *Arg1, PVOID *Arg2)
 {
@@ -27,21 +26,13 @@ static VOID stamp_apc(PKAPC Apc, PKNORMAL_ROUTINE *Normal, PVOID *Context, PVOID
     BenchArrived = BenchStop();
 }
 
-static BOOLEAN stamp_isr(PKINTERRUPT Interrupt, PVOID Context)
-{
-    UNREFERENCED_PARAMETER(Interrupt);
-    UNREFERENCED_PARAMETER(Context);
-    BenchArrived = BenchStop();
-    return TRUE;
-}
-
 BENCH(apc, insert_to_routine_same_thread)
 {
     static KAPC apc;
     static KINTERRUPT empty;
 
     KeInitializeApc(&apc, KeGetCurrentThread(), OriginalApcEnvironment, stamp_apc, NULL, NULL, KernelMode, NULL);
-    KeInitializeInterrupt(&empty, stamp_isr, NULL, NULL, PROBE_VECTOR, 3, 3, Latched, FALSE);
+    KeInitializeInterrupt(&empty, BenchStampIsr, NULL, NULL, PROBE_VECTOR, 3, 3, Latched, FALSE);
     if (!KeConnectInterrupt(&empty)) {
         BenchReportValue("APC insert -> KernelRoutine", 0, "", "vector taken: not measured");
         return;

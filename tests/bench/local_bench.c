@@ -107,7 +107,6 @@ BENCH(local, insert_at_dispatch)
     BenchReport(&BenchC, &BenchB, 0);
 }
 
-static volatile ULONG64 BenchArrived;
 
 static VOID stamp_dpc(PKDPC Dpc, PVOID Context, PVOID Arg1, PVOID Arg2)
 {
@@ -118,21 +117,13 @@ static VOID stamp_dpc(PKDPC Dpc, PVOID Context, PVOID Arg1, PVOID Arg2)
     BenchArrived = BenchStop();
 }
 
-static BOOLEAN stamp_isr(PKINTERRUPT Interrupt, PVOID Context)
-{
-    UNREFERENCED_PARAMETER(Interrupt);
-    UNREFERENCED_PARAMETER(Context);
-    BenchArrived = BenchStop();
-    return TRUE;
-}
-
 BENCH(local, insert_to_routine_same_cpu)
 {
     static KDPC dpc;
     static KINTERRUPT empty;
 
     KeInitializeDpc(&dpc, stamp_dpc, NULL);
-    KeInitializeInterrupt(&empty, stamp_isr, NULL, NULL, EMPTY_VECTOR, 3, 3, Latched, FALSE);
+    KeInitializeInterrupt(&empty, BenchStampIsr, NULL, NULL, EMPTY_VECTOR, 3, 3, Latched, FALSE);
     if (!KeConnectInterrupt(&empty)) {
         BenchReportValue("insert -> routine (same CPU)", 0, "", "vector taken: not measured");
         return;

@@ -23,7 +23,6 @@
 #define PROBE_VECTOR DEVICE_VECTOR(3, 13)
 
 static BENCH_METRIC BenchA, BenchB, BenchC;
-static volatile ULONG64 BenchArrived;
 
 static VOID stamp_dpc(PKDPC Dpc, PVOID Context, PVOID Arg1, PVOID Arg2)
 {
@@ -32,14 +31,6 @@ static VOID stamp_dpc(PKDPC Dpc, PVOID Context, PVOID Arg1, PVOID Arg2)
     UNREFERENCED_PARAMETER(Arg1);
     UNREFERENCED_PARAMETER(Arg2);
     BenchArrived = BenchStop();
-}
-
-static BOOLEAN stamp_isr(PKINTERRUPT Interrupt, PVOID Context)
-{
-    UNREFERENCED_PARAMETER(Interrupt);
-    UNREFERENCED_PARAMETER(Context);
-    BenchArrived = BenchStop();
-    return TRUE;
 }
 
 /* Waits (bounded) for the stamp a routine on another CPU leaves; 0 when it never came. */
@@ -73,7 +64,7 @@ BENCH(remote, targeted_high_dpc)
     KeInitializeDpc(&dpc, stamp_dpc, NULL);
     KeSetImportanceDpc(&dpc, HighImportance);
     KeSetTargetProcessorDpc(&dpc, 1);
-    KeInitializeInterrupt(&probe, stamp_isr, NULL, NULL, PROBE_VECTOR, 3, 3, Latched, FALSE);
+    KeInitializeInterrupt(&probe, BenchStampIsr, NULL, NULL, PROBE_VECTOR, 3, 3, Latched, FALSE);
     if (!KeConnectInterrupt(&probe))
         return;
     BenchBegin(&BenchA, "insert -> routine, CPU 1 halted");
@@ -264,7 +255,7 @@ static VOID key_to_reader(VOID)
     static ULONG64 samples[256];
     ULONG n = KdQueryKeyLatency(samples, ARRAYSIZE(samples));
 
-    KeInitializeInterrupt(&probe, stamp_isr, NULL, NULL, PROBE_VECTOR, 3, 3, Latched, FALSE);
+    KeInitializeInterrupt(&probe, BenchStampIsr, NULL, NULL, PROBE_VECTOR, 3, 3, Latched, FALSE);
     if (n == 0 || !KeConnectInterrupt(&probe)) {
         BenchReportValue("key ISR -> reader thread", 0, "", n ? "vector taken: not measured" : "no keys read");
         return;

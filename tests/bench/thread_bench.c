@@ -20,7 +20,6 @@
 #define PROBE_VECTOR DEVICE_VECTOR(3, 12)
 
 static BENCH_METRIC BenchA, BenchB, BenchC, BenchD;
-static volatile ULONG64 BenchArrived;
 static volatile LONG BenchStop_;
 static KTHREAD BenchThread;
 static KEVENT BenchWake, BenchReady;
@@ -74,14 +73,6 @@ static VOID bare_other(PVOID Unused1, PVOID Unused2)
     }
 }
 
-static BOOLEAN stamp_isr(PKINTERRUPT Interrupt, PVOID Context)
-{
-    UNREFERENCED_PARAMETER(Interrupt);
-    UNREFERENCED_PARAMETER(Context);
-    BenchArrived = BenchStop();
-    return TRUE;
-}
-
 /* The self-IPI half of the bare baseline: an interrupt here to an empty handler. */
 static ULONG64 self_ipi_cycles(VOID)
 {
@@ -99,7 +90,7 @@ BENCH(thread, switch_vs_bare_stack_switch)
     static KINTERRUPT probe;
     PVOID stack = start(yields_back, 0, 8), bare = MmCreateKernelStack(KERNEL_STACK_PAGES);
 
-    KeInitializeInterrupt(&probe, stamp_isr, NULL, NULL, PROBE_VECTOR, 3, 3, Latched, FALSE);
+    KeInitializeInterrupt(&probe, BenchStampIsr, NULL, NULL, PROBE_VECTOR, 3, 3, Latched, FALSE);
     if (stack == NULL || bare == NULL || !KeConnectInterrupt(&probe)) {
         BenchReportValue("thread switch", 0, "", "no stack or vector: not measured");
         return;
@@ -157,7 +148,7 @@ static VOID wake_to_run(ULONG Cpu, PCSTR Name, PCSTR BareName)
 
     KeInitializeEvent(&BenchWake, SynchronizationEvent, FALSE);
     KeInitializeEvent(&BenchReady, SynchronizationEvent, FALSE);
-    KeInitializeInterrupt(&probe, stamp_isr, NULL, NULL, PROBE_VECTOR, 3, 3, Latched, FALSE);
+    KeInitializeInterrupt(&probe, BenchStampIsr, NULL, NULL, PROBE_VECTOR, 3, 3, Latched, FALSE);
     if (!KeConnectInterrupt(&probe) || (stack = start(waits_and_stamps, Cpu, 9)) == NULL) {
         BenchReportValue(Name, 0, "", "vector or stack taken: not measured");
         return;
