@@ -162,6 +162,7 @@ typedef struct _KPCR {
 } KPCR, *PKPCR;
 
 #undef KPAD
+_Static_assert(offsetof(KPCR, Prcb) + offsetof(KPRCB, CurrentThread) == 0x188, "KeGetCurrentThread reads gs:0x188");
 
 /* The 19041 offsets, from public symbol dumps of the Windows 10 2004 kernel. */
 #define KPRCB_AT(field, offset) _Static_assert(offsetof(KPRCB, field) == (offset), "19041 KPRCB." #field)
@@ -233,9 +234,16 @@ _Static_assert(sizeof(KPCR) == 0xb080, "x64 KPCR: 0x180 + the KPRCB");
 #define DPC_THREAD_ACTIVE               0x10000
 #define DPC_THREAD_REQUESTED            0x20000
 
-/* IRQL: any.  This CPU's KPCR / KPRCB (through GS). */
+/* IRQL: any.  This CPU's KPCR / KPRCB (through GS).  KeGetCurrentPrcb is in line, one load of
+ * KPCR.CurrentPrcb (gs:0x20), as NT's (__readgsqword in ntddk.h); volatile: a thread may move. */
 PKPCR KeGetPcr(VOID);
-PKPRCB KeGetCurrentPrcb(VOID);
+static inline PKPRCB KeGetCurrentPrcb(VOID)
+{
+    PKPRCB prcb;
+
+    __asm__ volatile("movq %%gs:%c1, %0" : "=r"(prcb) : "i"(offsetof(KPCR, CurrentPrcb)));
+    return prcb;
+}
 /* IRQL: any.  Meaningful to the caller only at >= DISPATCH_LEVEL, as in NT. */
 ULONG KeGetCurrentProcessorNumber(VOID);
 ULONG KeGetCurrentProcessorNumberEx(PPROCESSOR_NUMBER ProcNumber);

@@ -219,8 +219,16 @@ VOID KeInitializeThread(PKTHREAD Thread, PVOID KernelStack, ULONG StackPages, PK
 VOID KeStartThread(PKTHREAD Thread);
 DECLSPEC_NORETURN VOID KeTerminateThread(KPRIORITY Increment);
 
-/* IRQL: any.  The thread running on this processor (never NULL once the processor started). */
-PKTHREAD KeGetCurrentThread(VOID);
+/* IRQL: any.  The thread running on this processor (never NULL once the processor started): one
+ * load of gs:0x188 (KPCR.Prcb.CurrentThread, pinned in prcb.h), in line as NT's; a single load,
+ * so a thread that moves between processors cannot read another's. */
+static inline PKTHREAD KeGetCurrentThread(VOID)
+{
+    PKTHREAD thread;
+
+    __asm__ volatile("movq %%gs:0x188, %0" : "=r"(thread));
+    return thread;
+}
 /* IRQL: <= DISPATCH_LEVEL.  Sets the thread's priority (1-31); returns the old one.  A lower
  * priority may let another thread run at once, a higher one may preempt another CPU's. */
 KPRIORITY KeSetPriorityThread(PKTHREAD Thread, KPRIORITY Priority);

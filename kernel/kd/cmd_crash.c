@@ -181,6 +181,8 @@ static VOID break_rule(ULONG Kind)
         KeRaiseIrql(PASSIVE_LEVEL, &old);
         break;
     case 1:
+        if (!DBG) /* NT's free KzLowerIrql is a bare CR8 write too */
+            DbgPrint("a DBG=0 kernel's KeLowerIrql does not check its level: !labcrash ends it instead\n");
         KeLowerIrql(DISPATCH_LEVEL);
         break;
     case 2:

@@ -224,8 +224,7 @@ KD_COMMAND(labirql, "!labirql", LABIRQL_USAGE, "lab: run this processor at an IR
     PKPRCB prcb = KeGetCurrentPrcb();
     ULONG64 ticks = KeTickCount;
     ULONG clocks = prcb->ClockInterrupts;
-    KIRQL old;
-    KeRaiseIrql((KIRQL)level, &old); /* the console runs at PASSIVE_LEVEL: every level is a raise */
+    KIRQL old = KfRaiseIrql((KIRQL)level); /* wdm.h's KeRaiseIrql; from PASSIVE_LEVEL every level is a raise */
     KIRQL held = KeGetCurrentIrql();
     KeStallExecutionProcessor((ULONG)ms * 1000);
     ULONG64 ticks_during = KeTickCount - ticks;

@@ -95,7 +95,7 @@ static BOOLEAN at_instruction(ULONG64 Address)
 static BOOLEAN used_while_stopping(ULONG64 Address)
 {
     static const PCSTR routines[] = {
-        "KeGetCurrentProcessorNumber", "KeGetCurrentPrcb", "KeGetCurrentThread", "memcpy", "memset",
+        "KeGetCurrentProcessorNumber", "memcpy", "memset",
         "HalSendNmiToOthers", "KeStallExecutionProcessor", "KiPrintForceUnlock", "KiBugCheckInProgress",
         "KiFreezeProcessor", "MmGetPhysicalAddress", "KiHoldPrintForStop", "KiReleasePrintAfterStop",
         "KiPrintRaw", "captured", "write_out", "arch_serial_write", "take", "give_back", "me_plus_one",

@@ -20,8 +20,7 @@
 #include <irqlab/hal.h>
 #include <irqlab/spinlock.h>
 #include <irqlab/thread.h>
-#include "ki.h"
-#include "kitrace.h"
+#include "kx.h"
 
 KSPIN_LOCK KiDispatcherLock;
 static volatile LONG KiReadyCount; /* threads in any ready queue, so an idle CPU knows to look */
@@ -31,16 +30,16 @@ KIRQL KiAcquireDispatcherLock(VOID)
     KIRQL old = KeGetCurrentIrql();
 
     if (old < SYNCH_LEVEL)
-        KfRaiseIrql(SYNCH_LEVEL);
-    KeAcquireSpinLockAtDpcLevel(&KiDispatcherLock);
+        KxRaiseIrqlFrom(old, SYNCH_LEVEL);
+    KxAcquireSpinLock(&KiDispatcherLock, old < SYNCH_LEVEL ? SYNCH_LEVEL : old);
     return old;
 }
 
 VOID KiReleaseDispatcherLock(KIRQL OldIrql)
 {
-    KeReleaseSpinLockFromDpcLevel(&KiDispatcherLock);
+    KxReleaseSpinLock(&KiDispatcherLock);
     if (OldIrql < SYNCH_LEVEL)
-        KeLowerIrql(OldIrql);
+        KxLowerIrql(SYNCH_LEVEL, OldIrql);
 }
 
 /* Lock held.  Front: a preempted thread goes back to the head of its queue (NT), others to the tail. */
@@ -205,7 +204,7 @@ static VOID run_next(PKPRCB Prcb, PKTHREAD Old, PKTHREAD Next)
     Next->WaitPrcb = NULL;
     if (Next->ApcState.KernelApcPending && Next->SpecialApcDisable == 0) /* NT's SwapContext: its APC */
         HalRequestSoftwareInterrupt(APC_LEVEL);                           /* interrupt, taken at PASSIVE */
-    KeReleaseSpinLockFromDpcLevel(&KiDispatcherLock);
+    KxReleaseSpinLock(&KiDispatcherLock);
     arch_disable_interrupts();
     switch_to(Old, Next);
 }
@@ -262,7 +261,7 @@ VOID KiDispatchNextThread(PKPRCB Prcb)
     else
         queue_ready(Prcb, old, !quantum_end);
     run_next(Prcb, old, next);
-    KeLowerIrql(irql);
+    KxLowerIrql(SYNCH_LEVEL, irql);
 }
 
 /* The idle thread, at DISPATCH_LEVEL: a thread chosen for it, or one in its own ready queues?  (A
@@ -283,7 +282,7 @@ VOID KiIdleSchedule(PKPRCB Prcb)
         return;
     }
     run_next(Prcb, Prcb->IdleThread, next);
-    KeLowerIrql(irql);
+    KxLowerIrql(SYNCH_LEVEL, irql);
 }
 
 ULONG KiQueryReadyThreads(ULONG Processor, PKTHREAD *Threads, ULONG Max)

@@ -15,8 +15,7 @@
 #include <irqlab/dpc.h>
 #include <irqlab/interrupt.h>
 #include <irqlab/vectors.h>
-#include "ki.h"
-#include "kitrace.h"
+#include "kx.h"
 
 /*
  * A threaded DPC goes to DpcData[1] where the target's ThreadDpcEnable is
@@ -146,14 +145,14 @@ static BOOLEAN should_signal_thread(PKPRCB Target)
 
 BOOLEAN KeInsertQueueDpc(PKDPC Dpc, PVOID SystemArgument1, PVOID SystemArgument2)
 {
-    KIRQL old = KfRaiseIrql(HIGH_LEVEL); /* NT raises to HIGH_LEVEL first, whatever the caller's level */
+    KIRQL old = KxRaiseIrql(HIGH_LEVEL); /* NT raises to HIGH_LEVEL first, whatever the caller's level */
     PKPRCB self = KeGetCurrentPrcb(), target = target_of(Dpc, self);
     BOOLEAN threaded = Dpc->Type == ThreadedDpcObject && target->ThreadDpcEnable;
     PKDPC_DATA data = &target->DpcData[threaded ? THREADED_QUEUE : NORMAL_QUEUE];
     PVOID unclaimed = NULL;
     BOOLEAN request = FALSE;
 
-    KeAcquireSpinLockAtDpcLevel(&data->DpcLock);
+    KxAcquireSpinLock(&data->DpcLock, HIGH_LEVEL);
     BOOLEAN queued = __atomic_compare_exchange_n(&Dpc->DpcData, &unclaimed, data, FALSE,
                                                  __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE);
     if (queued) {
@@ -170,31 +169,31 @@ BOOLEAN KeInsertQueueDpc(PKDPC Dpc, PVOID SystemArgument1, PVOID SystemArgument2
     }
     KI_TRACE(KTRACE_CAT_DPC, KTRACE_DPC_INSERT, HIGH_LEVEL, /* under the lock: before the target can begin it */
              target->Number | Dpc->Importance << 8 | request << 10 | queued << 11, data->DpcQueueDepth, Dpc);
-    KeReleaseSpinLockFromDpcLevel(&data->DpcLock);
+    KxReleaseSpinLock(&data->DpcLock);
     if (request && target == self)
         HalRequestSoftwareInterrupt(DISPATCH_LEVEL); /* held in the IRR until CR8 < DISPATCH_LEVEL */
     else if (request)
         KiIpiSend(target->GroupSetMember, KI_IPI_DPC);
-    KeLowerIrql(old);
+    KxLowerIrql(HIGH_LEVEL, old);
     return queued;
 }
 
 BOOLEAN KeRemoveQueueDpc(PKDPC Dpc)
 {
-    KIRQL old = KfRaiseIrql(HIGH_LEVEL);
+    KIRQL old = KxRaiseIrql(HIGH_LEVEL);
     PKDPC_DATA data = __atomic_load_n((PKDPC_DATA *)&Dpc->DpcData, __ATOMIC_ACQUIRE);
     BOOLEAN removed = FALSE;
 
     if (data) {
-        KeAcquireSpinLockAtDpcLevel(&data->DpcLock);
+        KxAcquireSpinLock(&data->DpcLock, HIGH_LEVEL);
         if (Dpc->DpcData == data && unlink(&data->DpcList, Dpc)) { /* it may have just been retired */
             data->DpcQueueDepth--;
             __atomic_store_n(&Dpc->DpcData, NULL, __ATOMIC_RELEASE);
             removed = TRUE;
         }
-        KeReleaseSpinLockFromDpcLevel(&data->DpcLock);
+        KxReleaseSpinLock(&data->DpcLock);
     }
-    KeLowerIrql(old);
+    KxLowerIrql(HIGH_LEVEL, old);
     return removed;
 }
 
@@ -207,9 +206,9 @@ static inline void note_duration(PKPRCB Prcb, PKDEFERRED_ROUTINE Routine, ULONG6
     }
 }
 
-BOOLEAN KiTakeDpc(PKDPC_DATA Data, KI_DPC_CALL *Call)
+BOOLEAN KiTakeDpc(PKDPC_DATA Data, KIRQL Irql, KI_DPC_CALL *Call)
 {
-    KeAcquireSpinLockAtDpcLevel(&Data->DpcLock);
+    KxAcquireSpinLock(&Data->DpcLock, Irql);
     PKDPC dpc = pop(&Data->DpcList);
     if (dpc != NULL) {
         *Call = (KI_DPC_CALL){ dpc, dpc->DeferredRoutine, dpc->DeferredContext, dpc->SystemArgument1,
@@ -218,7 +217,7 @@ BOOLEAN KiTakeDpc(PKDPC_DATA Data, KI_DPC_CALL *Call)
         __atomic_store_n(&dpc->DpcData, NULL, __ATOMIC_RELEASE);
         Data->DpcQueueDepth--;
     }
-    KeReleaseSpinLockFromDpcLevel(&Data->DpcLock);
+    KxReleaseSpinLock(&Data->DpcLock);
     return dpc != NULL;
 }
 
@@ -227,7 +226,7 @@ static void KiExecuteAllDpcs(PKPRCB Prcb, PKDPC_DATA Data)
 {
     KI_DPC_CALL call;
 
-    while (__atomic_load_n(&Data->DpcQueueDepth, __ATOMIC_ACQUIRE) != 0 && KiTakeDpc(Data, &call)) {
+    while (__atomic_load_n(&Data->DpcQueueDepth, __ATOMIC_ACQUIRE) != 0 && KiTakeDpc(Data, DISPATCH_LEVEL, &call)) {
         arch_enable_interrupts();
         KiCallDpcRoutine(Prcb, call.Dpc, call.Routine, call.Context, call.Arg1, call.Arg2);
         arch_disable_interrupts();

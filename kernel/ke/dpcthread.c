@@ -51,7 +51,7 @@ static VOID drain(PKDPC_DATA Data)
 
     for (;;) {
         KIRQL old = KfRaiseIrql(HIGH_LEVEL);
-        BOOLEAN taken = KiTakeDpc(Data, &call);
+        BOOLEAN taken = KiTakeDpc(Data, HIGH_LEVEL, &call);
         KeLowerIrql(old);
         if (!taken)
             return;

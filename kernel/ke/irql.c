@@ -43,15 +43,22 @@ VOID KeRaiseIrql(KIRQL NewIrql, PKIRQL OldIrql)
     *OldIrql = KfRaiseIrql(NewIrql);
 }
 
+/* NT's free KeLowerIrql is a bare CR8 write (the exported KzLowerIrql; ReactOS's AMD64 ke.h): the
+ * check that it is not a raise is the checked build's, so DBG=0 reads CR8 only to trace. */
 VOID KeLowerIrql(KIRQL NewIrql)
 {
+#if DBG
     KIRQL old = (KIRQL)arch_read_cr8();
 
     /* Lowering to a higher level would unmask nothing and hide a caller's bug. */
     if (NewIrql > old)
         KeBugCheckEx(IRQL_NOT_LESS_OR_EQUAL, NewIrql, old, 0, (ULONG_PTR)__builtin_return_address(0));
+#endif
     /* Recorded first: writing CR8 lowers the APIC's priority, a pending 0x2F is delivered right here. */
-    KI_TRACE(KTRACE_CAT_IRQL, KTRACE_IRQL_LOWER, old, old | NewIrql << 8, __builtin_return_address(0), 0);
+    if (KI_TRACE_ON(KTRACE_CAT_IRQL)) {
+        KIRQL from = (KIRQL)arch_read_cr8();
+        KiTraceWrite(KTRACE_IRQL_LOWER, from, from | NewIrql << 8, (ULONG)(ULONG_PTR)__builtin_return_address(0), 0);
+    }
     arch_write_cr8(NewIrql);
 }
 

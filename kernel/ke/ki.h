@@ -38,14 +38,14 @@ VOID KiAddActiveProcessor(PKPRCB Prcb);
  * (DISPATCH_LEVEL), from it and the idle loop. */
 VOID KiDpcInterrupt(PKTRAP_FRAME TrapFrame);
 VOID KiRetireDpcList(PKPRCB Prcb);
-/* dpc.c: takes the first DPC off a queue with what its routine gets (IRQL >= DISPATCH_LEVEL,
+/* dpc.c: takes the first DPC off a queue with what its routine gets (at Irql >= DISPATCH_LEVEL,
  * interrupts off); FALSE when the queue is empty. */
 typedef struct _KI_DPC_CALL {
     PKDPC Dpc;
     PKDEFERRED_ROUTINE Routine;
     PVOID Context, Arg1, Arg2;
 } KI_DPC_CALL;
-BOOLEAN KiTakeDpc(PKDPC_DATA Data, KI_DPC_CALL *Call);
+BOOLEAN KiTakeDpc(PKDPC_DATA Data, KIRQL Irql, KI_DPC_CALL *Call);
 /* dpcthread.c: DISPATCH_LEVEL, from the retire step: threaded DPCs wait for Prcb's DPC thread. */
 VOID KiSignalDpcThread(PKPRCB Prcb);
 
@@ -55,6 +55,10 @@ VOID KiApcInterrupt(PKTRAP_FRAME TrapFrame);
 VOID KiDeliverApc(VOID);
 VOID KiCheckForKernelApcDelivery(VOID);
 VOID KiRundownApcs(VOID); /* the current thread ends: 0x20 if an APC or a region is left */
+
+/* spinlock.c: takes a spin lock at CurrentIrql >= DISPATCH_LEVEL, which the caller knows (a CR8 read
+ * is a TCG helper call); spins, and bugchecks 0xF on recursion.  kx.h takes it in line when free. */
+VOID KiAcquireSpinLockAtIrql(PKSPIN_LOCK SpinLock, KIRQL CurrentIrql);
 
 /* dispatch.c: the dispatcher lock (SYNCH_LEVEL) and what runs under it. */
 extern KSPIN_LOCK KiDispatcherLock;

@@ -22,11 +22,6 @@ PKPCR KeGetPcr(VOID)
     return (PKPCR)arch_gs_read64(offsetof(KPCR, Self));
 }
 
-PKPRCB KeGetCurrentPrcb(VOID)
-{
-    return (PKPRCB)arch_gs_read64(offsetof(KPCR, CurrentPrcb));
-}
-
 ULONG KeGetCurrentProcessorNumber(VOID)
 {
     return KeGetCurrentPrcb()->Number;

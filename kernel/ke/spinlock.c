@@ -16,15 +16,14 @@
 #include <arch/arch.h>
 #include <irqlab/prcb.h>
 #include <irqlab/spinlock.h>
-#include "ki.h"
-#include "kitrace.h"
+#include "kx.h"
 
 #define LOCK_QUEUE_WAIT 1ull /* in KSPIN_LOCK_QUEUE.Lock: still waiting for its turn */
 #define OWNER_MASK      (~0x3full)
 
-static inline KSPIN_LOCK owner_tag(VOID)
+static inline KSPIN_LOCK owner_tag(KIRQL Irql)
 {
-    return (KSPIN_LOCK)KeGetCurrentPrcb() | (KSPIN_LOCK)KeGetCurrentIrql() << 1 | 1;
+    return KI_SPIN_LOCK_OWNER(Irql);
 }
 
 /* This CPU wants a lock it already holds: it would spin forever.  Say which, and at what levels. */
@@ -55,16 +54,17 @@ BOOLEAN KeTryToAcquireSpinLockAtDpcLevel(PKSPIN_LOCK SpinLock)
     KSPIN_LOCK free = 0;
 
     ASSERT(KeGetCurrentIrql() >= DISPATCH_LEVEL);
-    return __atomic_compare_exchange_n(SpinLock, &free, owner_tag(), FALSE, __ATOMIC_ACQUIRE,
+    return __atomic_compare_exchange_n(SpinLock, &free, owner_tag(KeGetCurrentIrql()), FALSE, __ATOMIC_ACQUIRE,
                                        __ATOMIC_RELAXED);
 }
 
-VOID KeAcquireSpinLockAtDpcLevel(PKSPIN_LOCK SpinLock)
+/* Spins until the lock is this CPU's (test-and-test-and-set); CurrentIrql is recorded in the owner word. */
+static inline __attribute__((always_inline)) VOID acquire(PKSPIN_LOCK SpinLock, KIRQL CurrentIrql)
 {
-    KSPIN_LOCK self = owner_tag(), seen = 0;
+    KSPIN_LOCK self = owner_tag(CurrentIrql), seen = 0;
     ULONG spins = 0;
 
-    ASSERT(KeGetCurrentIrql() >= DISPATCH_LEVEL);
+    ASSERT(CurrentIrql >= DISPATCH_LEVEL && KeGetCurrentIrql() == CurrentIrql);
     while (!__atomic_compare_exchange_n(SpinLock, &seen, self, FALSE, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED)) {
         if ((seen & OWNER_MASK) == (self & OWNER_MASK))
             already_owned(SpinLock, (KIRQL)(seen >> 1 & 0xf), FALSE);
@@ -75,7 +75,18 @@ VOID KeAcquireSpinLockAtDpcLevel(PKSPIN_LOCK SpinLock)
         }
     }
     if (spins != 0)
-        KI_TRACE(KTRACE_CAT_LOCK, KTRACE_LOCK_CONTENDED, KI_TRACE_READ_IRQL, 0, spins, SpinLock);
+        KI_TRACE(KTRACE_CAT_LOCK, KTRACE_LOCK_CONTENDED, CurrentIrql, 0, spins, SpinLock);
+}
+
+/* Ke's own paths know the level they hold, and skip the CR8 read (a TCG helper call). */
+VOID KiAcquireSpinLockAtIrql(PKSPIN_LOCK SpinLock, KIRQL CurrentIrql)
+{
+    acquire(SpinLock, CurrentIrql);
+}
+
+VOID KeAcquireSpinLockAtDpcLevel(PKSPIN_LOCK SpinLock)
+{
+    acquire(SpinLock, KeGetCurrentIrql()); /* its own frame: a deadlock's stack names the routine drivers call */
 }
 
 VOID KeReleaseSpinLockFromDpcLevel(PKSPIN_LOCK SpinLock)
@@ -91,7 +102,7 @@ KIRQL KeAcquireSpinLockRaiseToDpc(PKSPIN_LOCK SpinLock)
 {
     KIRQL old = KfRaiseIrql(DISPATCH_LEVEL); /* bugchecks 0x9 when called above DISPATCH_LEVEL */
 
-    KeAcquireSpinLockAtDpcLevel(SpinLock);
+    KiAcquireSpinLockAtIrql(SpinLock, DISPATCH_LEVEL);
     return old;
 }
 

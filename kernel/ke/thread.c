@@ -23,11 +23,6 @@
 KPROCESS KiSystemProcess;
 static KTHREAD KiInitialThread;
 
-PKTHREAD KeGetCurrentThread(VOID)
-{
-    return KeGetCurrentPrcb()->CurrentThread;
-}
-
 /* The fields every thread starts with; StackTop 0 for a thread that runs on the stack it has. */
 static VOID init_thread(PKTHREAD Thread, ULONG64 StackTop, ULONG StackPages, KPRIORITY Priority)
 {

@@ -55,7 +55,7 @@ def stops(other: int) -> List[Tuple[object, List[str]]]:
         (".thread @$thread", [r"is running: its stack is its processor's"]),
         (".thread 0", [r"is not a thread"]),
         (".thread", [r"^Implicit thread is now the processor's own"]),
-        ("uf nt!KeInsertQueueDpc", [r"mov     edi,0Fh$", r"call    irqlab!KfRaiseIrql "]),
+        ("uf nt!KeInsertQueueDpc", [r"mov     \w+,cr8$", r"mov     \w+,0Fh$", r"mov     cr8,\w+$"]),
         ("t", [r"^irqlab!I8042KeyboardIsrDpc\+0x1:$"]),
         ("p", [r"^irqlab!I8042KeyboardIsrDpc\+0x[2-9a-f]:$"]),
         ("pc", [r"^irqlab!I8042KeyboardIsrDpc\+0x[0-9a-f]+:$", r" call    irqlab!\w+"]),
@@ -106,8 +106,8 @@ def steps() -> List[Tuple[object, List[str]]]:
     return [
         # Stepping through the raise: t with a count up to and past KfRaiseIrql's `mov cr8`; r shows it.
         ("bp KfRaiseIrql", []),
-        (("after", r"^irqlab!KfRaiseIrql:$", "r\r"), [r"Breakpoint 0 hit$", r"^irqlab!KfRaiseIrql:$",
-                                                     r" rdi=(?P<rdi>[0-9a-f]{16})$", r"cr8=(?P<cr8before>\d+) "]),
+        ("!labirql 2 0n10", [r"Breakpoint 0 hit$", r"^irqlab!KfRaiseIrql:$"]),  # the console's own raise
+        ("r", [r" rdi=(?P<rdi>[0-9a-f]{16})$", r"cr8=(?P<cr8before>\d+) "]),
         ("bc 0", []),
         ("uf KfRaiseIrql", [r"mov     cr8,\w+$"]),
         (("found", RAISE_RE, lambda m: f"t 0n{m.group(1).count(chr(10)) + 1}"), [r"mov     cr8,\w+$"]),

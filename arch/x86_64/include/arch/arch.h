@@ -151,6 +151,14 @@ static inline ULONG64 arch_gs_read64(ULONG offset)
 /* Enables interrupts and halts with no window between (sti's one-instruction shadow). */
 static inline void arch_enable_and_halt(void) { __asm__ volatile("sti; hlt" ::: "memory"); }
 
+/* The address of this instruction, for a record made by code inlined into its caller. */
+static inline ULONG64 arch_current_pc(void)
+{
+    ULONG64 pc;
+    __asm__ volatile("lea 0(%%rip), %0" : "=r"(pc));
+    return pc;
+}
+
 static inline ULONG64 arch_stack_pointer(void)
 {
     ULONG64 rsp;
