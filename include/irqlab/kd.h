@@ -43,7 +43,8 @@ ULONG KdQueryKeyLatency(ULONG64 *Samples, ULONG Max);
 ULONG KdReadLine(CHAR *Text);
 /* IRQL: PASSIVE_LEVEL.  Runs one command line, as if typed (the tests and the labs' replays use it too). */
 VOID KdExecuteLine(PCSTR Line);
-/* IRQL: PASSIVE_LEVEL.  Runs the console on this CPU forever: prompt, line editing, history, commands. */
-DECLSPEC_NORETURN VOID KdConsoleLoop(VOID);
+/* IRQL: PASSIVE_LEVEL.  Starts the console (prompt, line editing, history, commands) in a system
+ * thread of its own on CPU 0, and returns. */
+VOID KdStartConsole(VOID);
 
 #endif

@@ -8,7 +8,7 @@
  * page tables.  Phase 1 runs on a guarded kernel stack: the HAL, Ke's
  * interrupts, DPCs and clock, the other processors, the keyboard connected
  * to the console, then the test runner, the benchmark runner or the
- * console.  NT's equivalents are KiSystemStartup, phase 0 and
+ * console's own system thread; then the boot's thread ends.  NT's equivalents are KiSystemStartup, phase 0 and
  * Phase1Initialization (its ntos/init).
  */
 #include <arch/arch.h>
@@ -20,6 +20,7 @@
 #include <irqlab/kequery.h>
 #include <irqlab/mm.h>
 #include <irqlab/test.h>
+#include <irqlab/thread.h>
 #include <irqlab/trace.h>
 
 KE_COMMAND_LINE_OPTION(apic, "apic", "apic=xapic: use the xAPIC MMIO interface even when x2APIC exists");
@@ -85,7 +86,9 @@ static DECLSPEC_NORETURN void Phase1Initialization(void *Context)
         KtRunTests();
     if (BenchRequested())
         BenchRun();
-    KdConsoleLoop();
+    KdStartConsole();
+    /* NT's Phase1Initialization goes on as the zero page thread; irqlab's has nothing left to do. */
+    KeTerminateThread(0);
 }
 
 /* The kernel's entry (arch/x86_64/entry.asm), interrupts off, on the boot stack. */

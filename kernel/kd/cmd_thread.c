@@ -67,6 +67,19 @@ static VOID print_irps(ULONG64 Address, const KTHREAD *Thread)
     }
 }
 
+/* A thread PsCreateSystemThread made: its client ID and routine, as WinDbg's Cid and Start Address lines. */
+static VOID print_start(ULONG64 Address, const KTHREAD *Thread)
+{
+    ETHREAD e;
+    CHAR name[96];
+
+    if (!(Thread->MiscFlags & PSP_ETHREAD) || !KdReadMemory(Address, &e, sizeof(e)))
+        return;
+    KiFormatSymbol((ULONG_PTR)e.StartRoutine, name, sizeof(name));
+    DbgPrint("    Cid %04llx.%04llx  Start Address %s (%016llx)\n", (ULONG64)e.Cid.UniqueProcess,
+             (ULONG64)e.Cid.UniqueThread, name, (ULONG64)e.StartRoutine);
+}
+
 KD_COMMAND(thread, "!thread", "!thread [address]", "a thread: state, priority, wait, stack (default: this one)")
 {
     ULONG64 address = (ULONG64)KeGetCurrentThread();
@@ -93,6 +106,7 @@ KD_COMMAND(thread, "!thread", "!thread [address]", "a thread: state, priority, w
     DbgPrint("    APCs: KernelApcPending %u, KernelApcDisable %d, SpecialApcDisable %d%s (!apc %016llx)\n",
              t.ApcState.KernelApcPending, t.KernelApcDisable, t.SpecialApcDisable,
              t.ApcState.InProgressFlags ? ", one running" : "", address);
+    print_start(address, &t);
     print_waits(&t);
     print_irps(address, &t);
     print_stack(&t);

@@ -11,6 +11,8 @@
 #include <irqlab/interrupt.h>
 #include <irqlab/rtl.h>
 #include <irqlab/kequery.h>
+#include <irqlab/ps.h>
+#include <irqlab/thread.h>
 #include "kd.h"
 
 #define LINE_MAX KD_LINE_MAX
@@ -230,7 +232,7 @@ ULONG KdReadLine(CHAR *Text)
     return line.Dropped;
 }
 
-VOID KdConsoleLoop(VOID)
+static DECLSPEC_NORETURN VOID KdConsoleLoop(VOID)
 {
     CHAR text[LINE_MAX];
 
@@ -246,4 +248,25 @@ VOID KdConsoleLoop(VOID)
         if (dropped == 0) /* a cut command could mean something else: it is not run */
             KdExecuteLine(text);
     }
+}
+
+/* A system thread at the priority PsCreateSystemThread gives (8), held to CPU 0 as a driver holds
+ * its thread (KeSetSystemAffinityThreadEx): `0: kd>` and the labs that hold CPU 0 count on it. */
+static VOID KdConsoleThread(PVOID Context)
+{
+    UNREFERENCED_PARAMETER(Context);
+    KeSetSystemAffinityThreadEx(1);
+    KdConsoleLoop();
+}
+
+VOID KdStartConsole(VOID)
+{
+    HANDLE handle;
+
+    ASSERT(KeGetCurrentIrql() == PASSIVE_LEVEL);
+    if (!NT_SUCCESS(PsCreateSystemThread(&handle, THREAD_ALL_ACCESS, NULL, NULL, NULL, KdConsoleThread, NULL))) {
+        DbgPrint("kd: no thread for the console: it runs in the boot sequence's own thread\n");
+        KdConsoleLoop();
+    }
+    ZwClose(handle);
 }

@@ -6,8 +6,8 @@
  * Every processor has an idle thread (priority 0, never in a ready queue)
  * that runs KiIdleLoop.  An application processor's start-up context
  * becomes its idle thread; the boot processor's start-up context becomes
- * the initial thread, which runs the boot sequence, the tests and the
- * console at priority 8, and its idle thread gets a stack of its own.
+ * the initial thread, which runs the boot sequence and the tests at
+ * priority 8 and then ends, and its idle thread gets a stack of its own.
  */
 #include <arch/arch.h>
 #include <irqlab/mm.h>
@@ -244,7 +244,7 @@ VOID KiInitializeBootThreads(PKI_PROCESSOR Processor)
     InitializeListHead(&KiSystemProcess.Header.WaitListHead);
     KeInitializeSpinLock(&KiDispatcherLock);
     init_thread(&KiInitialThread, Processor->StackTop[KI_STACK_KERNEL], KERNEL_STACK_PAGES, INITIAL_PRIORITY);
-    KiInitialThread.Affinity.Mask = prcb->GroupSetMember; /* the console and the tests stay on CPU 0 */
+    KiInitialThread.Affinity.Mask = prcb->GroupSetMember; /* the boot sequence and the tests stay on CPU 0 */
     KiInitialThread.UserAffinity.Mask = prcb->GroupSetMember;
     KiInitialThread.State = Running;
     KiInitialThread.Running = 1;
