@@ -237,10 +237,11 @@ VOID KiCallDpcRoutine(PKPRCB Prcb, PKDPC Dpc, PKDEFERRED_ROUTINE Routine, PVOID 
 {
     Prcb->DpcData[NORMAL_QUEUE].ActiveDpc = Dpc;
     Prcb->DpcTimeCount = Prcb->DpcTimeLimit; /* the watchdog's allowance, per DPC */
-    /* The begin reads CR8 (a TCG helper call) rather than trusting the callers: the converter's "no
-     * DPC begins above DISPATCH_LEVEL" check is then a check of the machine. */
-    KI_TRACE(KTRACE_CAT_DPC, KTRACE_DPC_BEGIN, KI_TRACE_READ_IRQL, Prcb->DpcData[NORMAL_QUEUE].DpcQueueDepth, Routine,
-             Dpc);
+    /* The checked build's begin reads CR8 (a TCG helper call) rather than trusting the callers, so the
+     * converter's "no DPC begins above DISPATCH_LEVEL" checks the machine; DBG=0 records the level its
+     * callers hold by contract, as an ASSERT is checked only in the checked build. */
+    KI_TRACE(KTRACE_CAT_DPC, KTRACE_DPC_BEGIN, DBG ? KI_TRACE_READ_IRQL : DISPATCH_LEVEL,
+             Prcb->DpcData[NORMAL_QUEUE].DpcQueueDepth, Routine, Dpc);
     ULONG64 start = arch_rdtsc();
     Routine(Dpc, Context, Arg1, Arg2);
     note_duration(Prcb, Routine, arch_rdtsc() - start);
