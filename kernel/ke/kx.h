@@ -41,8 +41,9 @@ static inline VOID KxLowerIrql(KIRQL CurrentIrql, KIRQL NewIrql)
     arch_write_cr8(NewIrql);
 }
 
-/* The spin lock's owner word (spinlock.c): the KPRCB | the IRQL it was taken at << 1 | 1. */
-#define KI_SPIN_LOCK_OWNER(Irql) ((KSPIN_LOCK)KeGetCurrentPrcb() | (KSPIN_LOCK)(Irql) << 1 | 1)
+/* The spin lock's owner word (spinlock.c): the KPRCB (64-byte aligned) | the IRQL it was taken at << 1 | 1. */
+#define KI_SPIN_LOCK_OWNER(Irql)  ((KSPIN_LOCK)KeGetCurrentPrcb() | (KSPIN_LOCK)(Irql) << 1 | 1)
+#define KI_SPIN_LOCK_OWNER_MASK   (~0x3full)
 
 /* The uncontended take in line; spinning, recursion (0xF) and the contention record out of line. */
 static inline VOID KxAcquireSpinLock(PKSPIN_LOCK SpinLock, KIRQL CurrentIrql)
@@ -59,8 +60,8 @@ static inline VOID KxReleaseSpinLock(PKSPIN_LOCK SpinLock)
 {
     KSPIN_LOCK held = *SpinLock;
 
-    if (__builtin_expect((held & ~0x3full) != (KSPIN_LOCK)KeGetCurrentPrcb() || !(held & 1), 0))
-        KeReleaseSpinLockFromDpcLevel(SpinLock);
+    if (__builtin_expect((held & KI_SPIN_LOCK_OWNER_MASK) != (KSPIN_LOCK)KeGetCurrentPrcb() || !(held & 1), 0))
+        KeReleaseSpinLockFromDpcLevel(SpinLock); /* bugchecks */
     __atomic_store_n(SpinLock, 0, __ATOMIC_RELEASE);
 }
 

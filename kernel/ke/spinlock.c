@@ -19,7 +19,7 @@
 #include "kx.h"
 
 #define LOCK_QUEUE_WAIT 1ull /* in KSPIN_LOCK_QUEUE.Lock: still waiting for its turn */
-#define OWNER_MASK      (~0x3full)
+#define OWNER_MASK      KI_SPIN_LOCK_OWNER_MASK
 
 static inline KSPIN_LOCK owner_tag(KIRQL Irql)
 {
