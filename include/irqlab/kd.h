@@ -44,7 +44,7 @@ ULONG KdReadLine(CHAR *Text);
 /* IRQL: PASSIVE_LEVEL.  Runs one command line, as if typed (the tests and the labs' replays use it too). */
 VOID KdExecuteLine(PCSTR Line);
 /* IRQL: PASSIVE_LEVEL.  Starts the console (prompt, line editing, history, commands) in a system
- * thread of its own on CPU 0, and returns. */
+ * thread of its own on CPU 0, and returns; with no thread to be had it runs it here, for good. */
 VOID KdStartConsole(VOID);
 
 #endif

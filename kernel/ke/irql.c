@@ -43,7 +43,7 @@ VOID KeRaiseIrql(KIRQL NewIrql, PKIRQL OldIrql)
     *OldIrql = KfRaiseIrql(NewIrql);
 }
 
-/* NT's free KeLowerIrql is a bare CR8 write (the exported KzLowerIrql; ReactOS's AMD64 ke.h): the
+/* NT's free KeLowerIrql is a bare CR8 write (the exported KzLowerIrql; ReactOS's sdk/include/xdk/amd64/ke.h): the
  * check that it is not a raise is the checked build's, so DBG=0 reads CR8 only to trace. */
 VOID KeLowerIrql(KIRQL NewIrql)
 {

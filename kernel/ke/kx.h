@@ -1,6 +1,8 @@
 /*
- * kx.h - Ke's hot paths in line, as NT's own (KzRaiseIrql, KzLowerIrql and
- * KxAcquireSpinLock are forceinline in NT's headers): under TCG every call,
+ * kx.h - Ke's hot paths in line, as NT's own (the driver headers have the
+ * raise and the lower forceinline, as ReactOS's sdk/include/xdk/amd64/ke.h
+ * shows, and NT's KeInsertQueueDpc raises with a mov cr8 of its own, lab
+ * 09): under TCG every call,
  * return and CR8 read is a helper call or a lookup, so KeInsertQueueDpc and
  * the dispatcher lock pay only the raise, the lock and the lower that NT's
  * design requires.  The checks and the trace are those of the routines they
@@ -50,6 +52,7 @@ static inline VOID KxAcquireSpinLock(PKSPIN_LOCK SpinLock, KIRQL CurrentIrql)
 {
     KSPIN_LOCK free = 0;
 
+    ASSERT(CurrentIrql >= DISPATCH_LEVEL && KeGetCurrentIrql() == CurrentIrql);
     if (!__atomic_compare_exchange_n(SpinLock, &free, KI_SPIN_LOCK_OWNER(CurrentIrql), FALSE, __ATOMIC_ACQUIRE,
                                      __ATOMIC_RELAXED))
         KiAcquireSpinLockAtIrql(SpinLock, CurrentIrql);

@@ -14,13 +14,15 @@
  */
 #include <arch/arch.h>
 #include <irqlab/bench.h>
+#include <irqlab/interrupt.h>
 #include <irqlab/prcb.h>
 #include <irqlab/rtl.h>
 
-#define LITMUS_ROUNDS 50000 /* per IPI: well under a second at IPI_LEVEL, far from the clock watchdog */
-#define LITMUS_CALLS  4     /* per variant: 200,000 rounds */
+#define LITMUS_ROUNDS 50000 /* per IPI at most: each call also stops at LITMUS_BUDGET_MS */
+#define LITMUS_CALLS  4     /* per variant: up to 200,000 rounds */
+#define LITMUS_BUDGET_MS 500 /* every CPU waits at IPI_LEVEL meanwhile: far below the 4 s clock watchdog */
 
-enum { NO_FENCE, MFENCE, LOCKED_OR };
+enum { NO_FENCE, INSERT_FENCE, MFENCE, LOCKED_AND, VARIANTS };
 
 typedef struct _LITMUS_SIDE {
     volatile ULONG64 Stored;  /* the round this side has stored */
@@ -30,68 +32,100 @@ typedef struct _LITMUS_SIDE {
 } __attribute__((aligned(64))) LITMUS_SIDE;
 
 static LITMUS_SIDE LitmusSide[2];
-static ULONG64 LitmusBothMissed;
+static volatile ULONG64 LitmusLast;     /* the last round to run: CPU 0 lowers it when time is up */
+static volatile BOOLEAN LitmusFinished; /* the other processors wait for it, so no clock ticks meanwhile */
+static ULONG64 LitmusBothMissed, LitmusRounds;
 
-/* Both sides start a round together: announce it, wait for the other. */
-static VOID rendezvous(volatile ULONG64 *Mine, volatile ULONG64 *Theirs, ULONG64 Round)
+/* Both sides start a step of a round together; FALSE if CPU 0 ended the run before this round. */
+static BOOLEAN rendezvous(volatile ULONG64 *Mine, volatile ULONG64 *Theirs, ULONG64 Round)
 {
     __atomic_store_n(Mine, Round, __ATOMIC_RELEASE);
-    while (__atomic_load_n(Theirs, __ATOMIC_ACQUIRE) < Round)
+    while (__atomic_load_n(Theirs, __ATOMIC_ACQUIRE) < Round) {
+        if (Round > __atomic_load_n(&LitmusLast, __ATOMIC_ACQUIRE))
+            return FALSE;
         arch_pause();
+    }
+    return TRUE;
 }
 
 /* The store, the barrier under test, the load: what should_request and KiRetireDpcList each do. */
 static BOOLEAN store_then_load(ULONG Me, ULONG64 Round, ULONG Variant)
 {
     __atomic_store_n(&LitmusSide[Me].Stored, Round, __ATOMIC_RELAXED);
-    if (Variant == MFENCE)
-        __atomic_thread_fence(__ATOMIC_SEQ_CST);
-    else if (Variant == LOCKED_OR)
-        __atomic_or_fetch(&LitmusSide[Me].Ready, 0, __ATOMIC_SEQ_CST);
+    if (Variant == INSERT_FENCE)
+        __atomic_thread_fence(__ATOMIC_SEQ_CST); /* as should_request's; gcc emits lock or [rsp],0 */
+    else if (Variant == MFENCE)
+        __asm__ volatile("mfence" ::: "memory");
+    else if (Variant == LOCKED_AND)
+        __atomic_and_fetch(&LitmusSide[Me].Ready, ~0ull, __ATOMIC_SEQ_CST); /* as the retire loop's */
     else
         __atomic_signal_fence(__ATOMIC_SEQ_CST); /* the compiler keeps the order; the processor need not */
     return __atomic_load_n(&LitmusSide[1 - Me].Stored, __ATOMIC_RELAXED) >= Round;
 }
 
-/* On every processor at IPI_LEVEL (KeIpiGenericCall): processors 0 and 1 run the rounds. */
+/* Processor 0 and 1's rounds; CPU 0 counts, and ends the run when its time budget is spent. */
+static VOID run_rounds(ULONG Me, ULONG Variant)
+{
+    ULONG64 deadline = arch_rdtsc() + KeQueryTscFrequency(NULL) / 1000 * LITMUS_BUDGET_MS;
+
+    for (ULONG64 round = 1; round <= __atomic_load_n(&LitmusLast, __ATOMIC_ACQUIRE); round++) {
+        if (Me == 0 && arch_rdtsc() > deadline) {
+            __atomic_store_n(&LitmusLast, round - 1, __ATOMIC_RELEASE);
+            return;
+        }
+        if (!rendezvous(&LitmusSide[Me].Ready, &LitmusSide[1 - Me].Ready, round))
+            return;
+        LitmusSide[Me].Saw = store_then_load(Me, round, Variant);
+        if (!rendezvous(&LitmusSide[Me].Done, &LitmusSide[1 - Me].Done, round))
+            return;
+        if (Me == 0) {
+            LitmusRounds++;
+            LitmusBothMissed += !LitmusSide[0].Saw && !LitmusSide[1].Saw;
+        }
+    }
+}
+
+/* On every processor at IPI_LEVEL (KeIpiGenericCall); the others wait for the pair to finish. */
 static ULONG_PTR litmus_worker(ULONG_PTR Variant)
 {
     ULONG me = KeGetCurrentProcessorNumber();
 
-    if (me > 1)
-        return 0;
-    for (ULONG64 round = 1; round <= LITMUS_ROUNDS; round++) {
-        rendezvous(&LitmusSide[me].Ready, &LitmusSide[1 - me].Ready, round);
-        LitmusSide[me].Saw = store_then_load(me, round, (ULONG)Variant);
-        rendezvous(&LitmusSide[me].Done, &LitmusSide[1 - me].Done, round);
-        if (me == 0 && !LitmusSide[0].Saw && !LitmusSide[1].Saw)
-            LitmusBothMissed++;
-    }
+    if (me <= 1)
+        run_rounds(me, (ULONG)Variant);
+    if (me == 0)
+        __atomic_store_n(&LitmusFinished, TRUE, __ATOMIC_RELEASE);
+    while (!__atomic_load_n(&LitmusFinished, __ATOMIC_ACQUIRE))
+        arch_pause();
     return 0;
 }
 
-static ULONG64 both_missed(ULONG Variant)
+static VOID run_variant(ULONG Variant)
 {
-    LitmusBothMissed = 0;
+    LitmusBothMissed = LitmusRounds = 0;
     for (ULONG call = 0; call < LITMUS_CALLS; call++) {
         memset(LitmusSide, 0, sizeof(LitmusSide));
+        LitmusLast = LITMUS_ROUNDS;
+        LitmusFinished = FALSE;
         KeIpiGenericCall(litmus_worker, Variant);
     }
-    return LitmusBothMissed;
 }
 
 BENCH(remote, store_load_litmus)
 {
-    static const PCSTR names[] = { "store; load (no fence)", "store; mfence; load (the insert's fence)",
-                                   "store; lock or; load (the retire loop's)" };
-    CHAR row[96];
+    static const PCSTR names[VARIANTS] = {
+        "store; load (no fence)", "store; lock or [rsp]; load (the insert's fence)",
+        "store; mfence; load", "store; lock and; load (the retire loop's)",
+    };
+    CHAR row[96], note[48];
 
-    if (KeNumberProcessors < 2) {
-        BenchReportValue("store-load litmus", 0, "", "one CPU: not measured");
+    if ((KeQueryActiveProcessors() & 3) != 3) {
+        BenchReportValue("store-load litmus", 0, "", "needs processors 0 and 1: not measured");
         return;
     }
-    for (ULONG variant = NO_FENCE; variant <= LOCKED_OR; variant++) {
+    for (ULONG variant = NO_FENCE; variant < VARIANTS; variant++) {
+        run_variant(variant);
         RtlFormat(row, sizeof(row), "both loads missed, %s", names[variant]);
-        BenchReportValue(row, both_missed(variant), "rounds", "of 200000, CPUs 0 and 1");
+        RtlFormat(note, sizeof(note), "of %llu, CPUs 0 and 1", LitmusRounds);
+        BenchReportValue(row, LitmusBothMissed, "rounds", note);
     }
 }

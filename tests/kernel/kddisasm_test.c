@@ -77,9 +77,9 @@ TEST(kddisasm, uf_finds_the_raise_to_high_level_in_KeInsertQueueDpc)
 {
     PCSTR out = KtRun("uf nt!KeInsertQueueDpc", 0);
     CHECK(strncmp(out, "irqlab!KeInsertQueueDpc:\n", 25) == 0);
-    CHECK_HAS(out, ",cr8\n");        /* the caller's level, read in line as Windows' own listing shows */
-    CHECK_HAS(out, ",0Fh\n");        /* HIGH_LEVEL */
-    CHECK_HAS(out, "mov     cr8,"); /* the raise itself */
+    CHECK_HAS(out, ",cr8\n");             /* the caller's level, read in line as Windows' own listing shows */
+    CHECK_HAS(out, "mov     eax,0Fh\n"); /* HIGH_LEVEL ... */
+    CHECK_HAS(out, "mov     cr8,rax\n"); /* ... written: the raise itself */
     CHECK_HAS(out, " ret\n");
     CHECK_HAS(out, "lock cmpxchg qword ptr ["); /* the claim on KDPC.DpcData (+0x38), whatever registers */
     CHECK_HAS(out, "+38h],");
