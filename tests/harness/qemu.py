@@ -360,9 +360,21 @@ class Script:
                 step.call(self.connect(), self.proc)
         except BaseException as error:  # noqa: B902 - reported by action_ended() or close()
             self.failure = error
-            self.failed_after_stop = self.stop.is_set()  # then most likely because of the stop
+            # The stop, or QEMU's own exit, ended the action: not a failure of the script.
+            self.failed_after_stop = self.stop.is_set() or self.guest_exited(error)
         finally:
             os.write(self._wake_w, b"!")
+
+    def guest_exited(self, error: BaseException) -> bool:
+        """Whether QMP was lost because QEMU exited by itself (the guest powered off while keys
+        were still being typed: a benchmark that already had its samples, say)."""
+        if not isinstance(error, ConnectionError):
+            return False
+        try:
+            self.proc.wait(timeout=QMP_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            return False
+        return True
 
     def connect(self) -> Qmp:
         if self.qmp is None:
@@ -377,6 +389,10 @@ class Script:
         self.thread.join()
         self.thread = None
         self.ended = time.monotonic()
+        if self.failure is not None and self.failed_after_stop:
+            self.note(f"step {self.index + 1}: action stopped with the boot: "
+                      f"{type(self.failure).__name__}: {self.failure}")
+            return True  # stream() sees QEMU's exit next
         if self.failure is not None:
             self.failed()
             return False

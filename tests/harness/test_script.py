@@ -178,6 +178,7 @@ class TestScript(unittest.TestCase):
     def run_script(self, steps, idle=5.0, wall=10.0, stop_on=None):
         proc = subprocess.Popen([sys.executable, "-c", FAKE_GUEST], stdin=subprocess.PIPE,
                                 stdout=subprocess.PIPE)
+        self.proc = proc
         script = qemu.Script(steps, proc, self.dir)
         stop_re = qemu.re.compile(stop_on) if stop_on else None
         try:
@@ -217,6 +218,36 @@ class TestScript(unittest.TestCase):
         self.assertEqual((reason, script.done), ("script-error", 0))
         self.assertIn("RuntimeError: on purpose", script.error)
         self.assertIn("FAILED: RuntimeError: on purpose", log)
+
+    def test_guest_exit_while_typing_is_no_script_error(self):
+        """QEMU powering off with keys still to type (a benchmark that has its samples) ends the
+        boot as exited; the keys step is not done, and it is not an error."""
+        test = self
+
+        def power_off():
+            test.proc.stdin.write(b"quit\r")
+            test.proc.stdin.flush()
+
+        class PowersOffAfterThreeKeys(FakeQmpServer):
+            def serve(self):
+                server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+                server.bind(self.path)
+                server.listen(1)
+                conn, _ = server.accept()
+                with conn, server, conn.makefile("rb") as reader:
+                    conn.sendall(b'{"QMP": {"version": {}, "capabilities": []}}\r\n')
+                    for line in reader:
+                        self.received.append(json.loads(line))
+                        conn.sendall(b'{"return": {}}\r\n')
+                        if sum(m["execute"] == "send-key" for m in self.received) == 3:
+                            threading.Timer(0.3, power_off).start()  # QMP goes first, as QEMU's did
+                            return
+
+        PowersOffAfterThreeKeys(os.path.join(self.dir, "qmp.sock"))
+        steps = [qemu.Step(r"kd> ", keys=[["a"]] * 200)]
+        text, reason, status, script, log = self.run_script(steps)
+        self.assertEqual((reason, status, script.done, script.error), ("exited", 33, 0, None))
+        self.assertIn("action stopped with the boot", log)
 
     def test_idle_timer_waits_for_the_action(self):
         FakeQmpServer(os.path.join(self.dir, "qmp.sock"))
