@@ -87,7 +87,7 @@ static DECLSPEC_NORETURN void Phase1Initialization(void *Context)
     if (BenchRequested())
         BenchRun();
     KdStartConsole();
-    /* NT's Phase1Initialization goes on as the zero page thread; irqlab's has nothing left to do. */
+    /* NT's phase 1 thread goes on as the zero page thread (the WRK's base/ntos/init/initos.c); here it ends. */
     KeTerminateThread(0);
 }
 
