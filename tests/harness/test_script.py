@@ -62,8 +62,9 @@ class FakeQmpServer:
     """Accepts one client on a unix socket; greets it and answers each command with `replies`
     (a list of JSON-able messages per command, default {"return": {}}); keeps what it got."""
 
-    def __init__(self, path, replies=None, delay=0.0):
+    def __init__(self, path, replies=None, delay=0.0, hang_up=None):
         self.path, self.replies, self.delay = path, dict(replies or {}), delay
+        self.hang_up = hang_up  # called with what was received after each reply; True closes
         self.received = []
         self.thread = threading.Thread(target=self.serve, daemon=True)
         self.thread.start()
@@ -81,6 +82,8 @@ class FakeQmpServer:
                 self.received.append(message)
                 for reply in self.replies.get(message["execute"], [{"return": {}}]):
                     conn.sendall(json.dumps(reply).encode() + b"\r\n")
+                if self.hang_up and self.hang_up(self.received):
+                    return
 
 
 class TestQmp(unittest.TestCase):
@@ -222,28 +225,17 @@ class TestScript(unittest.TestCase):
     def test_guest_exit_while_typing_is_no_script_error(self):
         """QEMU powering off with keys still to type (a benchmark that has its samples) ends the
         boot as exited; the keys step is not done, and it is not an error."""
-        test = self
-
         def power_off():
-            test.proc.stdin.write(b"quit\r")
-            test.proc.stdin.flush()
+            self.proc.stdin.write(b"quit\r")
+            self.proc.stdin.flush()
 
-        class PowersOffAfterThreeKeys(FakeQmpServer):
-            def serve(self):
-                server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-                server.bind(self.path)
-                server.listen(1)
-                conn, _ = server.accept()
-                with conn, server, conn.makefile("rb") as reader:
-                    conn.sendall(b'{"QMP": {"version": {}, "capabilities": []}}\r\n')
-                    for line in reader:
-                        self.received.append(json.loads(line))
-                        conn.sendall(b'{"return": {}}\r\n')
-                        if sum(m["execute"] == "send-key" for m in self.received) == 3:
-                            threading.Timer(0.3, power_off).start()  # QMP goes first, as QEMU's did
-                            return
+        def after_three_keys(received):
+            if sum(m["execute"] == "send-key" for m in received) < 3:
+                return False
+            threading.Timer(0.3, power_off).start()  # QMP goes first, as QEMU's did
+            return True
 
-        PowersOffAfterThreeKeys(os.path.join(self.dir, "qmp.sock"))
+        FakeQmpServer(os.path.join(self.dir, "qmp.sock"), hang_up=after_three_keys)
         steps = [qemu.Step(r"kd> ", keys=[["a"]] * 200)]
         text, reason, status, script, log = self.run_script(steps)
         self.assertEqual((reason, status, script.done, script.error), ("exited", 33, 0, None))
